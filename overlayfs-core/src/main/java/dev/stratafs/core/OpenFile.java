@@ -1,0 +1,39 @@
+package dev.stratafs.core;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * An open file of the merged view. Reads of a file that another handle has since copied up see
+ * the upper copy. Thread-safe: the FUSE loop may call from several threads.
+ */
+public interface OpenFile extends Closeable {
+    /** Reads up to dst.remaining() bytes at position; returns bytes read, 0 at end of file. */
+    int read(ByteBuffer dst, long position) throws IOException;
+
+    /** Reads into a heap array, the shape the FUSE adapter has at hand. */
+    int read(byte[] dst, int off, int len, long position) throws IOException;
+
+    /** Writes at position (ignored when opened with O_APPEND: appends). Returns bytes written. */
+    int write(ByteBuffer src, long position) throws IOException;
+
+    int write(byte[] src, int off, int len, long position) throws IOException;
+
+    void truncate(long size) throws IOException;
+
+    /** fsync(2)/fdatasync(2); a no-op when the stack is volatile. */
+    void fsync(boolean dataOnly) throws IOException;
+
+    /** fallocate(2) with its mode bits. */
+    void fallocate(int mode, long offset, long length) throws IOException;
+
+    FileAttr getattr() throws IOException;
+
+    /** The merged-view path this handle was opened at (informational; renames do not update it). */
+    String path();
+
+    /** Releases the handle. Idempotent. */
+    @Override
+    void close() throws IOException;
+}

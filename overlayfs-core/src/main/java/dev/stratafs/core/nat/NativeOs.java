@@ -1,0 +1,135 @@
+package dev.stratafs.core.nat;
+
+import dev.stratafs.core.error.FsException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The system calls java.nio cannot make, or cannot make without following symlinks. The only
+ * place in the core that touches jnr-ffi/jnr-posix. Every call acts on the final component
+ * without following it (the "l" variants, AT_SYMLINK_NOFOLLOW, O_NOFOLLOW). Every failure is an
+ * {@link FsException} whose kind is translated from errno here and nowhere else in the core.
+ *
+ * <p>Paths are absolute host paths; callers are responsible for having verified the parent
+ * components (see core.layer).
+ */
+public interface NativeOs {
+    int RENAME_NOREPLACE = 1;
+    int RENAME_EXCHANGE = 2;
+    int RENAME_WHITEOUT = 4;
+
+    int XATTR_CREATE = 1;
+    int XATTR_REPLACE = 2;
+
+    /** utimensat(2) sentinel nanosecond values. */
+    long UTIME_NOW = (1L << 30) - 1;
+    long UTIME_OMIT = (1L << 30) - 2;
+
+    /** lstat(2); null when the path does not exist (ENOENT or ENOTDIR). */
+    StatInfo lstatOrNull(Path p) throws FsException;
+
+    /** lstat(2); NOT_FOUND when missing. */
+    StatInfo lstat(Path p) throws FsException;
+
+    /** fstat(2) on an fd from {@link #open}. */
+    StatInfo fstat(int fd) throws FsException;
+
+    /** mknod(2), not affected by umask beyond what the kernel applies; callers chmod after. */
+    void mknod(Path p, int mode, long rdev) throws FsException;
+
+    void mkdir(Path p, int mode) throws FsException;
+
+    void rmdir(Path p) throws FsException;
+
+    void unlink(Path p) throws FsException;
+
+    void symlink(String target, Path link) throws FsException;
+
+    String readlink(Path p) throws FsException;
+
+    /** link(2) without following a symlink source (linkat with flags 0). */
+    void link(Path existing, Path newLink) throws FsException;
+
+    /** lchown(2); -1 leaves an id unchanged. */
+    void lchown(Path p, int uid, int gid) throws FsException;
+
+    /** chmod(2) of a non-symlink (the caller has checked the type; symlink modes cannot change). */
+    void chmod(Path p, int mode) throws FsException;
+
+    /** utimensat(2) with AT_SYMLINK_NOFOLLOW; nsec may be UTIME_NOW or UTIME_OMIT. */
+    void utimens(Path p, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec) throws FsException;
+
+    /** renameat2(2); flags from RENAME_*. */
+    void rename(Path from, Path to, int flags) throws FsException;
+
+    /** lgetxattr(2); null when the attribute does not exist (ENODATA). */
+    byte[] getxattr(Path p, String name) throws FsException;
+
+    /** lsetxattr(2); flags XATTR_CREATE / XATTR_REPLACE. */
+    void setxattr(Path p, String name, byte[] value, int flags) throws FsException;
+
+    /** llistxattr(2); empty when the filesystem has no xattrs. */
+    List<String> listxattr(Path p) throws FsException;
+
+    /** lremovexattr(2). */
+    void removexattr(Path p, String name) throws FsException;
+
+    /** statvfs(3). */
+    FsStats statvfs(Path p) throws FsException;
+
+    /** open(2) with O_NOFOLLOW|O_CLOEXEC added; returns the fd. */
+    int open(Path p, int flags, int mode) throws FsException;
+
+    void close(int fd);
+
+    void fsync(int fd) throws FsException;
+
+    void fallocate(int fd, int mode, long offset, long length) throws FsException;
+
+    void ftruncate(int fd, long length) throws FsException;
+
+    /** pread(2) into a heap array; returns bytes read, 0 at end of file. */
+    int pread(int fd, byte[] buf, int off, int len, long position) throws FsException;
+
+    /** pwrite(2) from a heap array; returns bytes written. */
+    int pwrite(int fd, byte[] buf, int off, int len, long position) throws FsException;
+
+    /**
+     * Copies the whole regular file {@code srcFd} into {@code dstFd} (which is empty): tries
+     * FICLONE first, then copy_file_range(2) over data extents only (SEEK_DATA/SEEK_HOLE) so holes
+     * stay holes, then a read/write loop where the kernel cannot help. Ends with the destination
+     * at the source's length. Returns how it copied, for logs and benchmarks.
+     */
+    CopyMethod copyFile(int srcFd, int dstFd, long length) throws FsException;
+
+    int geteuid();
+
+    int getegid();
+
+    enum CopyMethod { CLONE, COPY_FILE_RANGE, READ_WRITE }
+
+    /**
+     * Linux open(2) flags of this platform (they differ between x86_64 and aarch64), read from
+     * jnr-constants once. FUSE hands the kernel's flag values to us unchanged.
+     */
+    final class OpenFlags {
+        public static final int O_RDONLY = 0;
+        public static final int O_WRONLY = 1;
+        public static final int O_RDWR = 2;
+        public static final int O_ACCMODE = 3;
+        public static final int O_CREAT = flag(jnr.constants.platform.OpenFlags.O_CREAT);
+        public static final int O_EXCL = flag(jnr.constants.platform.OpenFlags.O_EXCL);
+        public static final int O_TRUNC = flag(jnr.constants.platform.OpenFlags.O_TRUNC);
+        public static final int O_APPEND = flag(jnr.constants.platform.OpenFlags.O_APPEND);
+        public static final int O_NONBLOCK = flag(jnr.constants.platform.OpenFlags.O_NONBLOCK);
+        public static final int O_DIRECTORY = flag(jnr.constants.platform.OpenFlags.O_DIRECTORY);
+        public static final int O_NOFOLLOW = flag(jnr.constants.platform.OpenFlags.O_NOFOLLOW);
+        public static final int O_CLOEXEC = flag(jnr.constants.platform.OpenFlags.O_CLOEXEC);
+
+        private static int flag(jnr.constants.platform.OpenFlags f) {
+            return f.defined() ? f.intValue() : 0;
+        }
+
+        private OpenFlags() {}
+    }
+}

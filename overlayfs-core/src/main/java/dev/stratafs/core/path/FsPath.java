@@ -1,0 +1,111 @@
+package dev.stratafs.core.path;
+
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A validated path relative to the root of the merged view: a list of {@link Name}s. The root is
+ * the empty path. Immutable; parsed from the absolute form the FUSE layer uses ("/a/b").
+ */
+public final class FsPath {
+    /** PATH_MAX on Linux, counted with the terminating NUL. */
+    public static final int MAX_BYTES = 4096;
+
+    public static final FsPath ROOT = new FsPath(List.of(), "");
+
+    private final List<Name> names;
+    private final String relative;
+
+    private FsPath(List<Name> names, String relative) {
+        this.names = names;
+        this.relative = relative;
+    }
+
+    /** Parses "/a/b", "a/b" or "/" (repeated and trailing slashes are ignored). */
+    public static FsPath parse(String path) throws FsException {
+        if (path.length() >= MAX_BYTES) {
+            throw new FsException(ErrorKind.NAME_TOO_LONG, "path longer than " + (MAX_BYTES - 1) + " bytes");
+        }
+        List<Name> names = new ArrayList<>();
+        int i = 0;
+        int n = path.length();
+        while (i < n) {
+            while (i < n && path.charAt(i) == '/') i++;
+            int j = i;
+            while (j < n && path.charAt(j) != '/') j++;
+            if (j > i) {
+                names.add(Name.of(path.substring(i, j)));
+            }
+            i = j;
+        }
+        return of(names);
+    }
+
+    public static FsPath of(List<Name> names) {
+        if (names.isEmpty()) return ROOT;
+        StringBuilder sb = new StringBuilder();
+        for (Name nm : names) {
+            if (sb.length() > 0) sb.append('/');
+            sb.append(nm.value());
+        }
+        return new FsPath(Collections.unmodifiableList(new ArrayList<>(names)), sb.toString());
+    }
+
+    public boolean isRoot() {
+        return names.isEmpty();
+    }
+
+    public List<Name> names() {
+        return names;
+    }
+
+    public int depth() {
+        return names.size();
+    }
+
+    public Name fileName() {
+        if (names.isEmpty()) throw new IllegalStateException("root has no name");
+        return names.get(names.size() - 1);
+    }
+
+    public FsPath parent() {
+        if (names.isEmpty()) throw new IllegalStateException("root has no parent");
+        return of(names.subList(0, names.size() - 1));
+    }
+
+    public FsPath resolve(Name child) {
+        List<Name> l = new ArrayList<>(names.size() + 1);
+        l.addAll(names);
+        l.add(child);
+        return new FsPath(Collections.unmodifiableList(l), relative.isEmpty() ? child.value() : relative + "/" + child.value());
+    }
+
+    /** True when this path equals {@code other} or lies below it. */
+    public boolean startsWith(FsPath other) {
+        if (other.names.size() > names.size()) return false;
+        return names.subList(0, other.names.size()).equals(other.names);
+    }
+
+    /** The relative form without a leading slash; "" for the root. */
+    public String relative() {
+        return relative;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof FsPath && ((FsPath) o).relative.equals(relative);
+    }
+
+    @Override
+    public int hashCode() {
+        return relative.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "/" + relative;
+    }
+}
