@@ -1,0 +1,122 @@
+package dev.stratafs.fuse;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How the mount presents the core to the kernel: caching, permission checking, id mapping.
+ * Immutable; built by {@link #builder()}. The command line parses into this plus a
+ * {@link dev.stratafs.core.StackConfig}.
+ */
+public final class FuseOptions {
+    /** One uidmapping/gidmapping range: container ids [container, container+size) are host ids [host, host+size). */
+    public record IdRange(long container, long host, long size) {}
+
+    private final double timeoutSeconds;
+    private final boolean allowOther;
+    private final boolean defaultPermissions;
+    private final boolean debug;
+    private final boolean staticNlink;
+    private final boolean noAcl;
+    private final int xattrPermissions;
+    private final Integer squashUid;
+    private final Integer squashGid;
+    private final List<IdRange> uidMap;
+    private final List<IdRange> gidMap;
+    private final String fsName;
+    private final List<String> extraFuseOptions;
+
+    private FuseOptions(Builder b) {
+        this.timeoutSeconds = b.timeoutSeconds;
+        this.allowOther = b.allowOther;
+        this.defaultPermissions = b.defaultPermissions;
+        this.debug = b.debug;
+        this.staticNlink = b.staticNlink;
+        this.noAcl = b.noAcl;
+        this.xattrPermissions = b.xattrPermissions;
+        this.squashUid = b.squashUid;
+        this.squashGid = b.squashGid;
+        this.uidMap = List.copyOf(b.uidMap);
+        this.gidMap = List.copyOf(b.gidMap);
+        this.fsName = b.fsName;
+        this.extraFuseOptions = List.copyOf(b.extraFuseOptions);
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    /** Entry and attribute cache timeout handed to the kernel (fuse-overlayfs {@code timeout=}). */
+    public double timeoutSeconds() { return timeoutSeconds; }
+    public boolean allowOther() { return allowOther; }
+    public boolean defaultPermissions() { return defaultPermissions; }
+    public boolean debug() { return debug; }
+    /** Report st_nlink 1 for directories (fuse-overlayfs {@code static_nlink}). */
+    public boolean staticNlink() { return staticNlink; }
+    public boolean noAcl() { return noAcl; }
+    /** fuse-overlayfs {@code xattr_permissions}: 0 off, 1 privileged xattrs, 2 user xattrs. */
+    public int xattrPermissions() { return xattrPermissions; }
+    /** All files appear owned by this uid (squash_to_root = 0), or null. */
+    public Integer squashUid() { return squashUid; }
+    public Integer squashGid() { return squashGid; }
+    public List<IdRange> uidMap() { return uidMap; }
+    public List<IdRange> gidMap() { return gidMap; }
+    /** fsname shown in /proc/self/mountinfo. */
+    public String fsName() { return fsName; }
+    /** Further raw -o words for libfuse (e.g. from a test), appended last. */
+    public List<String> extraFuseOptions() { return extraFuseOptions; }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.timeoutSeconds = timeoutSeconds;
+        b.allowOther = allowOther;
+        b.defaultPermissions = defaultPermissions;
+        b.debug = debug;
+        b.staticNlink = staticNlink;
+        b.noAcl = noAcl;
+        b.xattrPermissions = xattrPermissions;
+        b.squashUid = squashUid;
+        b.squashGid = squashGid;
+        b.uidMap.addAll(uidMap);
+        b.gidMap.addAll(gidMap);
+        b.fsName = fsName;
+        b.extraFuseOptions.addAll(extraFuseOptions);
+        return b;
+    }
+
+    public static final class Builder {
+        private double timeoutSeconds = 1.0;
+        private boolean allowOther;
+        private boolean defaultPermissions;
+        private boolean debug;
+        private boolean staticNlink;
+        private boolean noAcl;
+        private int xattrPermissions;
+        private Integer squashUid;
+        private Integer squashGid;
+        private final List<IdRange> uidMap = new ArrayList<>();
+        private final List<IdRange> gidMap = new ArrayList<>();
+        private String fsName = "stratafs";
+        private final List<String> extraFuseOptions = new ArrayList<>();
+
+        private Builder() {}
+
+        public Builder timeoutSeconds(double t) {
+            if (t < 0 || Double.isNaN(t)) throw new IllegalArgumentException("timeout must be >= 0: " + t);
+            this.timeoutSeconds = t;
+            return this;
+        }
+        public Builder allowOther(boolean v) { this.allowOther = v; return this; }
+        public Builder defaultPermissions(boolean v) { this.defaultPermissions = v; return this; }
+        public Builder debug(boolean v) { this.debug = v; return this; }
+        public Builder staticNlink(boolean v) { this.staticNlink = v; return this; }
+        public Builder noAcl(boolean v) { this.noAcl = v; return this; }
+        public Builder xattrPermissions(int v) { this.xattrPermissions = v; return this; }
+        public Builder squashUid(Integer v) { this.squashUid = v; return this; }
+        public Builder squashGid(Integer v) { this.squashGid = v; return this; }
+        public Builder uidMap(List<IdRange> m) { uidMap.clear(); uidMap.addAll(m); return this; }
+        public Builder gidMap(List<IdRange> m) { gidMap.clear(); gidMap.addAll(m); return this; }
+        public Builder fsName(String n) { this.fsName = Objects.requireNonNull(n); return this; }
+        public Builder extraFuseOption(String o) { extraFuseOptions.add(Objects.requireNonNull(o)); return this; }
+        public FuseOptions build() { return new FuseOptions(this); }
+    }
+}
