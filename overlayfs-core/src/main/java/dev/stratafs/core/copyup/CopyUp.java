@@ -2,7 +2,6 @@ package dev.stratafs.core.copyup;
 
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
-import dev.stratafs.core.layer.Layer;
 import dev.stratafs.core.layer.LayerStack;
 import dev.stratafs.core.lookup.Resolved;
 import dev.stratafs.core.lookup.Resolver;
@@ -33,6 +32,7 @@ public final class CopyUp {
     private final boolean fsync;
     private final String originXattr;
     private final String lowerGoneXattr;
+    private final String lowerNlinkXattr;
     private final ConcurrentHashMap<FsPath, CompletableFuture<Void>> inflight = new ConcurrentHashMap<>();
     private final AtomicLong generation = new AtomicLong();
 
@@ -46,6 +46,7 @@ public final class CopyUp {
         this.fsync = fsync;
         this.originXattr = privatePrefix + "origin";
         this.lowerGoneXattr = privatePrefix + "lowergone";
+        this.lowerNlinkXattr = privatePrefix + "lowernlink";
     }
 
     /** Increases with every completed copy-up; open lower handles compare it to notice they moved. */
@@ -134,6 +135,7 @@ public final class CopyUp {
                     } else {
                         os.link(temp, indexEntry);
                         setLowerGone(indexEntry, 1);
+                        os.setxattr(indexEntry, lowerNlinkXattr, Long.toString(src.nlink()).getBytes(StandardCharsets.US_ASCII), 0);
                     }
                 }
                 os.rename(temp, dst, NativeOs.RENAME_NOREPLACE);
@@ -231,11 +233,12 @@ public final class CopyUp {
      * less the lower names already copied up or removed, plus the upper names (less the index's).
      * Returns -1 when the file has no index entry.
      */
-    public long linkedNlink(long originIno, long lowerNlink) throws FsException {
+    public long linkedNlink(long originIno) throws FsException {
         Path idx = work.index().resolve(Long.toString(originIno));
         StatInfo st = os.lstatOrNull(idx);
         if (st == null) return -1;
         long gone = lowerGone(idx);
+        long lowerNlink = readLong(idx, lowerNlinkXattr);
         return Math.max(1, (st.nlink() - 1) + (lowerNlink - gone));
     }
 
@@ -246,7 +249,11 @@ public final class CopyUp {
     }
 
     private long lowerGone(Path idx) throws FsException {
-        byte[] v = os.getxattr(idx, lowerGoneXattr);
+        return readLong(idx, lowerGoneXattr);
+    }
+
+    private long readLong(Path idx, String name) throws FsException {
+        byte[] v = os.getxattr(idx, name);
         if (v == null) return 0;
         try {
             return Long.parseLong(new String(v, StandardCharsets.US_ASCII).trim());
@@ -263,8 +270,4 @@ public final class CopyUp {
         setLowerGone(idx, lowerGone(idx) + d);
     }
 
-    /** The layer a resolved object must be copied from (its own). */
-    static Layer source(Resolved r) {
-        return r.layer();
-    }
 }
