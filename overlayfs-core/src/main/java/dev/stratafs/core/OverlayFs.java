@@ -97,7 +97,8 @@ public final class OverlayFs implements Closeable {
         if (st.isDirectory()) {
             // As the kernel overlay: a merged directory's link count is unknown, report 1 (find(1) copes).
             if (resolver.isMergedDir(r.path())) nlink = 1;
-        } else if (st.isRegular() && copyUp != null && (r.inUpper() || st.nlink() > 1)) {
+        } else if (st.isRegular() && copyUp != null && st.nlink() > 1) {
+            // Only lower hard-linked files and their copies (linked to the index, so nlink >= 2) have an index entry.
             long n = copyUp.linkedNlink(ino);
             if (n > 0) nlink = n;
         }
@@ -525,6 +526,8 @@ public final class OverlayFs implements Closeable {
         List<Resolver.Entry> entries;
         ns.readLock().lock();
         try {
+            // Below a directory without lower parts nothing can have lower parts: it is all upper already.
+            if (!resolver.hasLowerParts(dir)) return;
             entries = resolver.list(dir);
         } finally {
             ns.readLock().unlock();
