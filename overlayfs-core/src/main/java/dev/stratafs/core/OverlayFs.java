@@ -48,6 +48,7 @@ public final class OverlayFs implements Closeable {
     private final CopyUp copyUp;
     private final ReentrantReadWriteLock ns = new ReentrantReadWriteLock();
     private final boolean root;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private OverlayFs(StackConfig config, NativeOs os, LayerStack stack, WhiteoutCodec codec, WorkDir work, String privatePrefix) {
         this.config = config;
@@ -67,7 +68,7 @@ public final class OverlayFs implements Closeable {
         WorkDir work = null;
         boolean kernelFormat = false;
         if (stack.hasUpper()) {
-            work = WorkDir.open(stack.work(), os);
+            work = WorkDir.open(stack.work(), os, !config.fsync(), config.acceptDirtyVolatile());
             kernelFormat = os.geteuid() == 0 && WhiteoutCodec.probeKernelFormat(os, work.scratch());
         }
         String prefix = kernelFormat ? "trusted.overlay.stratafs." : "user.overlay.stratafs.";
@@ -759,7 +760,20 @@ public final class OverlayFs implements Closeable {
         }
     }
 
-    /** Releases caches; open handles stay usable until closed. Idempotent. */
+    /**
+     * Ends the session: a volatile upper is marked clean again (after a sync, since its writes
+     * skipped fsync). Open handles stay usable until closed. Idempotent.
+     */
     @Override
-    public void close() {}
+    public void close() {
+        if (closed.getAndSet(true) || work == null || config.fsync()) return;
+        try {
+            new ProcessBuilder("sync", "-f", stack.upper().root().toString()).inheritIO().start().waitFor();
+            work.endVolatile();
+        } catch (IOException e) {
+            // The marker stays; the next mount refuses the upper, which is the safe side.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }
