@@ -111,4 +111,21 @@ class CopyUpSafetyTest {
             }
         }
     }
+
+    @Test
+    void volatileUpperNotClosedCleanlyIsRefusedUntilAccepted() throws IOException {
+        Path lower = dir("lower"), upper = dir("upper"), work = dir("work");
+        StackConfig vol = StackConfig.builder().lower(lower).upper(upper, work).fsync(false).build();
+        OverlayFs crashed = OverlayFs.open(vol); // never closed: as if the daemon was killed
+        assertTrue(Files.isDirectory(work.resolve("work/incompat/volatile")));
+        dev.stratafs.core.error.FsException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.stratafs.core.error.FsException.class, () -> OverlayFs.open(vol));
+        assertTrue(e.getMessage().contains("volatile"), e.getMessage());
+        try (OverlayFs accepted = OverlayFs.open(vol.toBuilder().acceptDirtyVolatile(true).build())) {
+            assertTrue(accepted.readdir("/").isEmpty());
+        }
+        assertFalse(Files.exists(work.resolve("work/incompat/volatile")), "a clean close ends the volatile session");
+        OverlayFs.open(StackConfig.builder().lower(lower).upper(upper, work).build()).close();
+        assertTrue(crashed.readOnly() == false, "the crashed session object is left unclosed on purpose");
+    }
 }
