@@ -160,7 +160,8 @@ for name, n in (("big", 1024), ("mid", 256)):
             f.write(os.urandom(1 << 20))
 PY
   cp "$(command -v busybox)" "$BD/layers/rootfs/l7/bin/busybox"
-  tar -C "$BD/layers/rootfs/l0" -cf "$BD/untar.tar" usr/lib etc
+  # From the bottom layer: the others hold whiteouts (char devices), which are not what untar is about.
+  tar -C "$BD/layers/rootfs/l7" -cf "$BD/untar.tar" usr/lib etc
   touch "$BD/layers/.complete"
 }
 
@@ -179,7 +180,7 @@ find_daemon() {  # PID of the process whose command line names the mountpoint (n
   local d args a
   for d in /proc/[0-9]*; do
     [[ "${d#/proc/}" == "$$" || "${d#/proc/}" == "$BASHPID" ]] && continue
-    mapfile -d '' -t args <"$d/cmdline" 2>/dev/null || continue
+    mapfile -d '' -t args 2>/dev/null <"$d/cmdline" || continue
     for a in "${args[@]}"; do
       if [[ "$a" == "$MNT" || "$a" == *"upperdir=$BD/run/upper"* ]]; then echo "${d#/proc/}"; return 0; fi
     done
@@ -309,6 +310,10 @@ record() {  # record WORKLOAD SYSTEM VALUE UNIT
 # ------------------------------------------------------------------ main
 mkdir -p "$BD"
 gen_fixtures
+# Read every layer file once, untimed: the VM's disk may be cached by the host, and the first
+# system to read a file cold would otherwise pay for everyone (drop_caches only empties ours).
+log "pre-reading the layers once"
+find "$BD/layers" -type f -print0 | xargs -0 cat >/dev/null
 echo "workload,system,rep,value,unit" >"$CSV"
 log "systems: $SYSTEMS; repetitions: $REPS; workloads: $WORKLOADS"
 for ((REP = 1; REP <= REPS; REP++)); do
