@@ -1,0 +1,85 @@
+package dev.stratafs.core.diff;
+
+import static dev.stratafs.core.diff.Ops.*;
+
+import dev.stratafs.core.SetTime;
+import dev.stratafs.core.diff.LayerFixture.Meta;
+import org.junit.jupiter.api.Test;
+
+/** Copy-up on first change of a lower object: data and metadata operations. */
+class CopyUpDiffTest {
+    /*
+     * lower 0:  a/
+     *           a/f  "hello lower"  0640 1000:1001 mtime 2001
+     *           a/g  "untouched"
+     */
+    private static LayerFixture oneLowerFile() {
+        return LayerFixture.builder()
+                .layer(l -> l.dir("a", Meta.dir().mode(0750).owner(7, 8))
+                        .file("a/f", "hello lower", Meta.file().mode(0640).owner(1000, 1001).mtime(1_000_000_123L, 456_789_000L))
+                        .file("a/g", "untouched"))
+                .build();
+    }
+
+    @Test
+    void writeToLowerFileCopiesUpKeepingOwnerAndMode() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(write("/a/f", 6, "UPPER"), read("/a/f"), stat("/a/f"), stat("/a"))
+                .build());
+    }
+
+    @Test
+    void overwriteWithTruncateReplacesLowerContent() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(overwrite("/a/f", "new"), read("/a/f"), stat("/a/f"))
+                .build());
+    }
+
+    @Test
+    void appendToLowerFileKeepsLowerData() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(append("/a/f", " + more"), append("/a/f", "!"), read("/a/f"))
+                .build());
+    }
+
+    @Test
+    void truncateLowerFileShrinksExtendsAndEmpties() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(truncate("/a/f", 5), read("/a/f"), truncate("/a/f", 20), read("/a/f"), stat("/a/f"),
+                        truncate("/a/g", 0), read("/a/g"))
+                .build());
+    }
+
+    @Test
+    void chmodOfLowerFileCopiesUpMetadataOnly() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(chmod("/a/f", 0604), stat("/a/f"), read("/a/f"), chmod("/a", 0700), stat("/a"))
+                .build());
+    }
+
+    @Test
+    void chownOfLowerFileAndDirCopiesUp() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(chown("/a/f", 2000, 2001), chown("/a/g", -1, 55), chown("/a", 9, -1), stat("/a/f"), stat("/a/g"),
+                        stat("/a"))
+                .build());
+    }
+
+    @Test
+    void utimensOfLowerFileSetsExactTimesAndOmitLeavesMtime() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(utimens("/a/f", SetTime.of(1_111_111_111L, 1), SetTime.of(1_222_222_222L, 123_456_789L)),
+                        utimens("/a/g", SetTime.of(1_300_000_000L, 0), SetTime.OMIT),
+                        read("/a/f"))
+                .build());
+    }
+
+    @Test
+    void operationsOnMissingPathsFailAlike() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(write("/a/nope", 0, "x"), truncate("/a/nope", 1), chmod("/nope", 0644), chown("/a/nope", 1, 1),
+                        utimens("/a/nope", SetTime.NOW, SetTime.NOW), read("/a/f/x"), write("/a", 0, "x"),
+                        truncate("/a", 0), stat("/a/f/x"))
+                .build());
+    }
+}
