@@ -113,7 +113,7 @@ final class DiffHarness {
             TreeSnapshot remounted = HostWalker.snapshot("kernel on core's upper", r.mountPoint());
             if (coreView != null) {
                 section(problems, "kernel overlay mounted on the core's upper (vs core)",
-                        SnapshotDiff.diff(remounted, coreView, merged));
+                        SnapshotDiff.diff(remounted, coreView, merged.withSkip(s.skipRemount)));
             }
         } catch (IllegalStateException e) {
             problems.add("the kernel refuses to mount the core's upper: " + e.getMessage());

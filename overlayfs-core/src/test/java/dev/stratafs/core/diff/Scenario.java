@@ -27,6 +27,7 @@ final class Scenario {
     final List<String> kernelOptions;
     final Set<String> skipMerged;
     final Set<String> skipUpper;
+    final Set<String> skipRemount;
     final List<Function<TreeSnapshot, List<String>>> coreChecks;
 
     private Scenario(Builder b) {
@@ -36,6 +37,7 @@ final class Scenario {
         this.kernelOptions = List.copyOf(b.kernelOptions);
         this.skipMerged = Set.copyOf(b.skipMerged);
         this.skipUpper = Set.copyOf(b.skipUpper);
+        this.skipRemount = Set.copyOf(b.skipRemount);
         this.coreChecks = List.copyOf(b.coreChecks);
     }
 
@@ -50,6 +52,7 @@ final class Scenario {
         private final List<String> kernelOptions = new ArrayList<>();
         private final Set<String> skipMerged = new LinkedHashSet<>();
         private final Set<String> skipUpper = new LinkedHashSet<>();
+        private final Set<String> skipRemount = new LinkedHashSet<>();
         private final List<Function<TreeSnapshot, List<String>>> coreChecks = new ArrayList<>();
 
         private Builder(LayerFixture fixture) {
@@ -85,6 +88,15 @@ final class Scenario {
         /** Paths (and what is below) the upper-directory comparison leaves out, with the reason in a comment. */
         Builder skipUpper(String... paths) {
             skipUpper.addAll(List.of(paths));
+            return this;
+        }
+
+        /**
+         * Paths the kernel's view of the core's upper is not compared at: state the core keeps
+         * outside the upper (its workdir) which a fresh kernel mount cannot know.
+         */
+        Builder skipRemount(String... paths) {
+            skipRemount.addAll(List.of(paths));
             return this;
         }
 

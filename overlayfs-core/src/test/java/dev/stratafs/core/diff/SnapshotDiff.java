@@ -82,9 +82,12 @@ final class SnapshotDiff {
                 out.add(shown + ": only in " + a.label() + " (" + brief(x) + ")");
             } else {
                 List<String> f = fields(x, y, rules);
-                if (rules.comparePeers() && !x.isDir()) {
-                    SortedSet<String> px = visible(ap.get(p), rules);
-                    SortedSet<String> py = visible(bp.get(p), rules);
+                // The kernel links all its whiteouts to one shared inode (work/#whiteout, since 5.8):
+                // bookkeeping, so whiteouts take no part in the hard-link comparison on disk.
+                boolean whiteoutPeers = rules.whiteoutsByTypeOnly() && (x.isWhiteoutDevice() || y.isWhiteoutDevice());
+                if (rules.comparePeers() && !x.isDir() && !whiteoutPeers) {
+                    SortedSet<String> px = visible(ap.get(p), an, rules);
+                    SortedSet<String> py = visible(bp.get(p), bn, rules);
                     if (!px.equals(py)) f.add("hard-link peers " + px + " vs " + py);
                 }
                 if (!f.isEmpty()) {
@@ -95,10 +98,13 @@ final class SnapshotDiff {
         return out;
     }
 
-    private static SortedSet<String> visible(SortedSet<String> peers, Rules rules) {
+    private static SortedSet<String> visible(SortedSet<String> peers, SortedMap<String, Node> nodes, Rules rules) {
         SortedSet<String> s = new TreeSet<>();
         if (peers != null) {
-            for (String p : peers) if (!rules.skipped(p)) s.add("/" + p);
+            for (String p : peers) {
+                Node n = nodes.get(p);
+                if (n != null && !(rules.whiteoutsByTypeOnly() && n.isWhiteoutDevice())) s.add("/" + p);
+            }
         }
         return s;
     }
