@@ -129,7 +129,7 @@ class HarnessSelfTest {
     void harnessFailsWhenTheSidesDiverge() {
         LayerFixture fx = LayerFixture.builder().layer(l -> l.file("f", "f")).build();
         AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> DiffHarness.run(Scenario.on(fx)
-                .expectDifference(Ops.stat("/f"), "OK", "OK", "deliberate divergence", k -> k.create("/extra", 0644))
+                .expectDifference(Ops.stat("/f"), "OK", "OK", "deliberate divergence", k -> k.create("/extra", 0644, true))
                 .build()));
         assertTrue(e.getMessage().contains("merged view: /extra: only in kernel"), e.getMessage());
         assertTrue(e.getMessage().contains("upper directory on disk: /extra: only in kernel upper"), e.getMessage());

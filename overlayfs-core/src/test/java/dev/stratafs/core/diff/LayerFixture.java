@@ -4,12 +4,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -167,12 +173,26 @@ final class LayerFixture {
         List<Path> out = new ArrayList<>();
         try {
             Files.createDirectories(root);
+            // One shell for all layers: deep stacks would otherwise spawn one per layer.
+            List<Rendered> rendered = new ArrayList<>();
+            StringBuilder all = new StringBuilder("set -e\n");
             for (int i = 0; i < layers.size(); i++) {
                 Path dir = root.resolve(String.valueOf(i));
                 Files.createDirectory(dir);
-                render(layers.get(i), dir, format);
+                Rendered r = render(layers.get(i), dir, format);
+                all.append("cd ").append(Script.quote(dir.toString())).append('\n').append(r.script().text());
+                rendered.add(r);
                 out.add(dir);
             }
+            // As a file: a 500-layer script is longer than an argv may be.
+            Path script = Files.createTempFile(Path.of("/tmp"), "stratafs-fixture-", ".sh");
+            try {
+                Files.writeString(script, all);
+                Cmd.run(root, List.of("sh", script.toString())).orThrow();
+            } finally {
+                Files.deleteIfExists(script);
+            }
+            for (Rendered r : rendered) r.applyMetas();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot build fixture under " + root, e);
         }
@@ -180,14 +200,34 @@ final class LayerFixture {
     }
 
     /**
-     * Creates names with java.nio, then runs one shell script for what java.nio cannot do
-     * (mknod, mkfifo, chown, trusted.* xattrs, times with nanoseconds, in that order: chown
-     * before chmod because chown clears set-id bits; times last and deepest first, because
-     * creating children moves a directory's mtime).
+     * One layer rendered: its shell script for what java.nio cannot do (mknod, mkfifo, trusted.*
+     * xattrs, owner, mode and times of fifos and symlinks, which java.nio would open and block on,
+     * or follow), and the owners, modes and times of its files and directories, applied by
+     * {@link #applyMetas} after the script ran: chown before chmod because chown clears set-id
+     * bits; times last and deepest first, because creating children moves a directory's mtime.
      */
-    private static void render(Layer layer, Path dir, WhiteoutFormat format) throws IOException {
+    private record Rendered(Script script, Path dir, Map<String, Meta> metas) {
+        void applyMetas() throws IOException {
+            List<Map.Entry<String, Meta>> byDepth = new ArrayList<>(metas.entrySet());
+            for (var m : byDepth) {
+                Path p = dir.resolve(m.getKey());
+                Files.setAttribute(p, "unix:uid", m.getValue().uid(), LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(p, "unix:gid", m.getValue().gid(), LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(p, "unix:mode", m.getValue().mode());
+            }
+            byDepth.sort(Comparator.comparingInt((Map.Entry<String, Meta> m) -> depth(m.getKey())).reversed());
+            for (var m : byDepth) {
+                FileTime t = FileTime.from(Instant.ofEpochSecond(m.getValue().mtimeSec(), m.getValue().mtimeNsec()));
+                Files.getFileAttributeView(dir.resolve(m.getKey()), BasicFileAttributeView.class).setTimes(t, t, null);
+            }
+        }
+    }
+
+    /** Creates the layer's names with java.nio; the rest is returned for later (see Rendered). */
+    private static Rendered render(Layer layer, Path dir, WhiteoutFormat format) throws IOException {
         Script sh = new Script();
         Map<String, Meta> metas = new LinkedHashMap<>();
+        Set<String> scriptOwned = new HashSet<>();
         metas.put(".", Meta.dir());
         for (Entry e : layer.entries()) {
             Path p = dir.resolve(e.path());
@@ -205,11 +245,13 @@ final class LayerFixture {
                 case SYMLINK -> {
                     Files.createSymbolicLink(p, Path.of(e.target()));
                     metas.put(rel, e.meta());
+                    scriptOwned.add(rel);
                 }
                 case HARDLINK -> Files.createLink(p, dir.resolve(e.target()));
                 case FIFO -> {
                     sh.cmd("mkfifo", rel);
                     metas.put(rel, e.meta());
+                    scriptOwned.add(rel);
                 }
                 case XATTR -> sh.setxattr(rel, e.xattrName(), e.data());
                 case WHITEOUT -> whiteout(dir, rel, format, sh, metas);
@@ -226,21 +268,19 @@ final class LayerFixture {
                 default -> throw new IllegalStateException();
             }
         }
-        List<Map.Entry<String, Meta>> byDepth = new ArrayList<>(metas.entrySet());
-        for (var m : byDepth) {
-            sh.cmd("chown", "-h", m.getValue().uid() + ":" + m.getValue().gid(), m.getKey());
-        }
-        for (var m : byDepth) {
-            if (!Files.isSymbolicLink(dir.resolve(m.getKey()))) {
-                sh.cmd("chmod", Integer.toOctalString(m.getValue().mode()), m.getKey());
+        Map<String, Meta> javaMetas = new LinkedHashMap<>();
+        for (var m : metas.entrySet()) {
+            String rel = m.getKey();
+            Meta meta = m.getValue();
+            if (!scriptOwned.contains(rel)) {
+                javaMetas.put(rel, meta);
+                continue;
             }
+            sh.cmd("chown", "-h", meta.uid() + ":" + meta.gid(), rel);
+            if (!Files.isSymbolicLink(dir.resolve(rel))) sh.cmd("chmod", Integer.toOctalString(meta.mode()), rel);
+            sh.cmd("touch", "-h", "-d", "@" + meta.mtimeSec() + "." + String.format("%09d", meta.mtimeNsec()), rel);
         }
-        byDepth.sort(Comparator.comparingInt((Map.Entry<String, Meta> m) -> depth(m.getKey())).reversed());
-        for (var m : byDepth) {
-            sh.cmd("touch", "-h", "-d", "@" + m.getValue().mtimeSec() + "." + String.format("%09d", m.getValue().mtimeNsec()),
-                    m.getKey());
-        }
-        sh.run(dir);
+        return new Rendered(sh, dir, javaMetas);
     }
 
     private static void whiteout(Path dir, String rel, WhiteoutFormat format, Script sh, Map<String, Meta> metas)
@@ -292,7 +332,7 @@ final class LayerFixture {
 
     /** A shell script built from quoted words, run once per layer. */
     private static final class Script {
-        private final StringBuilder sb = new StringBuilder("set -e\n");
+        private final StringBuilder sb = new StringBuilder();
 
         void cmd(String... words) {
             for (int i = 0; i < words.length; i++) {
@@ -315,8 +355,8 @@ final class LayerFixture {
             return "'" + s.replace("'", "'\\''") + "'";
         }
 
-        void run(Path cwd) {
-            Cmd.run(cwd, List.of("sh", "-c", sb.toString())).orThrow();
+        String text() {
+            return sb.toString();
         }
     }
 
