@@ -82,4 +82,47 @@ class CopyUpDiffTest {
                         truncate("/a", 0), stat("/a/f/x"))
                 .build());
     }
+
+    /*
+     * lower 0:  big  3 MiB + 5 bytes of a byte pattern (copy_file_range/clone path, several chunks)
+     */
+    @Test
+    void bigLowerFileCopiesUpEveryByte() {
+        byte[] big = new byte[3 * 1024 * 1024 + 5];
+        for (int i = 0; i < big.length; i++) big[i] = (byte) (i * 31 + (i >>> 12));
+        LayerFixture fx = LayerFixture.builder().layer(l -> l.file("big", big, Meta.file())).build();
+        DiffHarness.run(Scenario.on(fx)
+                .then(write("/big", 1_500_000, "MIDDLE"), append("/big", "END"), read("/big"), stat("/big"))
+                .build());
+    }
+
+    @Test
+    void handleOpenedBeforeCopyUpReadsTheUpperCopy() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(readViaHandleAcross("/a/f", write("/a/f", 0, "HELLO")),
+                        readViaHandleAcross("/a/g", overwrite("/a/g", "replaced")))
+                .build());
+    }
+
+    @Test
+    void unlinkedOpenLowerFileStaysWritableThroughItsHandle() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(writeViaHandleAfterUnlink("/a/f", "still here"), stat("/a/f"), list("/a"))
+                .build());
+    }
+
+    /*
+     * lower 0:  m/ 0700 3:4   m/top "top"
+     * lower 1:  m/ 0755       m/low "low"
+     */
+    @Test
+    void chmodAndChownOfMergedDirCopyUpTheDirOnly() {
+        LayerFixture fx = LayerFixture.builder()
+                .layer(l -> l.dir("m", Meta.dir().mode(0700).owner(3, 4)).file("m/top", "top"))
+                .layer(l -> l.file("m/low", "low"))
+                .build();
+        DiffHarness.run(Scenario.on(fx)
+                .then(chmod("/m", 0751), chown("/m", 30, 40), stat("/m"), list("/m"), read("/m/low"))
+                .build());
+    }
 }

@@ -178,6 +178,40 @@ final class CoreFs implements MergedFs {
         run(() -> fs.removexattr(path, name));
     }
 
+    @Override
+    public Handle open(String path, boolean writable) throws FsException {
+        OpenFile f = call(() -> fs.open(path, writable ? OpenFlags.O_RDWR : OpenFlags.O_RDONLY, caller));
+        return new Handle() {
+            @Override
+            public byte[] readAll() throws FsException {
+                return call(() -> {
+                    ByteArrayOutputStream out = new ByteArrayOutputStream();
+                    byte[] buf = new byte[65536];
+                    long pos = 0;
+                    int n;
+                    while ((n = f.read(buf, 0, buf.length, pos)) > 0) {
+                        out.write(buf, 0, n);
+                        pos += n;
+                    }
+                    return out.toByteArray();
+                });
+            }
+
+            @Override
+            public void write(long offset, byte[] data) throws FsException {
+                run(() -> {
+                    int done = 0;
+                    while (done < data.length) done += f.write(data, done, data.length - done, offset + done);
+                });
+            }
+
+            @Override
+            public void close() throws FsException {
+                run(f::close);
+            }
+        };
+    }
+
     /**
      * Walks the merged tree with readdir/getattr/readlink/listxattr/getxattr/read, and checks
      * on the way that readdir's d_ino and d_type agree with getattr (FUSE with use_ino shows

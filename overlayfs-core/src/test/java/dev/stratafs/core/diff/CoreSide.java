@@ -36,7 +36,9 @@ final class CoreSide implements AutoCloseable {
             KernelOverlay k = KernelOverlay.mount(base, lowers, upper, work, mnt, List.of());
             return new CoreSide(new KernelFs("core(kernel stub)", mnt), k);
         }
-        StackConfig cfg = StackConfig.builder().lowers(lowers).upper(upper, work).build();
+        StackConfig.Builder b = StackConfig.builder().lowers(lowers);
+        if (upper != null) b.upper(upper, work);
+        StackConfig cfg = b.build();
         OverlayFs ofs = OverlayFs.open(cfg);
         return new CoreSide(new CoreFs(ofs, new Caller(0, 0, umask())), ofs);
     }

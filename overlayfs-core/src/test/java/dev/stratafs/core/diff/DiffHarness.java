@@ -80,10 +80,12 @@ final class DiffHarness {
         SnapshotDiff.Rules merged = SnapshotDiff.mergedView(recent).withSkip(s.skipMerged);
         TreeSnapshot kernelView;
         TreeSnapshot coreView;
-        try (KernelOverlay k = KernelOverlay.mount(base, kernelLowers, base.resolve("ku"), base.resolve("kw"),
-                base.resolve("km"), s.kernelOptions)) {
+        Path ku = s.readOnly ? null : base.resolve("ku");
+        Path cu = s.readOnly ? null : base.resolve("cu");
+        try (KernelOverlay k = KernelOverlay.mount(base, kernelLowers, ku, base.resolve("kw"), base.resolve("km"),
+                s.kernelOptions)) {
             KernelFs kernel = new KernelFs("kernel", k.mountPoint());
-            try (CoreSide core = CoreSide.open(base, coreLowers, base.resolve("cu"), base.resolve("cw"), "cm")) {
+            try (CoreSide core = CoreSide.open(base, coreLowers, cu, base.resolve("cw"), "cm")) {
                 runSteps(s, kernel, core.fs(), problems, log);
                 kernelView = kernel.snapshot();
                 coreView = snapshot(core.fs(), problems);
@@ -92,7 +94,7 @@ final class DiffHarness {
                     for (var check : s.coreChecks) section(problems, "core's merged view", check.apply(coreView));
                 }
             }
-            try (CoreSide again = CoreSide.open(base, coreLowers, base.resolve("cu"), base.resolve("cw"), "cm2")) {
+            try (CoreSide again = CoreSide.open(base, coreLowers, cu, base.resolve("cw"), "cm2")) {
                 TreeSnapshot reopened = snapshot(again.fs(), problems);
                 if (coreView != null && reopened != null) {
                     section(problems, "core reopened on the same directories (vs before)",
@@ -100,6 +102,7 @@ final class DiffHarness {
                 }
             }
         }
+        if (s.readOnly) return new Result(kernelView, coreView, null, null);
         TreeSnapshot kernelUpper = HostWalker.snapshot("kernel upper", base.resolve("ku"));
         TreeSnapshot coreUpper = HostWalker.snapshot("core upper", base.resolve("cu"));
         section(problems, "upper directory on disk",

@@ -253,6 +253,57 @@ final class KernelFs implements MergedFs {
     }
 
     @Override
+    public Handle open(String path, boolean writable) throws FsException {
+        FileChannel ch;
+        try {
+            ch = writable
+                    ? FileChannel.open(host(path), StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)
+                    : FileChannel.open(host(path), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw KernelErrors.translate(e);
+        }
+        return new Handle() {
+            @Override
+            public byte[] readAll() throws FsException {
+                try {
+                    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                    ByteBuffer buf = ByteBuffer.allocate(65536);
+                    long pos = 0;
+                    int n;
+                    while ((n = ch.read(buf, pos)) > 0) {
+                        out.write(buf.array(), 0, n);
+                        pos += n;
+                        buf.clear();
+                    }
+                    return out.toByteArray();
+                } catch (IOException e) {
+                    throw KernelErrors.translate(e);
+                }
+            }
+
+            @Override
+            public void write(long offset, byte[] data) throws FsException {
+                try {
+                    ByteBuffer b = ByteBuffer.wrap(data);
+                    long pos = offset;
+                    while (b.hasRemaining()) pos += ch.write(b, pos);
+                } catch (IOException e) {
+                    throw KernelErrors.translate(e);
+                }
+            }
+
+            @Override
+            public void close() throws FsException {
+                try {
+                    ch.close();
+                } catch (IOException e) {
+                    throw KernelErrors.translate(e);
+                }
+            }
+        };
+    }
+
+    @Override
     public TreeSnapshot snapshot() {
         return HostWalker.snapshot(label, mount);
     }

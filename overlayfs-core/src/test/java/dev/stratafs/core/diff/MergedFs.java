@@ -60,6 +60,18 @@ interface MergedFs {
 
     void removexattr(String path, String name) throws FsException;
 
+    /** An open file kept across other operations (open(2) without O_CREAT). */
+    interface Handle {
+        /** pread from 0 to end of file. */
+        byte[] readAll() throws FsException;
+
+        void write(long offset, byte[] data) throws FsException;
+
+        void close() throws FsException;
+    }
+
+    Handle open(String path, boolean writable) throws FsException;
+
     /** The whole merged tree. */
     TreeSnapshot snapshot() throws FsException;
 }

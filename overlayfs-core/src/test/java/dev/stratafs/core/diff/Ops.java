@@ -139,6 +139,37 @@ final class Ops {
         return mutation("removexattr " + path + " " + name, fs -> fs.removexattr(path, name));
     }
 
+    /**
+     * Opens path read-only, runs {@code between} (through the path), then reads through the
+     * handle opened before: a handle must see the copy-up another one caused (overlayfs.rst,
+     * "Non-standard behavior" lists this as fixed since 4.19).
+     */
+    static Op readViaHandleAcross(String path, Op between) {
+        return op("open " + path + " O_RDONLY; " + between.describe() + "; read via that handle", fs -> {
+            MergedFs.Handle h = fs.open(path, false);
+            try {
+                String inner = between.apply(fs);
+                return Node.describeContent(h.readAll()) + (inner == null ? "" : " (" + inner + ")");
+            } finally {
+                h.close();
+            }
+        });
+    }
+
+    /** Opens path read-write, unlinks it, then writes and reads through the handle (unlinked-open file). */
+    static Op writeViaHandleAfterUnlink(String path, String data) {
+        return op("open " + path + " O_RDWR; unlink; pwrite+read via handle", fs -> {
+            MergedFs.Handle h = fs.open(path, true);
+            try {
+                fs.unlink(path);
+                h.write(0, bytes(data));
+                return Node.describeContent(h.readAll());
+            } finally {
+                h.close();
+            }
+        });
+    }
+
     // Reading steps: their observation is compared too.
 
     static Op read(String path) {

@@ -117,4 +117,16 @@ class RenameDiffTest {
                         list("/"))
                 .build());
     }
+
+    /*
+     * rename of an upper-only dir over an empty lower dir: the lower dir is replaced, and must
+     * not show through afterwards (lower 1's p holds q, so the target is made empty first).
+     */
+    @Test
+    void renameUpperDirOverEmptiedLowerDir() {
+        DiffHarness.run(Scenario.on(fixture())
+                .then(unlink("/p/q"), mkdir("/n", 0700), create("/n/f", 0644), rename("/n", "/p"), list("/p"), stat("/p"),
+                        stat("/p/q"))
+                .build());
+    }
 }

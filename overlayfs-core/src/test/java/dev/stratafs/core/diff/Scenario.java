@@ -25,6 +25,7 @@ final class Scenario {
     final List<Step> steps;
     final WhiteoutFormat coreFormat;
     final List<String> kernelOptions;
+    final boolean readOnly;
     final Set<String> skipMerged;
     final Set<String> skipUpper;
     final Set<String> skipRemount;
@@ -35,6 +36,7 @@ final class Scenario {
         this.steps = List.copyOf(b.steps);
         this.coreFormat = b.coreFormat;
         this.kernelOptions = List.copyOf(b.kernelOptions);
+        this.readOnly = b.readOnly;
         this.skipMerged = Set.copyOf(b.skipMerged);
         this.skipUpper = Set.copyOf(b.skipUpper);
         this.skipRemount = Set.copyOf(b.skipRemount);
@@ -50,6 +52,7 @@ final class Scenario {
         private final List<Step> steps = new ArrayList<>();
         private WhiteoutFormat coreFormat = WhiteoutFormat.KERNEL;
         private final List<String> kernelOptions = new ArrayList<>();
+        private boolean readOnly;
         private final Set<String> skipMerged = new LinkedHashSet<>();
         private final Set<String> skipUpper = new LinkedHashSet<>();
         private final Set<String> skipRemount = new LinkedHashSet<>();
@@ -77,6 +80,15 @@ final class Scenario {
         /** The core reads its lowers in this format; the kernel always gets the KERNEL rendering. */
         Builder coreFormat(WhiteoutFormat f) {
             this.coreFormat = f;
+            return this;
+        }
+
+        /**
+         * No upper layer on either side (lowerdir only; podman's mounts for diff, commit and
+         * build): every change must fail with EROFS, the merged view stays the lowers'.
+         */
+        Builder readOnly() {
+            this.readOnly = true;
             return this;
         }
 

@@ -47,4 +47,20 @@ class SpecialFilesDiffTest {
                 .then(append("/bin/suid", "sh"), stat("/bin/suid"), chown("/bin/suid", 1, 1), stat("/bin/suid"))
                 .build());
     }
+
+    /*
+     * lower 0:  shared/ 02775 0:50   shared/old "o"
+     * A set-group-ID directory passes its group (and, to directories, the bit) to new entries
+     * (mkdir(2), open(2) "O_CREAT"); the copied-up directory must keep doing so.
+     */
+    @Test
+    void setgidLowerDirPassesGroupToNewEntries() {
+        LayerFixture fx = LayerFixture.builder()
+                .layer(l -> l.dir("shared", Meta.dir().mode(02775).owner(0, 50)).file("shared/old", "o"))
+                .build();
+        DiffHarness.run(Scenario.on(fx)
+                .then(create("/shared/new", 0644), mkdir("/shared/sub", 0755), mkfifo("/shared/p", 0644),
+                        symlink("x", "/shared/l"), stat("/shared/new"), stat("/shared/sub"), stat("/shared"))
+                .build());
+    }
 }
