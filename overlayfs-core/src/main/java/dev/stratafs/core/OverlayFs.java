@@ -48,6 +48,7 @@ public final class OverlayFs implements Closeable {
     private final CopyUp copyUp;
     private final ReentrantReadWriteLock ns = new ReentrantReadWriteLock();
     private final boolean root;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private OverlayFs(StackConfig config, NativeOs os, LayerStack stack, WhiteoutCodec codec, WorkDir work, String privatePrefix) {
         this.config = config;
@@ -67,7 +68,7 @@ public final class OverlayFs implements Closeable {
         WorkDir work = null;
         boolean kernelFormat = false;
         if (stack.hasUpper()) {
-            work = WorkDir.open(stack.work(), os);
+            work = WorkDir.open(stack.work(), os, !config.fsync(), config.acceptDirtyVolatile());
             kernelFormat = os.geteuid() == 0 && WhiteoutCodec.probeKernelFormat(os, work.scratch());
         }
         String prefix = kernelFormat ? "trusted.overlay.stratafs." : "user.overlay.stratafs.";
@@ -97,7 +98,8 @@ public final class OverlayFs implements Closeable {
         if (st.isDirectory()) {
             // As the kernel overlay: a merged directory's link count is unknown, report 1 (find(1) copes).
             if (resolver.isMergedDir(r.path())) nlink = 1;
-        } else if (st.isRegular() && copyUp != null && (r.inUpper() || st.nlink() > 1)) {
+        } else if (st.isRegular() && copyUp != null && st.nlink() > 1) {
+            // Only lower hard-linked files and their copies (linked to the index, so nlink >= 2) have an index entry.
             long n = copyUp.linkedNlink(ino);
             if (n > 0) nlink = n;
         }
@@ -525,6 +527,8 @@ public final class OverlayFs implements Closeable {
         List<Resolver.Entry> entries;
         ns.readLock().lock();
         try {
+            // Below a directory without lower parts nothing can have lower parts: it is all upper already.
+            if (!resolver.hasLowerParts(dir)) return;
             entries = resolver.list(dir);
         } finally {
             ns.readLock().unlock();
@@ -756,7 +760,20 @@ public final class OverlayFs implements Closeable {
         }
     }
 
-    /** Releases caches; open handles stay usable until closed. Idempotent. */
+    /**
+     * Ends the session: a volatile upper is marked clean again (after a sync, since its writes
+     * skipped fsync). Open handles stay usable until closed. Idempotent.
+     */
     @Override
-    public void close() {}
+    public void close() {
+        if (closed.getAndSet(true) || work == null || config.fsync()) return;
+        try {
+            new ProcessBuilder("sync", "-f", stack.upper().root().toString()).inheritIO().start().waitFor();
+            work.endVolatile();
+        } catch (IOException e) {
+            // The marker stays; the next mount refuses the upper, which is the safe side.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

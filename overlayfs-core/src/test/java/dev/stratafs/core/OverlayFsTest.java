@@ -223,4 +223,27 @@ class OverlayFsTest {
         assertThrows(FsException.class, () -> fs.create("/esc/new", OpenFlags.O_WRONLY, 0644, ROOT));
         assertFalse(Files.exists(outside.resolve("new")));
     }
+
+    /**
+     * <pre>
+     *   upper/a/mine        lower0/a -> {tmp}/host   (host/secret, outside every layer)
+     * </pre>
+     */
+    @Test
+    void lowerSymlinkUnderUpperDirectoryIsNotMerged() throws IOException {
+        fs.close();
+        Path host = Files.createDirectories(tmp.resolve("host"));
+        Files.writeString(host.resolve("secret"), "host");
+        Files.createSymbolicLink(l0.resolve("a"), host);
+        Files.createDirectories(up.resolve("a"));
+        Files.writeString(up.resolve("a/mine"), "m");
+        fs = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).upper(up, work).build());
+        assertEquals(List.of("mine"), names("/a"));
+        assertThrows(FsException.class, () -> fs.getattr("/a/secret"));
+        fs.create("/a/new", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        fs.unlink("/a/mine");
+        assertTrue(Files.exists(up.resolve("a/new")));
+        assertFalse(Files.exists(host.resolve("new")));
+        assertEquals(List.of("secret"), Files.list(host).map(x -> x.getFileName().toString()).collect(Collectors.toList()));
+    }
 }

@@ -35,14 +35,37 @@ public final class WorkDir {
      * Opens the workdir and removes leftovers of an interrupted copy-up: anything in the scratch
      * directory is by construction not yet part of the upper.
      */
-    public static WorkDir open(Path root, NativeOs os) throws FsException {
+    public static WorkDir open(Path root, NativeOs os, boolean volatileMode, boolean acceptDirtyVolatile) throws FsException {
         WorkDir w = new WorkDir(root, os);
+        Path marker = w.volatileMarker();
+        if (os.lstatOrNull(marker) != null && !acceptDirtyVolatile) {
+            // overlayfs.rst "Volatile mount": the last volatile session skipped fsyncs and did not end cleanly.
+            throw new FsException(ErrorKind.INVALID, "the upper directory was last mounted volatile and not unmounted cleanly;"
+                    + " its files may be incomplete. Discard upperdir and workdir, or remove " + marker
+                    + " if you know the host did not crash");
+        }
         StatInfo st = os.lstatOrNull(w.scratch);
         if (st != null && !st.isDirectory()) os.unlink(w.scratch);
         if (st == null || !st.isDirectory()) os.mkdir(w.scratch, 0);
         w.clean(w.scratch);
         if (os.lstatOrNull(w.index) == null) os.mkdir(w.index, 0700);
+        if (volatileMode) {
+            os.mkdir(marker.getParent(), 0700);
+            os.mkdir(marker, 0700);
+        }
         return w;
+    }
+
+    /** The kernel's marker of a volatile session in progress: {@code work/incompat/volatile}. */
+    public Path volatileMarker() {
+        return scratch.resolve("incompat").resolve("volatile");
+    }
+
+    /** Ends a volatile session cleanly: the upper is whole, so the next mount may use it. */
+    public void endVolatile() throws FsException {
+        Path marker = volatileMarker();
+        if (os.lstatOrNull(marker) != null) os.rmdir(marker);
+        if (os.lstatOrNull(marker.getParent()) != null) os.rmdir(marker.getParent());
     }
 
     public Path scratch() { return scratch; }

@@ -39,6 +39,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Resolver {
     /** Cached lower names across all directories before the index cache is dropped (memory bound). */
     private static final long INDEX_BUDGET = 2_000_000;
+    /** Cached directory structures before the cache is dropped (memory bound). */
+    private static final int DIR_BUDGET = 200_000;
 
     private final LayerStack stack;
     private final NativeOs os;
@@ -122,6 +124,11 @@ public final class Resolver {
         DirInfo d = dirs.get(path);
         if (d != null) return d;
         d = buildDirInfo(path);
+        if (dirs.size() >= DIR_BUDGET) {
+            // Drop everything and leave this one uncached, so no entry outlives its parent's.
+            dirs.clear();
+            return d;
+        }
         dirs.put(path, d);
         return d;
     }
@@ -284,6 +291,9 @@ public final class Resolver {
             dirs.clear();
             return;
         }
+        // A DirInfo is only built after its parent's, and only ever removed with its descendants:
+        // when the path is not cached, nothing below it is, and the scan can be skipped.
+        if (dirs.remove(path) == null) return;
         dirs.keySet().removeIf(k -> k.startsWith(path));
     }
 }
