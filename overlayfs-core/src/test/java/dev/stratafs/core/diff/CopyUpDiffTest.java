@@ -125,4 +125,20 @@ class CopyUpDiffTest {
                 .then(chmod("/m", 0751), chown("/m", 30, 40), stat("/m"), list("/m"), read("/m/low"))
                 .build());
     }
+
+    @Test
+    void utimensOfLowerDirSetsItsTimes() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(mtime("/a"), utimens("/a", SetTime.of(1_400_000_000L, 5), SetTime.of(1_400_000_001L, 999_999_999L)),
+                        mtime("/a"), utimens("/a", SetTime.OMIT, SetTime.OMIT), mtime("/a"))
+                .build());
+    }
+
+    @Test
+    void newObjectsGetRequestedModeLessUmask() {
+        DiffHarness.run(Scenario.on(oneLowerFile())
+                .then(create("/a/all", 0777), mkdir("/a/dir", 0777), mkfifo("/a/fifo", 0666), create("/a/none", 0),
+                        stat("/a/all"), stat("/a/dir"), stat("/a/fifo"), stat("/a/none"))
+                .build());
+    }
 }

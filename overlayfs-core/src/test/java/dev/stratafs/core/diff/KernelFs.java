@@ -239,7 +239,8 @@ final class KernelFs implements MergedFs {
 
     @Override
     public void mkfifo(String path, int perm) throws FsException {
-        tool(List.of("mkfifo", "-m", Integer.toOctalString(perm), "--", host(path).toString()));
+        // mkfifo -m sets the mode exactly; mknod(2) applies the umask, as the core does.
+        tool(List.of("mkfifo", "-m", Integer.toOctalString(perm & ~CoreSide.umask()), "--", host(path).toString()));
     }
 
     @Override

@@ -198,4 +198,12 @@ final class Ops {
             return s;
         });
     }
+
+    /** lstat's mtime, for directories whose times the tree comparison leaves out. */
+    static Op mtime(String path) {
+        return op("mtime " + path, fs -> {
+            Node n = fs.stat(path);
+            return n.mtimeSec() + "." + String.format("%09d", n.mtimeNsec());
+        });
+    }
 }
