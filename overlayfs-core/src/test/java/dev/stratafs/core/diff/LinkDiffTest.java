@@ -33,6 +33,14 @@ class LinkDiffTest {
                 .build());
     }
 
+    /* The VFS (do_linkat) looks the new name up before vfs_link refuses a directory source. */
+    @Test
+    void linkOfDirectoryReportsDestinationErrorsFirst() {
+        DiffHarness.run(Scenario.on(links())
+                .then(link("/h", "/plain"), link("/h", "/nope/x"), link("/s", "/plain"))
+                .build());
+    }
+
     /*
      * Lower hard-linked pair h/a == h/b; writing h/a. The kernel's default here is index=off,
      * where the copy-up breaks the pair (h/b keeps the old data). With index=on (overlayfs.rst

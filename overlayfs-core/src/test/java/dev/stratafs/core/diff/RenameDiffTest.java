@@ -107,6 +107,14 @@ class RenameDiffTest {
      * The kernel marks /e1 opaque on disk before its failed renames (ovl_rename sets it ahead of
      * the checks that fail and does not undo it): bookkeeping of a failed call, left out.
      */
+    /* Path resolution of the destination comes first: a file has no entries (ENOTDIR, not EINVAL). */
+    @Test
+    void renameOfFileBelowItselfIsNotADirectory() {
+        DiffHarness.run(Scenario.on(fixture())
+                .then(rename("/a/one", "/a/one/x"), rename("/a/one", "/a/one/x/y"))
+                .build());
+    }
+
     @Test
     void renameErrorsMatchTheKernel() {
         DiffHarness.run(Scenario.on(fixture())

@@ -61,4 +61,17 @@ class XattrDiffTest {
                 .skipUpper("/x")
                 .build());
     }
+
+    /*
+     * lower 0:  x/f "f" ...   s -> x/f   (plus the fixture above)
+     * user.* xattrs are for regular files and directories only (xattr(7)): EPERM on a symlink,
+     * decided by the VFS before overlayfs could copy anything up.
+     */
+    @Test
+    void userXattrOnLowerSymlinkIsRefusedWithoutCopyUp() {
+        LayerFixture fx = LayerFixture.builder().layer(l -> l.file("x/f", "f").symlink("x/s", "f")).build();
+        DiffHarness.run(Scenario.on(fx)
+                .then(setxattr("/x/s", "user.k", "v"), removexattr("/x/s", "user.k"), list("/x"))
+                .build());
+    }
 }
