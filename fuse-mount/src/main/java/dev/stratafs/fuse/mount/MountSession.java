@@ -1,30 +1,231 @@
 package dev.stratafs.fuse.mount;
 
 import dev.stratafs.core.OverlayFs;
+import dev.stratafs.fuse.FsBackend;
 import dev.stratafs.fuse.FuseOptions;
+import dev.stratafs.fuse.jnr.StrataFuse;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One live FUSE mount of an {@link OverlayFs}. {@link #mount} returns only once the mount is
  * proven live (init seen, the mountpoint listed as fuse in /proc/self/mountinfo and answering a
  * stat); {@link #close} unmounts and is idempotent.
+ *
+ * <p>The FUSE loop runs blocking on a thread of our own: jnr-fuse's non-blocking mount returns
+ * after 2 s whatever happened. jnr-fuse also registers a shutdown hook per mount that calls
+ * umount(); {@link StrataFuse} routes it to {@link #close}, so a JVM exit unmounts exactly once.
  */
 public final class MountSession implements Closeable {
-    // SKELETON: the body arrives with the jnr-fuse adapter.
+    private static final Logger LOG = LoggerFactory.getLogger(MountSession.class);
+    static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration LOOP_EXIT_TIMEOUT = Duration.ofSeconds(10);
+    private static final long PROBE_INTERVAL_MS = 20;
 
-    private MountSession() {}
+    private final Path mountPoint;
+    private final StrataFuse fuse;
+    private final CountDownLatch loopEnded = new CountDownLatch(1);
+    private volatile Throwable loopFailure;
+    private volatile int connectionMinor = -1;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile IOException closeFailure;
 
-    public static MountSession mount(OverlayFs fs, Path mountPoint, FuseOptions options) throws IOException {
-        throw new IOException("not implemented yet");
+    private MountSession(Path mountPoint, StrataFuse fuse) {
+        this.mountPoint = mountPoint;
+        this.fuse = fuse;
     }
 
-    public Path mountPoint() { throw new UnsupportedOperationException(); }
+    public static MountSession mount(OverlayFs fs, Path mountPoint, FuseOptions options) throws IOException {
+        return mount(FsBackend.of(fs), mountPoint, options);
+    }
+
+    /** As {@link #mount(OverlayFs, Path, FuseOptions)} for any backend (tests mount stand-ins). */
+    public static MountSession mount(FsBackend fs, Path mountPoint, FuseOptions options) throws IOException {
+        if (!Files.isDirectory(mountPoint)) {
+            throw new IOException("mountpoint is not a directory: " + mountPoint);
+        }
+        // mountinfo shows the resolved path; compare like with like.
+        Path mnt = mountPoint.toRealPath();
+        List<String> args = FuseArgs.of(options, fs.readOnly());
+        StrataFuse fuse = new StrataFuse(fs, options);
+        MountSession session = new MountSession(mnt, fuse);
+        fuse.setUmountHook(session::closeQuietly);
+        session.startLoop(args, options.debug());
+        try {
+            session.awaitLive(MOUNT_TIMEOUT);
+        } catch (IOException | RuntimeException | Error e) {
+            session.closeQuietly();
+            throw e;
+        }
+        LOG.info("mounted {} (fuse args {})", mnt, args);
+        return session;
+    }
+
+    public Path mountPoint() {
+        return mountPoint;
+    }
+
+    /** True while the FUSE loop runs. */
+    public boolean isRunning() {
+        return loopEnded.getCount() > 0;
+    }
 
     /** Blocks until the filesystem is unmounted from outside (fusermount -u, umount) or closed. */
-    public void awaitUnmounted() throws InterruptedException { throw new UnsupportedOperationException(); }
+    public void awaitUnmounted() throws InterruptedException {
+        loopEnded.await();
+    }
 
+    /** As {@link #awaitUnmounted()} with a bound; true when the loop has ended. */
+    public boolean awaitUnmounted(long timeout, TimeUnit unit) throws InterruptedException {
+        return loopEnded.await(timeout, unit);
+    }
+
+    /** Requests answered EIO because of a bug (an unexpected exception) so far. */
+    public long unexpectedFailures() {
+        return fuse.guard().unexpectedCount();
+    }
+
+    private void startLoop(List<String> args, boolean debug) {
+        Thread t = new Thread(() -> {
+            try {
+                fuse.runLoop(mountPoint, args, debug);
+            } catch (Throwable e) {
+                loopFailure = e;
+            } finally {
+                loopEnded.countDown();
+                LOG.debug("FUSE loop for {} ended", mountPoint);
+            }
+        }, "stratafs-fuse-loop " + mountPoint);
+        // A forgotten session must not keep the JVM alive; the shutdown hook unmounts it.
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void awaitLive(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String lastProblem = "FUSE init not seen";
+        try {
+            while (true) {
+                if (loopEnded.getCount() == 0) {
+                    Throwable f = loopFailure;
+                    throw new IOException("FUSE loop for " + mountPoint + " ended before the mount came up"
+                            + (f != null ? ": " + describe(f) : ""), f);
+                }
+                if (fuse.awaitInit(PROBE_INTERVAL_MS, TimeUnit.MILLISECONDS)) {
+                    Optional<MountTable.Entry> e = MountTable.read().find(mountPoint);
+                    if (e.isEmpty() || !e.get().isFuse()) {
+                        lastProblem = "init seen but " + mountPoint + " is not a fuse mount in " + MountTable.MOUNTINFO;
+                    } else {
+                        try {
+                            Files.readAttributes(mountPoint, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                            connectionMinor = e.get().minor();
+                            return;
+                        } catch (IOException statFailure) {
+                            lastProblem = "stat of the mounted root failed: " + statFailure;
+                        }
+                        Thread.sleep(PROBE_INTERVAL_MS);
+                    }
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IOException("mount of " + mountPoint + " did not come up within "
+                            + timeout.toSeconds() + " s (" + lastProblem + ")");
+                }
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for " + mountPoint + " to mount");
+        }
+    }
+
+    private static String describe(Throwable t) {
+        StringBuilder sb = new StringBuilder(t.toString());
+        for (Throwable c = t.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            sb.append(" <- ").append(c);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Unmounts (if still mounted) and waits, bounded, for the FUSE loop to end. Idempotent and
+     * safe from several threads: later callers wait for the first. Throws when the mountpoint is
+     * still a FUSE mount afterwards.
+     */
     @Override
-    public void close() throws IOException {}
+    public void close() throws IOException {
+        if (!closing.compareAndSet(false, true)) {
+            try {
+                closed.await(LOOP_EXIT_TIMEOUT.toSeconds() * 3, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (closeFailure != null) throw closeFailure;
+            return;
+        }
+        try {
+            doClose();
+        } catch (IOException e) {
+            closeFailure = e;
+            throw e;
+        } finally {
+            closed.countDown();
+        }
+    }
+
+    private void doClose() throws IOException {
+        boolean interrupted = false;
+        String unmountProblem = null;
+        if (isMountedHere()) {
+            unmountProblem = Unmounter.unmount(mountPoint);
+        }
+        try {
+            if (!loopEnded.await(LOOP_EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                // Lazily detached but still referenced (an open file, a cwd): cut the connection.
+                if (Unmounter.abortConnection(connectionMinor)) {
+                    loopEnded.await(LOOP_EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                }
+                if (loopEnded.getCount() > 0) {
+                    LOG.warn("FUSE loop for {} still running after unmount", mountPoint);
+                }
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+        if (isMountedHere()) {
+            throw new IOException("could not unmount " + mountPoint
+                    + (unmountProblem != null ? ": " + unmountProblem : ""));
+        }
+        LOG.info("unmounted {}", mountPoint);
+    }
+
+    private boolean isMountedHere() {
+        try {
+            return MountTable.read().hasFuseAt(mountPoint);
+        } catch (IOException e) {
+            // Cannot tell: try to unmount anyway; the commands fail harmlessly when nothing is there.
+            return true;
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("unmounting {}: {}", mountPoint, e.toString());
+        }
+    }
 }

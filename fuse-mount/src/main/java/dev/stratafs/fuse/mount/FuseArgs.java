@@ -1,0 +1,52 @@
+package dev.stratafs.fuse.mount;
+
+import dev.stratafs.fuse.FuseOptions;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The libfuse 2 command line for a mount, after the program name, {@code -f} (and {@code -d})
+ * and the mountpoint, which jnr-fuse puts first. Never {@code -s}: the loop is multithreaded.
+ */
+final class FuseArgs {
+    /** FUSE's largest request payload with big_writes (libfuse 2 caps max_write at 128 KiB). */
+    static final int MAX_WRITE = 131072;
+
+    private FuseArgs() {}
+
+    static List<String> of(FuseOptions o, boolean readOnly) {
+        List<String> opts = new ArrayList<>();
+        // st_ino from getattr/readdir reaches the kernel only with use_ino (libfuse 2 fuse.c).
+        opts.add("use_ino");
+        // Without hard_remove libfuse renames a file unlinked while open to .fuse_hiddenNNN in
+        // its directory, which would land in the upper layer; we keep the handle instead and
+        // accept NULL paths (flag_nullpath_ok) for requests on it.
+        opts.add("hard_remove");
+        opts.add("big_writes");
+        opts.add("max_write=" + MAX_WRITE);
+        String t = seconds(o.timeoutSeconds());
+        opts.add("entry_timeout=" + t);
+        opts.add("attr_timeout=" + t);
+        opts.add("negative_timeout=" + t);
+        // All changes go through this mount, so page-cache contents stay valid across opens.
+        opts.add("kernel_cache");
+        opts.add("fsname=" + escape(o.fsName()));
+        opts.add("subtype=stratafs");
+        if (o.defaultPermissions()) opts.add("default_permissions");
+        if (o.allowOther()) opts.add("allow_other");
+        if (readOnly) opts.add("ro");
+        opts.addAll(o.extraFuseOptions());
+        return List.of("-o", String.join(",", opts));
+    }
+
+    /** Seconds as libfuse reads them ("%lf"): plain decimal, no exponent. */
+    static String seconds(double s) {
+        return BigDecimal.valueOf(s).stripTrailingZeros().toPlainString();
+    }
+
+    /** fuse_opt splits -o at commas; a backslash keeps the next character literal. */
+    static String escape(String value) {
+        return value.replace("\\", "\\\\").replace(",", "\\,");
+    }
+}
