@@ -51,6 +51,11 @@ public final class HandleTable<T> {
         return out;
     }
 
+    /** A weakly consistent view of the open objects. */
+    public Iterable<T> values() {
+        return handles.values();
+    }
+
     public int size() {
         return handles.size();
     }

@@ -13,6 +13,7 @@ import dev.stratafs.fuse.DirSnapshot;
 import dev.stratafs.fuse.FsBackend;
 import dev.stratafs.fuse.FuseOptions;
 import dev.stratafs.fuse.HandleTable;
+import dev.stratafs.fuse.HiddenFiles;
 import dev.stratafs.fuse.IdMapper;
 import dev.stratafs.fuse.RequestGuard;
 import java.io.ByteArrayOutputStream;
@@ -62,6 +63,7 @@ public final class StrataFuse extends FuseStubFS {
     private final RequestGuard guard = new RequestGuard();
     private final HandleTable<OpenFile> files = new HandleTable<>();
     private final HandleTable<DirHandle> dirs = new HandleTable<>();
+    private final HiddenFiles hidden = new HiddenFiles();
     private final CountDownLatch initialized = new CountDownLatch(1);
     private final CountDownLatch destroyed = new CountDownLatch(1);
     private volatile Runnable umountHook;
@@ -81,10 +83,9 @@ public final class StrataFuse extends FuseStubFS {
 
     /**
      * struct fuse_operations (libfuse 2.9 fuse.h) ends its 2.x part with bit flags that jnr-fuse
-     * only pads: set flag_nullpath_ok (bit 0), so that reads, writes, fgetattr and release of a
-     * file unlinked while open (we mount with hard_remove) still reach us with a NULL path and the
-     * handle, and flag_utime_omit_ok (bit 2), so that utimens receives UTIME_NOW/UTIME_OMIT as
-     * such instead of libfuse dropping one-sided time updates.
+     * only pads: set flag_nullpath_ok (bit 0), so that requests carrying a handle still reach us
+     * should libfuse have no path for the node (e.g. a user mounting with hard_remove), and
+     * flag_utime_omit_ok (bit 2), so that utimens receives UTIME_NOW/UTIME_OMIT as such.
      */
     private void setOperationFlags() {
         Pointer ops = Struct.getMemory(fuseOperations);
@@ -170,14 +171,34 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int getattr(String path, FileStat stat) {
-        return guard.run("getattr", path, () -> fill(stat, fs.getattr(path)));
+        return guard.run("getattr", path, () -> fill(stat, hidden.isEmpty() ? fs.getattr(path) : attrOf(path)));
+    }
+
+    /** getattr that also answers for names of files unlinked while open (see {@link HiddenFiles}). */
+    private FileAttr attrOf(String path) throws Exception {
+        OpenFile f = openHidden(path);
+        return f != null ? f.getattr() : fs.getattr(path);
+    }
+
+    /** An open handle of the file hidden under {@code path}, null when path is no hidden name. */
+    private OpenFile openHidden(String path) throws Exception {
+        Long ino = hidden.inoOf(path);
+        if (ino == null) return null;
+        for (OpenFile f : files.values()) {
+            try {
+                if (f.getattr().ino() == ino) return f;
+            } catch (Exception e) {
+                // closed meanwhile: not this one
+            }
+        }
+        throw new FsException(ErrorKind.NOT_FOUND, "unlinked file no longer open: " + path);
     }
 
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
         return guard.run("fgetattr", path, () -> {
             OpenFile f = files.find(fi.fh.get());
-            return fill(stat, f != null ? f.getattr() : fs.getattr(path));
+            return fill(stat, f != null ? f.getattr() : attrOf(path));
         });
     }
 
@@ -321,6 +342,7 @@ public final class StrataFuse extends FuseStubFS {
     @Override
     public int unlink(String path) {
         return guard.run("unlink", path, () -> {
+            if (!hidden.isEmpty() && hidden.forget(path)) return 0; // last release of a hidden file
             fs.unlink(path);
             return 0;
         });
@@ -330,6 +352,13 @@ public final class StrataFuse extends FuseStubFS {
     public int rename(String oldpath, String newpath) {
         // libfuse 2 has no renameat2 flags: always a plain rename(2).
         return guard.run("rename", oldpath, () -> {
+            if (HiddenFiles.isHiddenName(newpath)) {
+                // libfuse hiding an open file it was asked to unlink (or to rename over).
+                long ino = fs.getattr(oldpath).ino();
+                fs.unlink(oldpath);
+                hidden.hide(newpath, ino);
+                return 0;
+            }
             fs.rename(oldpath, newpath, 0);
             return 0;
         });
@@ -369,6 +398,7 @@ public final class StrataFuse extends FuseStubFS {
     @Override
     public int chmod(String path, @mode_t long mode) {
         return guard.run("chmod", path, () -> {
+            if (!hidden.isEmpty() && openHidden(path) != null) return 0; // unlinked: nothing left to change
             fs.chmod(path, (int) mode & 07777);
             return 0;
         });
@@ -378,6 +408,7 @@ public final class StrataFuse extends FuseStubFS {
     public int chown(String path, @uid_t long uid, @gid_t long gid) {
         return guard.run("chown", path, () -> {
             // (uid_t) -1 leaves the id unchanged (chown(2)); it arrives as 0xffffffff.
+            if (!hidden.isEmpty() && openHidden(path) != null) return 0;
             int u = (int) uid;
             int g = (int) gid;
             fs.chown(path, u == -1 ? -1 : ids.uidToContainer(u), g == -1 ? -1 : ids.gidToContainer(g));
@@ -388,6 +419,7 @@ public final class StrataFuse extends FuseStubFS {
     @Override
     public int utimens(String path, Timespec[] timespec) {
         return guard.run("utimens", path, () -> {
+            if (!hidden.isEmpty() && openHidden(path) != null) return 0;
             fs.utimens(path, time(timespec[0]), time(timespec[1]));
             return 0;
         });
@@ -403,6 +435,11 @@ public final class StrataFuse extends FuseStubFS {
     @Override
     public int truncate(String path, @off_t long size) {
         return guard.run("truncate", path, () -> {
+            OpenFile h = hidden.isEmpty() ? null : openHidden(path);
+            if (h != null) {
+                h.truncate(size);
+                return 0;
+            }
             fs.truncate(path, size);
             return 0;
         });

@@ -19,10 +19,9 @@ final class FuseArgs {
         List<String> opts = new ArrayList<>();
         // st_ino from getattr/readdir reaches the kernel only with use_ino (libfuse 2 fuse.c).
         opts.add("use_ino");
-        // Without hard_remove libfuse renames a file unlinked while open to .fuse_hiddenNNN in
-        // its directory, which would land in the upper layer; we keep the handle instead and
-        // accept NULL paths (flag_nullpath_ok) for requests on it.
-        opts.add("hard_remove");
+        // No hard_remove: with it libfuse forgets the path of a file unlinked while open and
+        // fstat(2) of it fails with ENOENT. Its .fuse_hidden renames are absorbed by the adapter
+        // (see dev.stratafs.fuse.HiddenFiles) and never reach the layers.
         opts.add("big_writes");
         opts.add("max_write=" + MAX_WRITE);
         String t = seconds(o.timeoutSeconds());

@@ -33,6 +33,8 @@ public final class MountSession implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(MountSession.class);
     static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(10);
     static final Duration LOOP_EXIT_TIMEOUT = Duration.ofSeconds(10);
+    /** After a lazy unmount the loop lives on while files stay open: give them this long. */
+    static final Duration LAZY_GRACE = Duration.ofSeconds(2);
     private static final long PROBE_INTERVAL_MS = 20;
 
     private final Path mountPoint;
@@ -187,12 +189,13 @@ public final class MountSession implements Closeable {
 
     private void doClose() throws IOException {
         boolean interrupted = false;
-        String unmountProblem = null;
+        Unmounter.Outcome outcome = null;
         if (isMountedHere()) {
-            unmountProblem = Unmounter.unmount(mountPoint);
+            outcome = Unmounter.unmount(mountPoint);
         }
+        Duration wait = outcome != null && outcome.lazy() ? LAZY_GRACE : LOOP_EXIT_TIMEOUT;
         try {
-            if (!loopEnded.await(LOOP_EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!loopEnded.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
                 // Lazily detached but still referenced (an open file, a cwd): cut the connection.
                 if (Unmounter.abortConnection(connectionMinor)) {
                     loopEnded.await(LOOP_EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -207,7 +210,7 @@ public final class MountSession implements Closeable {
         if (interrupted) Thread.currentThread().interrupt();
         if (isMountedHere()) {
             throw new IOException("could not unmount " + mountPoint
-                    + (unmountProblem != null ? ": " + unmountProblem : ""));
+                    + (outcome != null ? ": " + outcome.failures() : ""));
         }
         LOG.info("unmounted {}", mountPoint);
     }

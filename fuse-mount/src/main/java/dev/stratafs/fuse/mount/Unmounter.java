@@ -30,18 +30,21 @@ final class Unmounter {
                 List.of("umount", "-l", m));
     }
 
-    /** Runs the commands until one succeeds; returns a description of the failures when none did. */
-    static String unmount(Path mountPoint) {
+    /** How an unmount went. */
+    record Outcome(boolean unmounted, boolean lazy, String failures) {}
+
+    /** Runs the commands until one succeeds. */
+    static Outcome unmount(Path mountPoint) {
         StringBuilder failures = new StringBuilder();
         for (List<String> cmd : commands(mountPoint)) {
             String err = run(cmd);
             if (err == null) {
-                LOG.debug("unmounted {} with {}", mountPoint, cmd.get(0));
-                return null;
+                LOG.debug("unmounted {} with {}", mountPoint, String.join(" ", cmd));
+                return new Outcome(true, cmd.contains("-l"), failures.toString());
             }
             failures.append(String.join(" ", cmd)).append(": ").append(err).append("; ");
         }
-        return failures.toString();
+        return new Outcome(false, false, failures.toString());
     }
 
     /** null on success, else why not. */
@@ -71,11 +74,20 @@ final class Unmounter {
         }
     }
 
-    /** Writes to the connection's abort file; true when it existed and took the write. */
+    /**
+     * Writes to the connection's abort file; true when it existed and took the write. The
+     * directory is a fusectl mount that systemd normally provides; where nobody mounted it (a
+     * container, a minimal VM) it is mounted here, which needs root.
+     */
     static boolean abortConnection(int minor) {
         if (minor < 0) return false;
-        Path abort = Path.of("/sys/fs/fuse/connections", Integer.toString(minor), "abort");
+        Path connections = Path.of("/sys/fs/fuse/connections");
+        Path abort = connections.resolve(Integer.toString(minor)).resolve("abort");
         try {
+            if (!Files.exists(abort) && Files.isDirectory(connections)) {
+                String err = run(List.of("mount", "-t", "fusectl", "fusectl", connections.toString()));
+                if (err != null) LOG.debug("cannot mount fusectl: {}", err);
+            }
             if (!Files.exists(abort)) return false;
             Files.writeString(abort, "1");
             LOG.warn("aborted FUSE connection {}", minor);
