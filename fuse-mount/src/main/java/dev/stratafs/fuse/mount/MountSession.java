@@ -58,6 +58,11 @@ public final class MountSession implements Closeable {
     /** As {@link #mount(OverlayFs, Path, FuseOptions)} for any backend (tests mount stand-ins). */
     public static MountSession mount(FsBackend fs, Path mountPoint, FuseOptions options) throws IOException {
         if (!Files.isDirectory(mountPoint)) {
+            Path abs = mountPoint.toAbsolutePath().normalize();
+            if (MountTable.read().hasFuseAt(abs)) {
+                // stat of a mount whose daemon died fails with ENOTCONN
+                throw new IOException("mountpoint " + abs + " holds a dead FUSE mount; unmount it first (fusermount -u " + abs + ")");
+            }
             throw new IOException("mountpoint is not a directory: " + mountPoint);
         }
         // mountinfo shows the resolved path; compare like with like.
