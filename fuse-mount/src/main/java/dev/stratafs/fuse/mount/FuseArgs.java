@@ -22,6 +22,9 @@ final class FuseArgs {
         // No hard_remove: with it libfuse forgets the path of a file unlinked while open and
         // fstat(2) of it fails with ENOENT. Its .fuse_hidden renames are absorbed by the adapter
         // (see dev.stratafs.fuse.HiddenFiles) and never reach the layers.
+        // O_TRUNC reaches open() instead of a later truncate: a copy-up for open(O_TRUNC) then
+        // skips copying data the caller is about to discard (as kernel overlayfs does).
+        opts.add("atomic_o_trunc");
         opts.add("big_writes");
         opts.add("max_write=" + MAX_WRITE);
         String t = seconds(o.timeoutSeconds());

@@ -19,7 +19,7 @@ class FuseArgsTest {
     @Test
     void defaultsGiveTheFixedOptionSet() {
         List<String> args = FuseArgs.of(FuseOptions.builder().build(), false);
-        assertEquals(List.of("-o", "use_ino,big_writes,max_write=131072,entry_timeout=1,attr_timeout=1,"
+        assertEquals(List.of("-o", "use_ino,atomic_o_trunc,big_writes,max_write=131072,entry_timeout=1,attr_timeout=1,"
                 + "negative_timeout=1,kernel_cache,fsname=stratafs,subtype=stratafs"), args);
     }
 

@@ -197,6 +197,30 @@ class OverlayMountIT {
     }
 
     @Test
+    void truncatingOpenOfALowerFileReplacesItsContent() throws Exception {
+        Files.writeString(mnt.resolve("a.txt"), "new"); // open(O_WRONLY|O_CREAT|O_TRUNC)
+        assertEquals("new", Files.readString(mnt.resolve("a.txt")));
+        assertEquals("new", Files.readString(stack.upper().resolve("a.txt")));
+        assertEquals("lower-a", Files.readString(stack.lower(0).resolve("a.txt")));
+    }
+
+    @Test
+    void fileUnlinkedWhileOpenStaysUsableAndItsDirectoryCanBeRemoved() throws Exception {
+        try (FileChannel ch = FileChannel.open(mnt.resolve("dir/sub/deep.txt"), StandardOpenOption.READ)) {
+            Files.delete(mnt.resolve("dir/sub/deep.txt"));
+            assertEquals(4, ch.size()); // fstat, asked by libfuse's hidden name
+            ByteBuffer b = ByteBuffer.allocate(16);
+            ch.read(b, 0);
+            assertEquals("deep", new String(b.array(), 0, b.position(), StandardCharsets.UTF_8));
+            Files.delete(mnt.resolve("dir/sub"));
+            assertEquals(List.of("l.txt", "l1.txt"), ls(mnt.resolve("dir")));
+        }
+        try (var s = Files.walk(stack.upper())) {
+            assertFalse(s.anyMatch(p -> p.getFileName().toString().startsWith(".fuse_hidden")));
+        }
+    }
+
+    @Test
     void statfsAnswers() throws Exception {
         String out = Sh.run("stat", "-f", "-c", "%l %b", mnt.toString()).requireOk().out().trim();
         assertTrue(out.startsWith("255 "), out);
