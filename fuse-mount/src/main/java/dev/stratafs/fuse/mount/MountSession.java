@@ -65,6 +65,7 @@ public final class MountSession implements Closeable {
             }
             throw new IOException("mountpoint is not a directory: " + mountPoint);
         }
+        warnUnlessUtf8();
         // mountinfo shows the resolved path; compare like with like.
         Path mnt = mountPoint.toRealPath();
         List<String> args = FuseArgs.of(options, fs.readOnly());
@@ -80,6 +81,20 @@ public final class MountSession implements Closeable {
         }
         LOG.info("mounted {} (fuse args {})", mnt, args);
         return session;
+    }
+
+    /**
+     * jnr-ffi decodes the paths libfuse hands us with the JVM's default charset, and java.nio
+     * encodes host paths with sun.jnu.encoding (from the locale): anything but UTF-8 turns
+     * non-ASCII file names into '?' or errors. Run with LC_ALL=C.UTF-8 and -Dfile.encoding=UTF-8.
+     */
+    private static void warnUnlessUtf8() {
+        String jnu = System.getProperty("sun.jnu.encoding", "");
+        String def = java.nio.charset.Charset.defaultCharset().name();
+        if (!def.equalsIgnoreCase("UTF-8") || !(jnu.equalsIgnoreCase("UTF-8") || jnu.equalsIgnoreCase("UTF8"))) {
+            LOG.warn("default charset {} / sun.jnu.encoding {}: non-ASCII file names will be mangled; "
+                    + "run the JVM with LC_ALL=C.UTF-8 and -Dfile.encoding=UTF-8", def, jnu);
+        }
     }
 
     public Path mountPoint() {

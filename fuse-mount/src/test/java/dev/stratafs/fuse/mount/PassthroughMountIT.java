@@ -108,6 +108,14 @@ class PassthroughMountIT {
     }
 
     @Test
+    void nonAsciiNamesRoundTrip() throws Exception {
+        mount();
+        Files.writeString(mnt.resolve("été ☃.txt"), "snow");
+        assertEquals("snow", Files.readString(back.resolve("été ☃.txt")));
+        assertTrue(Sh.run("ls", mnt.toString()).requireOk().out().contains("été ☃.txt"));
+    }
+
+    @Test
     void largeDirectoryListsEveryEntryOnceAcrossReaddirCalls() throws Exception {
         for (int i = 0; i < 1500; i++) Files.createFile(back.resolve(String.format("file-with-a-longish-name-%04d", i)));
         mount();
