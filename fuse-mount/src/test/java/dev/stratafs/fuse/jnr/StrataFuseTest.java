@@ -135,6 +135,16 @@ class StrataFuseTest {
     }
 
     @Test
+    void noAclRefusesPosixAclXattrsWithEopnotsupp() {
+        StrataFuse noAcl = new StrataFuse(new DirBackend(back), FuseOptions.builder().noAcl(true).build());
+        Pointer buf = Memory.allocateDirect(RT, 64, true);
+        assertEquals(-95, noAcl.getxattr("/x", "system.posix_acl_access", buf, 64));
+        assertEquals(-95, noAcl.setxattr("/x", "system.posix_acl_default", buf, 4, 0));
+        assertEquals(-95, noAcl.removexattr("/x", "system.posix_acl_access"));
+        assertEquals(10, noAcl.getxattr("/x", "user.k", buf, 64));
+    }
+
+    @Test
     void operationsOnUnknownFileHandlesAreEbadfNotCrashes() {
         FuseFileInfo fi = fileInfo();
         fi.fh.set(12345);

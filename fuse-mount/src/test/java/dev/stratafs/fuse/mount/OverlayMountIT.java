@@ -221,6 +221,44 @@ class OverlayMountIT {
     }
 
     @Test
+    void mkfifoCreatesAFifoInTheUpper() throws Exception {
+        Sh.run("mkfifo", mnt + "/fifo").requireOk();
+        assertEquals("fifo", Sh.run("stat", "-c", "%F", mnt + "/fifo").requireOk().out().trim());
+        assertEquals("fifo", Sh.run("stat", "-c", "%F", stack.upper() + "/fifo").requireOk().out().trim());
+    }
+
+    @Test
+    void concurrentWritersAndListersThroughTheMultithreadedLoop() throws Exception {
+        int threads = 8;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                fs.add(pool.submit(() -> {
+                    byte[] data = new byte[300_000 + id];
+                    new Random(id).nextBytes(data);
+                    for (int round = 0; round < 5; round++) {
+                        Path f = mnt.resolve("dir/w" + id + "-" + round);
+                        Files.write(f, data);
+                        assertArrayEquals(data, Files.readAllBytes(f));
+                        assertTrue(Files.readString(mnt.resolve("b.txt")).equals("lower1-b"));
+                        try (var l = Files.list(mnt.resolve("dir"))) {
+                            assertTrue(l.count() >= 3);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (var f : fs) f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(3 + threads * 5, ls(mnt.resolve("dir")).size());
+        assertEquals(0, stack.session().unexpectedFailures());
+    }
+
+    @Test
     void statfsAnswers() throws Exception {
         String out = Sh.run("stat", "-f", "-c", "%l %b", mnt.toString()).requireOk().out().trim();
         assertTrue(out.startsWith("255 "), out);
