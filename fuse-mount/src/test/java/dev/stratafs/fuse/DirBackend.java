@@ -53,6 +53,13 @@ public final class DirBackend implements FsBackend {
         this.failOn = paths;
     }
 
+    private volatile java.util.concurrent.CountDownLatch stall;
+
+    /** Until the latch opens, getattr of the root blocks (a filesystem that does not answer). */
+    public void stallRootGetattr(java.util.concurrent.CountDownLatch until) {
+        this.stall = until;
+    }
+
     private Path p(String path) {
         String rel = path.startsWith("/") ? path.substring(1) : path;
         return rel.isEmpty() ? root : root.resolve(rel);
@@ -66,6 +73,14 @@ public final class DirBackend implements FsBackend {
     @Override
     public FileAttr getattr(String path) throws IOException {
         if (failOn.test(path)) throw new IllegalStateException("injected bug for " + path);
+        java.util.concurrent.CountDownLatch s = stall;
+        if (s != null && path.equals("/")) {
+            try {
+                s.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         return attr(p(path));
     }
 

@@ -14,7 +14,10 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -57,6 +60,10 @@ public final class MountSession implements Closeable {
 
     /** As {@link #mount(OverlayFs, Path, FuseOptions)} for any backend (tests mount stand-ins). */
     public static MountSession mount(FsBackend fs, Path mountPoint, FuseOptions options) throws IOException {
+        return mount(fs, mountPoint, options, MOUNT_TIMEOUT);
+    }
+
+    static MountSession mount(FsBackend fs, Path mountPoint, FuseOptions options, Duration timeout) throws IOException {
         if (!Files.isDirectory(mountPoint)) {
             Path abs = mountPoint.toAbsolutePath().normalize();
             if (MountTable.read().hasFuseAt(abs)) {
@@ -74,7 +81,7 @@ public final class MountSession implements Closeable {
         fuse.setUmountHook(session::closeQuietly);
         session.startLoop(args, options.debug());
         try {
-            session.awaitLive(MOUNT_TIMEOUT);
+            session.awaitLive(timeout);
         } catch (IOException | RuntimeException | Error e) {
             session.closeQuietly();
             throw e;
@@ -151,14 +158,12 @@ public final class MountSession implements Closeable {
                     Optional<MountTable.Entry> e = MountTable.read().find(mountPoint);
                     if (e.isEmpty() || !e.get().isFuse()) {
                         lastProblem = "init seen but " + mountPoint + " is not a fuse mount in " + MountTable.MOUNTINFO;
+                        Thread.sleep(PROBE_INTERVAL_MS);
                     } else {
-                        try {
-                            Files.readAttributes(mountPoint, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                            connectionMinor = e.get().minor();
-                            return;
-                        } catch (IOException statFailure) {
-                            lastProblem = "stat of the mounted root failed: " + statFailure;
-                        }
+                        connectionMinor = e.get().minor(); // for close() to abort, should the stat hang
+                        String statProblem = probeStat(deadline);
+                        if (statProblem == null) return;
+                        lastProblem = statProblem;
                         Thread.sleep(PROBE_INTERVAL_MS);
                     }
                 }
@@ -170,6 +175,31 @@ public final class MountSession implements Closeable {
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for " + mountPoint + " to mount");
+        }
+    }
+
+    /**
+     * Stats the mounted root on a helper thread, so that a filesystem that never answers cannot
+     * hold mount() past its deadline. null when the stat succeeded, else what went wrong.
+     */
+    private String probeStat(long deadline) throws InterruptedException {
+        CompletableFuture<String> result = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                Files.readAttributes(mountPoint, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                result.complete(null);
+            } catch (Throwable e) {
+                result.complete("stat of the mounted root failed: " + e);
+            }
+        }, "stratafs-mount-probe");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return result.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return "stat of the mounted root did not answer";
+        } catch (ExecutionException e) {
+            return "stat of the mounted root failed: " + e.getCause();
         }
     }
 
@@ -217,11 +247,13 @@ public final class MountSession implements Closeable {
         try {
             if (!loopEnded.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
                 // Lazily detached but still referenced (an open file, a cwd): cut the connection.
+                // After an abort the loop ends at once unless a request is stuck in the filesystem;
+                // then it ends when that request returns, and waiting longer here does not help.
                 if (Unmounter.abortConnection(connectionMinor)) {
-                    loopEnded.await(LOOP_EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    loopEnded.await(LAZY_GRACE.toMillis(), TimeUnit.MILLISECONDS);
                 }
                 if (loopEnded.getCount() > 0) {
-                    LOG.warn("FUSE loop for {} still running after unmount", mountPoint);
+                    LOG.warn("FUSE loop for {} still running after unmount (a request has not returned)", mountPoint);
                 }
             }
         } catch (InterruptedException e) {

@@ -321,6 +321,22 @@ class PassthroughMountIT {
     }
 
     @Test
+    void mountThatNeverAnswersTimesOutWithAClearErrorAndIsTakenDown() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        backend.stallRootGetattr(release);
+        try {
+            long t0 = System.nanoTime();
+            IOException e = assertThrows(IOException.class,
+                    () -> MountSession.mount(backend, mnt, FuseOptions.builder().build(), java.time.Duration.ofSeconds(2)));
+            assertTrue(e.getMessage().contains("did not come up within 2 s"), e.toString());
+            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(20), "took too long");
+            assertFalse(fuseMountedAt(mnt));
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void missingMountpointIsAnIoException() {
         IOException e = assertThrows(IOException.class,
                 () -> MountSession.mount(backend, tmp.resolve("nope"), FuseOptions.builder().build()));
