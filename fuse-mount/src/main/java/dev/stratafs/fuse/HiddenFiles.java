@@ -16,9 +16,19 @@ public final class HiddenFiles {
 
     private final ConcurrentHashMap<String, Long> inoByPath = new ConcurrentHashMap<>();
 
-    /** True when {@code path}'s last component is a name libfuse uses to hide an open file. */
+    /**
+     * True when {@code path}'s last component has the shape libfuse 2.9 gives hidden files
+     * (fuse.c hidden_name: ".fuse_hidden%08x%08x"). Callers also check that the file is open,
+     * as libfuse hides only open files, before treating a rename to such a name as a hide.
+     */
     public static boolean isHiddenName(String path) {
-        return path.startsWith(PREFIX, path.lastIndexOf('/') + 1);
+        int start = path.lastIndexOf('/') + 1;
+        if (path.length() - start != PREFIX.length() + 16 || !path.startsWith(PREFIX, start)) return false;
+        for (int i = start + PREFIX.length(); i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+        }
+        return true;
     }
 
     public boolean isEmpty() {

@@ -11,10 +11,12 @@ class HiddenFilesTest {
     @Test
     void recognisesLibfuseHiddenNamesInAnyDirectory() {
         assertTrue(HiddenFiles.isHiddenName("/.fuse_hidden0000000100000002"));
-        assertTrue(HiddenFiles.isHiddenName("/a/b/.fuse_hidden00000001"));
-        assertFalse(HiddenFiles.isHiddenName("/a/x.fuse_hidden1"));
+        assertTrue(HiddenFiles.isHiddenName("/a/b/.fuse_hidden00000abc0000ff01"));
+        assertFalse(HiddenFiles.isHiddenName("/a/b/.fuse_hidden00000001")); // too short
+        assertFalse(HiddenFiles.isHiddenName("/.fuse_hidden000000010000000G"));
+        assertFalse(HiddenFiles.isHiddenName("/a/x.fuse_hidden0000000100000002"));
         assertFalse(HiddenFiles.isHiddenName("/.fuse_hidde"));
-        assertFalse(HiddenFiles.isHiddenName("/.fuse_hidden0/child"));
+        assertFalse(HiddenFiles.isHiddenName("/.fuse_hidden0000000100000002/child"));
     }
 
     @Test

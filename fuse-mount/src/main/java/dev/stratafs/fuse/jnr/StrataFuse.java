@@ -180,6 +180,17 @@ public final class StrataFuse extends FuseStubFS {
         return f != null ? f.getattr() : fs.getattr(path);
     }
 
+    private boolean isOpen(long ino) {
+        for (OpenFile f : files.values()) {
+            try {
+                if (f.getattr().ino() == ino) return true;
+            } catch (Exception e) {
+                // closed meanwhile
+            }
+        }
+        return false;
+    }
+
     /** An open handle of the file hidden under {@code path}, null when path is no hidden name. */
     private OpenFile openHidden(String path) throws Exception {
         Long ino = hidden.inoOf(path);
@@ -353,11 +364,13 @@ public final class StrataFuse extends FuseStubFS {
         // libfuse 2 has no renameat2 flags: always a plain rename(2).
         return guard.run("rename", oldpath, () -> {
             if (HiddenFiles.isHiddenName(newpath)) {
-                // libfuse hiding an open file it was asked to unlink (or to rename over).
-                long ino = fs.getattr(oldpath).ino();
-                fs.unlink(oldpath);
-                hidden.hide(newpath, ino);
-                return 0;
+                // libfuse hiding an open file it was asked to unlink (or to rename over)?
+                FileAttr a = fs.getattr(oldpath);
+                if (!a.isDirectory() && isOpen(a.ino())) {
+                    fs.unlink(oldpath);
+                    hidden.hide(newpath, a.ino());
+                    return 0;
+                }
             }
             fs.rename(oldpath, newpath, 0);
             return 0;

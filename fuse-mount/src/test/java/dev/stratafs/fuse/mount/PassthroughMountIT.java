@@ -263,6 +263,14 @@ class PassthroughMountIT {
     }
 
     @Test
+    void userRenameToAHiddenLookingNameOfAClosedFileIsAPlainRename() throws Exception {
+        mount();
+        Files.move(mnt.resolve("hello.txt"), mnt.resolve(".fuse_hidden0000000100000002"));
+        assertEquals("hello\n", Files.readString(back.resolve(".fuse_hidden0000000100000002")));
+        assertEquals("hello\n", Files.readString(mnt.resolve(".fuse_hidden0000000100000002")));
+    }
+
+    @Test
     void touchOfAtimeAloneLeavesMtime() throws Exception {
         Files.setLastModifiedTime(back.resolve("hello.txt"), FileTime.fromMillis(1_500_000_000_000L));
         mount();
