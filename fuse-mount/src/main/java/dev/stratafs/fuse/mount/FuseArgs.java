@@ -31,8 +31,11 @@ final class FuseArgs {
         opts.add("entry_timeout=" + t);
         opts.add("attr_timeout=" + t);
         opts.add("negative_timeout=" + t);
-        // All changes go through this mount, so page-cache contents stay valid across opens.
-        opts.add("kernel_cache");
+        // Keep page-cache contents across opens unless mtime or size changed (libfuse checks at
+        // open). Not kernel_cache: libfuse 2's path-based nodes give each hard link its own
+        // kernel inode, and with kernel_cache a read through one link kept returning data
+        // overwritten through another, forever; auto_cache bounds that to attr_timeout.
+        opts.add("auto_cache");
         opts.add("fsname=" + escape(o.fsName()));
         opts.add("subtype=stratafs");
         if (o.defaultPermissions()) opts.add("default_permissions");

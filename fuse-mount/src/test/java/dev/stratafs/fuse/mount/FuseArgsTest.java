@@ -20,7 +20,7 @@ class FuseArgsTest {
     void defaultsGiveTheFixedOptionSet() {
         List<String> args = FuseArgs.of(FuseOptions.builder().build(), false);
         assertEquals(List.of("-o", "use_ino,atomic_o_trunc,big_writes,max_write=131072,entry_timeout=1,attr_timeout=1,"
-                + "negative_timeout=1,kernel_cache,fsname=stratafs,subtype=stratafs"), args);
+                + "negative_timeout=1,auto_cache,fsname=stratafs,subtype=stratafs"), args);
     }
 
     @Test

@@ -173,6 +173,16 @@ class OverlayMountIT {
     }
 
     @Test
+    void writeThroughOneHardLinkIsSeenThroughTheOther() throws Exception {
+        Files.createLink(mnt.resolve("a2.txt"), mnt.resolve("a.txt"));
+        assertEquals("lower-a", Files.readString(mnt.resolve("a2.txt"))); // now in the page cache
+        // Same size, so only the mtime tells: libfuse gives each link its own kernel inode and
+        // the page cache of a2.txt must not survive the change.
+        Files.writeString(mnt.resolve("a.txt"), "LOWER-A");
+        assertEquals("LOWER-A", Files.readString(mnt.resolve("a2.txt")));
+    }
+
+    @Test
     void nameOf256BytesIsEnametoolong() throws Exception {
         FileSystemException e = assertThrows(FileSystemException.class, () -> Files.createFile(mnt.resolve("x".repeat(256))));
         assertTrue(e.getMessage().contains("File name too long"), e.toString());
