@@ -76,7 +76,13 @@ public final class MountSession implements Closeable {
         // mountinfo shows the resolved path; compare like with like.
         Path mnt = mountPoint.toRealPath();
         List<String> args = FuseArgs.of(options, fs.readOnly());
-        StrataFuse fuse = new StrataFuse(fs, options);
+        StrataFuse fuse;
+        try {
+            fuse = new StrataFuse(fs, options);
+        } catch (LinkageError | RuntimeException e) {
+            // jnr-fuse loads libfuse.so.2 here (Debian: libfuse2, Ubuntu 24.04: libfuse2t64)
+            throw new IOException("cannot load libfuse 2 (is the libfuse2 package installed?): " + e, e);
+        }
         MountSession session = new MountSession(mnt, fuse);
         fuse.setUmountHook(session::closeQuietly);
         session.startLoop(args, options.debug());
