@@ -149,7 +149,7 @@ final class HostWalker {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c == '\\' && i + 3 < s.length() + 0 && i + 3 <= s.length() - 0 && Character.isDigit(s.charAt(i + 1))) {
+            if (c == '\\' && i + 3 < s.length() && Character.isDigit(s.charAt(i + 1))) {
                 b.write(Integer.parseInt(s.substring(i + 1, i + 4), 8));
                 i += 3;
             } else if (c == '\\' && i + 1 < s.length() && s.charAt(i + 1) == '\\') {

@@ -4,8 +4,6 @@ import static dev.stratafs.core.diff.Ops.*;
 
 import dev.stratafs.core.SetTime;
 import dev.stratafs.core.error.FsException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import java.util.stream.LongStream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -168,11 +166,5 @@ class RandomScriptDiffTest {
                 return rename.apply(fs);
             }
         };
-    }
-
-    static List<String> describe(List<Op> ops) {
-        List<String> l = new ArrayList<>();
-        for (Op o : ops) l.add(o.describe());
-        return l;
     }
 }
