@@ -89,6 +89,12 @@ public class CopyUpBench {
         public void setUp(Lower l) throws Exception {
             fs = l.freshMount(true);
         }
+
+        /** A closed stack leaves no volatile-session marker behind (overlayfs.rst "Volatile mount"). */
+        @TearDown(Level.Invocation)
+        public void tearDown() {
+            fs.close();
+        }
     }
 
     @State(Scope.Thread)
@@ -98,6 +104,12 @@ public class CopyUpBench {
         @Setup(Level.Invocation)
         public void setUp(Lower l) throws Exception {
             fs = l.freshMount(false);
+        }
+
+        /** A closed stack leaves no volatile-session marker behind (overlayfs.rst "Volatile mount"). */
+        @TearDown(Level.Invocation)
+        public void tearDown() {
+            fs.close();
         }
     }
 
