@@ -5,7 +5,9 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.image.Analysis;
 import dev.stratafs.core.image.Digest;
+import dev.stratafs.core.image.ImageAnalyzer;
 import dev.stratafs.core.image.HistoryEntry;
 import dev.stratafs.core.image.ImageCommitter;
 import dev.stratafs.core.image.ImageExporter;
@@ -48,6 +50,8 @@ public final class ImageCommand {
             "  diff UPPER [--from REF]           A/C/D changes recorded in an overlay upper dir",
             "  commit --from REF --upper DIR --tag NEW [--message TEXT] [--created-by TEXT]",
             "  export REF DEST [--format oci|docker-archive]",
+            "  analyze REF [--ci] [--lowest-efficiency 0.9] [--highest-wasted-bytes SIZE|disabled]",
+            "              [--highest-user-wasted-percent 0.1]   dive's efficiency and wasted-space rules",
             "  layers REF                        layer directories, top first, ':'-joined (lowerdir=)",
             "store: --store DIR, else $STRATAFS_STORE, else /var/lib/stratafs (root)");
 
@@ -107,6 +111,7 @@ public final class ImageCommand {
                 case "commit" -> commit(store, words);
                 case "export" -> export(store, words);
                 case "layers" -> layers(store, words);
+                case "analyze" -> analyze(store, words);
                 default -> throw new Args.UsageException("unknown command " + cmd + "\n" + HELP);
             };
         } catch (Args.UsageException e) {
@@ -296,6 +301,62 @@ public final class ImageCommand {
         a.expectPositional(1, 1, "layers REF");
         out.println(String.join(":", store.lowerDirs(a.positional.get(0)).stream().map(Path::toString).toList()));
         return OK;
+    }
+
+    private int analyze(ImageStore store, List<String> words) throws IOException, Args.UsageException {
+        Args a = Args.parse(words, Set.of("--lowest-efficiency", "--highest-wasted-bytes", "--highest-user-wasted-percent"),
+                Set.of("--ci"));
+        a.expectPositional(1, 1, "analyze REF [--ci] [thresholds]");
+        Analysis r = new ImageAnalyzer(store).analyze(a.positional.get(0));
+        out.println("Image name: " + store.image(a.positional.get(0)).name());
+        out.println("Total Image size: " + Sizes.human(r.imageSize()));
+        out.println("Potential wasted space: " + Sizes.human(r.wastedBytes()));
+        out.printf(java.util.Locale.ROOT, "Image efficiency score: %.0f %%%n", r.efficiency() * 100);
+        if (!r.inefficiencies().isEmpty()) {
+            out.println();
+            out.println("Count   Total Space  Path");
+            for (Analysis.Waste w : r.inefficiencies()) {
+                out.printf(java.util.Locale.ROOT, "%-7d %-12s %s%n", w.count(), Sizes.human(w.cumulativeSize()), w.path());
+            }
+        }
+        if (!a.has("--ci")) {
+            return OK;
+        }
+        // the defaults of dive's CI mode (.dive-ci): 0.9, disabled, 0.1
+        double lowest = ratio(a.get("--lowest-efficiency", "0.9"), "--lowest-efficiency");
+        String wastedRule = a.get("--highest-wasted-bytes", "disabled");
+        double userPct = ratio(a.get("--highest-user-wasted-percent", "0.1"), "--highest-user-wasted-percent");
+        boolean pass = true;
+        out.println();
+        out.println("Results:");
+        pass &= rule("lowestEfficiency", r.efficiency() >= lowest,
+                String.format(java.util.Locale.ROOT, "image efficiency is too low (efficiency=%.4f < threshold=%s)", r.efficiency(), lowest));
+        if (wastedRule.equals("disabled")) {
+            out.println("  SKIP: highestWastedBytes: rule disabled");
+        } else {
+            long limit = Sizes.parse(wastedRule);
+            pass &= rule("highestWastedBytes", r.wastedBytes() <= limit,
+                    "too many bytes wasted (wasted-bytes=" + r.wastedBytes() + " > threshold=" + limit + ")");
+        }
+        pass &= rule("highestUserWastedPercent", r.userWastedPercent() <= userPct, String.format(java.util.Locale.ROOT,
+                "too many bytes wasted, relative to the user bytes added (%%-user-wasted-bytes=%.4f > threshold=%s)",
+                r.userWastedPercent(), userPct));
+        out.println("Result:" + (pass ? "PASS" : "FAIL"));
+        return pass ? OK : FAILED;
+    }
+
+    private boolean rule(String name, boolean ok, String why) {
+        out.println(ok ? "  PASS: " + name : "  FAIL: " + name + ": " + why);
+        return ok;
+    }
+
+    private static double ratio(String v, String name) throws Args.UsageException {
+        try {
+            double d = Double.parseDouble(v.endsWith("%") ? v.substring(0, v.length() - 1) : v);
+            return v.endsWith("%") ? d / 100 : d;
+        } catch (NumberFormatException e) {
+            throw new Args.UsageException(name + " takes a ratio such as 0.9 or 90%");
+        }
     }
 
     private void table(List<String[]> rows) {

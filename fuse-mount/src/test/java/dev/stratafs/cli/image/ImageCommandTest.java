@@ -129,4 +129,17 @@ class ImageCommandTest {
         assertEquals(0, cli("diff", upper.toString(), "--from", "app:1"), lastErr);
         assertEquals("C /etc\nD /etc/motd\nA /etc/new\n", lastOut);
     }
+
+    /* app:2 = v1 (motd 6 B, app 3000 B) + a layer deleting motd: motd is the only path in two layers */
+    @Test
+    void analyzeCiPassesDefaultsAndFailsAWastedBytesLimit() {
+        assertEquals(0, cli("import", layout + ":v2", "--tag", "app:2"), lastErr);
+        assertEquals(0, cli("analyze", "app:2", "--ci"), lastOut);
+        assertTrue(lastOut.contains("Potential wasted space: 6B") && lastOut.contains("/etc/motd"), lastOut);
+        assertTrue(lastOut.contains("Result:PASS"), lastOut);
+        assertEquals(1, cli("analyze", "app:2", "--ci", "--highest-wasted-bytes", "5"));
+        assertTrue(lastOut.contains("FAIL: highestWastedBytes"), lastOut);
+        assertEquals(1, cli("analyze", "app:2", "--ci", "--lowest-efficiency", "100%"), lastOut);
+        assertEquals(2, cli("analyze", "app:2", "--ci", "--highest-wasted-bytes", "lots"));
+    }
 }

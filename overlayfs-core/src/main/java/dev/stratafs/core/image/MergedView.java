@@ -33,9 +33,29 @@ final class MergedView {
     static MergedView of(NativeOs os, List<Path> bottomUp) throws IOException {
         MergedView v = new MergedView();
         for (int i = 0; i < bottomUp.size(); i++) {
-            v.apply(os, i, bottomUp.get(i), "");
+            v.add(os, i, bottomUp.get(i));
         }
         return v;
+    }
+
+    /** Stacks one more layer on top. */
+    void add(NativeOs os, int layer, Path root) throws IOException {
+        apply(os, layer, root, "");
+    }
+
+    /** Content bytes of the visible regular files at and below {@code path}. */
+    long sizeBelow(String path) {
+        long n = 0;
+        Entry self = entries.get(path);
+        if (self != null && self.stat().isRegular()) {
+            n += self.stat().size();
+        }
+        for (Entry e : entries.subMap(path + "/", path + "0").values()) {
+            if (e.stat().isRegular()) {
+                n += e.stat().size();
+            }
+        }
+        return n;
     }
 
     private void apply(NativeOs os, int layer, Path dir, String rel) throws IOException {
