@@ -13,6 +13,7 @@ import dev.stratafs.core.image.ImageCommitter;
 import dev.stratafs.core.image.ImageExporter;
 import dev.stratafs.core.image.ImageInspector;
 import dev.stratafs.core.image.ImageNatives;
+import dev.stratafs.core.image.ImageSquasher;
 import dev.stratafs.core.image.ImageStore;
 import dev.stratafs.core.image.StoredImage;
 import dev.stratafs.core.image.UpperDiff;
@@ -52,6 +53,7 @@ public final class ImageCommand {
             "  export REF DEST [--format oci|docker-archive]",
             "  analyze REF [--ci] [--lowest-efficiency 0.9] [--highest-wasted-bytes SIZE|disabled]",
             "              [--highest-user-wasted-percent 0.1]   dive's efficiency and wasted-space rules",
+            "  squash REF --tag NEW              the merged tree as a one-layer image",
             "  layers REF                        layer directories, top first, ':'-joined (lowerdir=)",
             "store: --store DIR, else $STRATAFS_STORE, else /var/lib/stratafs (root)");
 
@@ -112,6 +114,7 @@ public final class ImageCommand {
                 case "export" -> export(store, words);
                 case "layers" -> layers(store, words);
                 case "analyze" -> analyze(store, words);
+                case "squash" -> squash(store, words);
                 default -> throw new Args.UsageException("unknown command " + cmd + "\n" + HELP);
             };
         } catch (Args.UsageException e) {
@@ -293,6 +296,14 @@ public final class ImageCommand {
             default -> throw new Args.UsageException("--format is oci or docker-archive");
         };
         new ImageExporter(store).export(a.positional.get(0), Path.of(a.positional.get(1)), f);
+        return OK;
+    }
+
+    private int squash(ImageStore store, List<String> words) throws IOException, Args.UsageException {
+        Args a = Args.parse(words, Set.of("--tag"), Set.of());
+        a.expectPositional(1, 1, "squash REF --tag NEW");
+        StoredImage im = new ImageSquasher(store).squash(a.positional.get(0), a.require("--tag"), Instant.now());
+        out.println(im.name() + " " + im.manifest() + " layer " + im.layers().get(0).blob().digest());
         return OK;
     }
 

@@ -77,40 +77,67 @@ final class LayerTarWriter {
                 walk(p, r + "/", tar, links);
                 continue;
             }
-            String key = st.dev() + ":" + st.ino();
-            if (!st.isDirectory() && st.nlink() > 1 && links.containsKey(key)) {
-                TarArchiveEntry e = entry(r, TarConstants.LF_LINK, st);
-                e.setLinkName(links.get(key));
-                put(tar, e, null);
-                continue;
-            }
-            if (st.nlink() > 1) {
-                links.put(key, r);
-            }
-            TarArchiveEntry e;
-            if (st.isRegular()) {
-                e = entry(r, TarConstants.LF_NORMAL, st);
-                e.setSize(st.size());
-            } else if (st.isSymlink()) {
-                e = entry(r, TarConstants.LF_SYMLINK, st);
-                e.setLinkName(os.readlink(p));
-            } else if (st.type() == StatInfo.S_IFIFO) {
-                e = entry(r, TarConstants.LF_FIFO, st);
-            } else if (st.isCharDevice() || st.type() == StatInfo.S_IFBLK) {
-                e = entry(r, st.isCharDevice() ? TarConstants.LF_CHR : TarConstants.LF_BLK, st);
-                e.setDevMajor((int) StatInfo.major(st.rdev()));
-                e.setDevMinor((int) StatInfo.minor(st.rdev()));
+            nonDirectory(tar, p, r, st, links);
+        }
+    }
+
+    /** The squashed form of a stack: every visible entry, parents before children. */
+    void writeMerged(Map<String, MergedView.Entry> entries, OutputStream out) throws IOException {
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(out, StandardCharsets.UTF_8.name());
+        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        tar.setAddPaxHeadersForNonAsciiNames(true);
+        Map<String, String> links = new HashMap<>();
+        for (Map.Entry<String, MergedView.Entry> e : entries.entrySet()) {
+            StatInfo st = e.getValue().stat();
+            Path p = e.getValue().file();
+            if (st.isDirectory()) {
+                TarArchiveEntry d = entry(e.getKey() + "/", TarConstants.LF_DIR, st);
+                xattrs(p, d);
+                put(tar, d, null);
             } else {
-                continue; // sockets have no tar form; docker skips them too
+                nonDirectory(tar, p, e.getKey(), st, links);
             }
-            xattrs(p, e);
-            if (st.isRegular()) {
-                try (InputStream in = Files.newInputStream(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    put(tar, e, in);
-                }
-            } else {
-                put(tar, e, null);
+        }
+        tar.finish();
+        tar.flush();
+    }
+
+    private void nonDirectory(TarArchiveOutputStream tar, Path p, String r, StatInfo st, Map<String, String> links)
+            throws IOException {
+        String key = st.dev() + ":" + st.ino();
+        if (!st.isDirectory() && st.nlink() > 1 && links.containsKey(key)) {
+            TarArchiveEntry e = entry(r, TarConstants.LF_LINK, st);
+            e.setLinkName(links.get(key));
+            put(tar, e, null);
+            return;
+        }
+        if (st.nlink() > 1) {
+            links.put(key, r);
+        }
+        TarArchiveEntry e;
+        if (st.isRegular()) {
+            e = entry(r, TarConstants.LF_NORMAL, st);
+            e.setSize(st.size());
+        } else if (st.isSymlink()) {
+            e = entry(r, TarConstants.LF_SYMLINK, st);
+            e.setLinkName(os.readlink(p));
+        } else if (st.type() == StatInfo.S_IFIFO) {
+            e = entry(r, TarConstants.LF_FIFO, st);
+        } else if (st.isCharDevice() || st.type() == StatInfo.S_IFBLK) {
+            e = entry(r, st.isCharDevice() ? TarConstants.LF_CHR : TarConstants.LF_BLK, st);
+            e.setDevMajor((int) StatInfo.major(st.rdev()));
+            e.setDevMinor((int) StatInfo.minor(st.rdev()));
+        } else {
+            return; // sockets have no tar form; docker skips them too
+        }
+        xattrs(p, e);
+        if (st.isRegular()) {
+            try (InputStream in = Files.newInputStream(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                put(tar, e, in);
             }
+        } else {
+            put(tar, e, null);
         }
     }
 

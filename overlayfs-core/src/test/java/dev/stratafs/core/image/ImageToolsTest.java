@@ -170,4 +170,19 @@ class ImageToolsTest {
         assertEquals(new ImageStore.GcResult(0, 0, 0), store.gc());
         assertNull(store.list().isEmpty() ? null : "not empty");
     }
+
+    /* derived (2 layers, with whiteouts) squashed: one layer, same merged tree, umoci agrees */
+    @Test
+    void squashGivesOneLayerWithTheSameMergedTree() throws Exception {
+        StoredImage sq = new ImageSquasher(store).squash("derived", "flat", java.time.Instant.EPOCH);
+        assertEquals(1, sq.layers().size());
+        Map<String, String> expected = ImageStoreImportTest.merged(store, "derived");
+        assertEquals(expected, ImageStoreImportTest.merged(store, "flat"));
+        Path out = tmp.resolve("flat-oci");
+        new ImageExporter(store).export("flat", out, ImageExporter.Format.OCI);
+        Path bundle = tmp.resolve("flat-bundle");
+        sh("umoci", "unpack", "--image", out + ":latest", bundle.toString());
+        assertEquals(expected, Fixtures.describeTree(bundle.resolve("rootfs")));
+        assertEquals(1, new ImageInspector(store).history("flat").size());
+    }
 }
