@@ -89,7 +89,7 @@ public final class ImageCommand {
         if (!words.isEmpty() && words.get(0).equals("image")) {
             words.remove(0);
         }
-        if (!words.isEmpty() && words.get(0).equals("mount")) {
+        if (!words.isEmpty() && (words.get(0).equals("mount") || words.get(0).startsWith("--image"))) {
             err.println("stratafs: mount --image is not available yet (needs the mount); "
                     + "use `stratafs image layers REF` for a lowerdir= list");
             return FAILED;

@@ -38,6 +38,8 @@ import java.util.stream.Stream;
  * A failed operation leaves only its tmp/ directory behind, which it deletes itself.
  */
 public final class ImageStore {
+    /** Configs and manifests are small; a bigger one is an attack on memory, not an image. */
+    static final long MAX_JSON = 16L << 20;
     private final Path root;
     private final NativeOs os;
 
@@ -147,6 +149,10 @@ public final class ImageStore {
                     }
                     return store(is.manifest(), ImageName.normalize(n), is::openBlob, staging);
                 }
+            } catch (IllegalStateException | UnsupportedOperationException | ClassCastException
+                     | IllegalArgumentException e) {
+                // Gson's getAs* on JSON of the wrong shape: the image metadata is malformed
+                throw new FsException(ErrorKind.INVALID, "malformed image metadata in " + source + ": " + e.getMessage(), e);
             } finally {
                 Trees.delete(staging);
             }
@@ -172,6 +178,9 @@ public final class ImageStore {
         List<Descriptor> layerDescs = new ArrayList<>();
         for (JsonElement e : Json.arr(m, "layers")) {
             layerDescs.add(Descriptor.from(e.getAsJsonObject(), "manifest layer"));
+        }
+        if (configDesc.size() > MAX_JSON) {
+            throw new FsException(ErrorKind.INVALID, "image config of " + configDesc.size() + " bytes is implausibly large");
         }
         Path configFile = fetch(configDesc, blobs, sb);
         JsonObject config = Json.object(Files.readAllBytes(configFile), "image config");

@@ -66,6 +66,7 @@ final class LayerTarWriter {
                 put(tar, entry(rel + LayerUnpacker.WH_PREFIX + name, TarConstants.LF_NORMAL, 0), null);
                 continue;
             }
+            refuseLowerReferences(p, st);
             if (st.isDirectory()) {
                 TarArchiveEntry e = entry(r + "/", TarConstants.LF_DIR, st);
                 xattrs(p, e);
@@ -77,6 +78,7 @@ final class LayerTarWriter {
                 walk(p, r + "/", tar, links);
                 continue;
             }
+            refuseLowerReferences(p, st);
             nonDirectory(tar, p, r, st, links);
         }
     }
@@ -138,6 +140,20 @@ final class LayerTarWriter {
             }
         } else {
             put(tar, e, null);
+        }
+    }
+
+    /**
+     * With redirect_dir or metacopy (kernel overlayfs.rst "Redirect dir", "Metadata only copy
+     * up") an upper entry stands for content still in a lower layer, which an upper-only layer
+     * cannot carry. Docker's overlay2 runs with both off for the same reason.
+     */
+    private void refuseLowerReferences(Path p, StatInfo st) throws IOException {
+        for (String x : os.listxattr(p)) {
+            if (x.matches("(trusted|user)\\.overlay\\.(redirect|metacopy)")) {
+                throw new dev.stratafs.core.error.FsException(dev.stratafs.core.error.ErrorKind.NOT_SUPPORTED,
+                        p + " carries " + x + ": commit needs an upper made with redirect_dir=off and metacopy=off");
+            }
         }
     }
 

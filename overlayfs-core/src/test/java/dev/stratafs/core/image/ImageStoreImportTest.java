@@ -243,4 +243,21 @@ class ImageStoreImportTest {
             throw new java.io.UncheckedIOException(e);
         }
     }
+
+    /* index -> manifest {"layers":[1]}: a number where a descriptor belongs */
+    @Test
+    void manifestOfWrongShapeIsAnInvalidImageNotACrash() throws Exception {
+        Path lay = tmp.resolve("shape");
+        Files.createDirectories(lay.resolve("blobs/sha256"));
+        byte[] m = "{\"schemaVersion\":2,\"config\":{\"digest\":\"sha256:%s\",\"size\":2},\"layers\":[1]}"
+                .formatted(Digest.of("{}".getBytes()).hex()).getBytes();
+        Files.write(lay.resolve("blobs/sha256").resolve(Digest.of("{}".getBytes()).hex()), "{}".getBytes());
+        Files.write(lay.resolve("blobs/sha256").resolve(Digest.of(m).hex()), m);
+        Files.writeString(lay.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\""
+                + Digest.of(m) + "\",\"size\":" + m.length + "}]}");
+        Map<String, Long> before = snapshot();
+        FsException e = assertThrows(FsException.class, () -> store.importImage(lay.toString(), "shape"));
+        assertEquals(ErrorKind.INVALID, e.kind());
+        assertEquals(before, snapshot());
+    }
 }

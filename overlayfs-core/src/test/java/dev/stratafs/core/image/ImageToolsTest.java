@@ -185,4 +185,19 @@ class ImageToolsTest {
         assertEquals(expected, Fixtures.describeTree(bundle.resolve("rootfs")));
         assertEquals(1, new ImageInspector(store).history("flat").size());
     }
+
+    /* upper/moved with trusted.overlay.redirect=/d : its content lives in a lower layer */
+    @Test
+    void commitRefusesUpperThatRedirectsIntoLowerLayers() throws Exception {
+        Path upper = tmp.resolve("redirect-upper");
+        Files.createDirectories(upper.resolve("moved"));
+        sh("setfattr", "-n", "trusted.overlay.redirect", "-v", "/d", upper.resolve("moved").toString());
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.stratafs.core.error.FsException.class,
+                () -> new ImageCommitter(store).commit("base", upper, "bad", ImageCommitter.Options.defaults()));
+        assertEquals(dev.stratafs.core.error.ErrorKind.NOT_SUPPORTED, e.kind());
+        assertFalse(store.list().stream().anyMatch(i -> i.name().equals("bad:latest")));
+        try (Stream<Path> s = Files.list(store.root().resolve("tmp"))) {
+            assertEquals(0, s.count(), "staging cleaned up");
+        }
+    }
 }
