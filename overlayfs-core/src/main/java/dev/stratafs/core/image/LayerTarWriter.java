@@ -69,7 +69,7 @@ final class LayerTarWriter {
             refuseLowerReferences(p, st);
             if (st.isDirectory()) {
                 TarArchiveEntry e = entry(r + "/", TarConstants.LF_DIR, st);
-                xattrs(p, e);
+                xattrs(tar, p, e);
                 put(tar, e, null);
                 if (formats.isOpaque(p) && !Files.exists(p.resolve(LayerUnpacker.OPAQUE_MARKER),
                         java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -95,7 +95,7 @@ final class LayerTarWriter {
             Path p = e.getValue().file();
             if (st.isDirectory()) {
                 TarArchiveEntry d = entry(e.getKey() + "/", TarConstants.LF_DIR, st);
-                xattrs(p, d);
+                xattrs(tar, p, d);
                 put(tar, d, null);
             } else {
                 nonDirectory(tar, p, e.getKey(), st, links);
@@ -133,7 +133,7 @@ final class LayerTarWriter {
         } else {
             return; // sockets have no tar form; docker skips them too
         }
-        xattrs(p, e);
+        xattrs(tar, p, e);
         if (st.isRegular()) {
             try (InputStream in = Files.newInputStream(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 put(tar, e, in);
@@ -178,18 +178,75 @@ final class LayerTarWriter {
         return e;
     }
 
-    private void xattrs(Path p, TarArchiveEntry e) throws IOException {
-        Map<String, String> sorted = new TreeMap<>();
+    /**
+     * Adds the entry's xattrs as PAX SCHILY.xattr.* records. commons-compress can only write PAX
+     * values as UTF-8 text, so when a value is binary (security.capability often is) the PAX
+     * header is written here, raw, with the path in it, and the entry itself gets a plain ASCII
+     * stand-in name so that commons-compress adds no second PAX header (Go's archive/tar keeps
+     * only the last of consecutive PAX headers).
+     */
+    private void xattrs(TarArchiveOutputStream tar, Path p, TarArchiveEntry e) throws IOException {
+        Map<String, byte[]> sorted = new TreeMap<>();
+        boolean binary = false;
         for (String x : os.listxattr(p)) {
             if (x.startsWith("trusted.overlay.") || x.startsWith("user.overlay.") || x.startsWith("user.fuseoverlayfs.")) {
                 continue;
             }
             byte[] v = os.getxattr(p, x);
             if (v != null) {
-                sorted.put(x, new String(v, StandardCharsets.UTF_8));
+                sorted.put(x, v);
+                binary |= !java.util.Arrays.equals(v, new String(v, StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8));
             }
         }
-        sorted.forEach((k, v) -> e.addPaxHeader("SCHILY.xattr." + k, v));
+        if (!binary) {
+            sorted.forEach((k, v) -> e.addPaxHeader("SCHILY.xattr." + k, new String(v, StandardCharsets.UTF_8)));
+            return;
+        }
+        java.io.ByteArrayOutputStream recs = new java.io.ByteArrayOutputStream();
+        paxRecord(recs, "path", e.getName().getBytes(StandardCharsets.UTF_8));
+        if (!e.getLinkName().isEmpty()) {
+            paxRecord(recs, "linkpath", e.getLinkName().getBytes(StandardCharsets.UTF_8));
+        }
+        for (Map.Entry<String, byte[]> x : sorted.entrySet()) {
+            paxRecord(recs, "SCHILY.xattr." + x.getKey(), x.getValue());
+        }
+        TarArchiveEntry h = new TarArchiveEntry("PaxHeaders/" + stub(e.getName(), false),
+                TarConstants.LF_PAX_EXTENDED_HEADER_LC, true);
+        h.setSize(recs.size());
+        h.setModTime(FileTime.fromMillis(mtime * 1000));
+        h.setUserName("");
+        h.setGroupName("");
+        put(tar, h, new java.io.ByteArrayInputStream(recs.toByteArray()));
+        e.setName(stub(e.getName(), e.isDirectory()));
+        if (!e.getLinkName().isEmpty()) {
+            e.setLinkName(stub(e.getLinkName(), false));
+        }
+    }
+
+    /** "LEN key=value\n" where LEN counts the whole record, its own digits included. */
+    private static void paxRecord(java.io.ByteArrayOutputStream out, String key, byte[] value) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        int body = k.length + value.length + 3; // ' ', '=', '\n'
+        int len = body + Integer.toString(body).length();
+        if (Integer.toString(len).length() != Integer.toString(body).length()) {
+            len++;
+        }
+        out.writeBytes((len + " ").getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(k);
+        out.write('=');
+        out.writeBytes(value);
+        out.write('\n');
+    }
+
+    /** A name that fits ustar's 100-byte field in plain ASCII; the PAX path record carries the real one. */
+    private static String stub(String name, boolean dir) {
+        String base = name.endsWith("/") ? name.substring(0, name.length() - 1) : name;
+        StringBuilder sb = new StringBuilder();
+        for (char c : base.toCharArray()) {
+            sb.append(c < 0x80 && c >= 0x20 ? c : '_');
+        }
+        String s = sb.length() > 90 ? sb.substring(sb.length() - 90) : sb.toString();
+        return dir ? s + "/" : s;
     }
 
     private static void put(TarArchiveOutputStream tar, TarArchiveEntry e, InputStream data) throws IOException {

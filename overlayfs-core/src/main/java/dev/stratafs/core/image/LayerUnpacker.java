@@ -53,9 +53,10 @@ final class LayerUnpacker {
      * for the diff_id) into {@code dest}, which must be an existing empty directory.
      */
     UnpackStats unpack(InputStream tar, Path dest) throws IOException {
-        Run run = new Run(dest);
+        PaxXattrSniffer sniffer = new PaxXattrSniffer(tar);
+        Run run = new Run(dest, sniffer);
         @SuppressWarnings("resource") // closing would close the caller's digesting stream
-        TarArchiveInputStream tin = new TarArchiveInputStream(tar, StandardCharsets.UTF_8.name());
+        TarArchiveInputStream tin = new TarArchiveInputStream(sniffer, StandardCharsets.UTF_8.name());
         TarArchiveEntry e;
         while ((e = tin.getNextEntry()) != null) {
             run.entry(e, tin);
@@ -76,24 +77,29 @@ final class LayerUnpacker {
 
     private final class Run {
         final Path dest;
-        final Map<Path, TarArchiveEntry> dirMeta = new LinkedHashMap<>();
+        final PaxXattrSniffer sniffer;
+        final Map<Path, Meta> dirMeta = new LinkedHashMap<>();
+        int index = -1;
         final Set<Path> opaque = new LinkedHashSet<>();
         long entries;
         long bytes;
         long whiteouts;
 
-        Run(Path dest) {
+        Run(Path dest, PaxXattrSniffer sniffer) {
             this.dest = dest;
+            this.sniffer = sniffer;
         }
 
         void entry(TarArchiveEntry e, InputStream data) throws IOException {
             List<String> comps = TarPaths.components(e.getName());
             entries++;
+            index++;
+            Meta meta = new Meta(e, sniffer.xattrs(index));
             if (comps.isEmpty()) {
                 if (!e.isDirectory()) {
                     throw new FsException(ErrorKind.INVALID, "layer root entry is not a directory: " + e.getName());
                 }
-                dirMeta.put(dest, e);
+                dirMeta.put(dest, meta);
                 return;
             }
             String base = comps.get(comps.size() - 1);
@@ -120,7 +126,7 @@ final class LayerUnpacker {
                 if (existing == null) {
                     os.mkdir(p, 0700);
                 }
-                dirMeta.put(p, e);
+                dirMeta.put(p, meta);
                 return;
             }
             if (existing != null) {
@@ -150,7 +156,7 @@ final class LayerUnpacker {
                 throw new FsException(ErrorKind.INVALID, "unsupported tar entry type '"
                         + (char) e.getLinkFlag() + "': " + e.getName());
             }
-            applyMeta(p, e, e.isSymbolicLink());
+            applyMeta(p, meta, e.isSymbolicLink());
         }
 
         private void whiteout(Path parent, String victim, String name) throws FsException {
@@ -209,7 +215,8 @@ final class LayerUnpacker {
             return cur;
         }
 
-        private void applyMeta(Path p, TarArchiveEntry e, boolean symlink) throws IOException {
+        private void applyMeta(Path p, Meta meta, boolean symlink) throws IOException {
+            TarArchiveEntry e = meta.entry();
             if (root) {
                 os.lchown(p, (int) e.getLongUserId(), (int) e.getLongGroupId());
             }
@@ -227,7 +234,7 @@ final class LayerUnpacker {
                     continue;
                 }
                 try {
-                    os.setxattr(p, name, h.getValue().getBytes(StandardCharsets.UTF_8), 0);
+                    os.setxattr(p, name, meta.value(name, h.getValue()), 0);
                 } catch (FsException x) {
                     if (root || x.kind() != ErrorKind.NOT_PERMITTED) {
                         throw x;
@@ -255,6 +262,18 @@ final class LayerUnpacker {
                     applyMeta(d, dirMeta.get(d), false);
                 }
             }
+        }
+    }
+
+    /** An entry and the raw bytes of its xattrs, where the sniffer saw them. */
+    private record Meta(TarArchiveEntry entry, Map<String, byte[]> raw) {
+        /** The raw value when it agrees with commons-compress's decoded string, else that string's bytes. */
+        byte[] value(String name, String decoded) {
+            byte[] r = raw == null ? null : raw.get(name);
+            if (r != null && new String(r, StandardCharsets.UTF_8).equals(decoded)) {
+                return r;
+            }
+            return decoded.getBytes(StandardCharsets.UTF_8);
         }
     }
 

@@ -98,6 +98,7 @@ class ImageToolsTest {
         Files.writeString(m.resolve("added/deep/a"), "a\n");
         Files.createLink(m.resolve("added/deep/a2"), m.resolve("added/deep/a"));
         sh("setfattr", "-n", "user.note", "-v", "kept", m.resolve("added/deep/a").toString());
+        sh("setfattr", "-n", "user.bin", "-v", "0xff00fe80", m.resolve("d/new").toString());
         Map<String, String> tree = Fixtures.describeTree(m);
         sh("umount", m.toString());
         mounted = null;
@@ -136,6 +137,11 @@ class ImageToolsTest {
         assertEquals(expected, Fixtures.describeTree(bundle.resolve("rootfs")));
         assertEquals(expected, ImageStoreImportTest.merged(store, "committed:1"));
         assertEquals("kept", new String(os.getxattr(bundle.resolve("rootfs/added/deep/a"), "user.note")));
+        byte[] bin = {(byte) 0xff, 0, (byte) 0xfe, (byte) 0x80};
+        org.junit.jupiter.api.Assertions.assertArrayEquals(bin, os.getxattr(bundle.resolve("rootfs/d/new"), "user.bin"),
+                "binary xattr survives commit and Go's archive/tar");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(bin,
+                os.getxattr(store.lowerDirs("committed:1").get(0).resolve("d/new"), "user.bin"));
         assertEquals(os.lstat(bundle.resolve("rootfs/added/deep/a")).ino(),
                 os.lstat(bundle.resolve("rootfs/added/deep/a2")).ino(), "hard link kept");
     }

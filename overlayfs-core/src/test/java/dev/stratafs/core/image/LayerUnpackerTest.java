@@ -190,4 +190,19 @@ class LayerUnpackerTest {
         byte[] c = String.format("%06o\0 ", sum).getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(c, 0, tar, off + 148, 8);
     }
+
+    /* GNU tar --xattrs of f with user.bin=ff 00 fe 80 (not UTF-8) and user.txt=plain */
+    @Test
+    void binaryXattrValuesFromGnuTarArriveByteExact() throws Exception {
+        Path src = tmp.resolve("src");
+        Files.createDirectory(src);
+        Files.writeString(src.resolve("f"), "hi");
+        Fixtures.sh("setfattr", "-n", "user.bin", "-v", "0xff00fe80", src.resolve("f").toString());
+        Fixtures.sh("setfattr", "-n", "user.txt", "-v", "plain", src.resolve("f").toString());
+        Path tar = tmp.resolve("x.tar");
+        Fixtures.sh("tar", "--xattrs", "--xattrs-include=*", "--format=posix", "-cf", tar.toString(), "-C", src.toString(), ".");
+        unpack(Files.readAllBytes(tar));
+        assertArrayEquals(new byte[] {(byte) 0xff, 0, (byte) 0xfe, (byte) 0x80}, os.getxattr(dest.resolve("f"), "user.bin"));
+        assertArrayEquals("plain".getBytes(StandardCharsets.UTF_8), os.getxattr(dest.resolve("f"), "user.txt"));
+    }
 }
