@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.nat.NativeOs;
 import dev.stratafs.core.nat.StatInfo;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -204,5 +205,29 @@ class LayerUnpackerTest {
         unpack(Files.readAllBytes(tar));
         assertArrayEquals(new byte[] {(byte) 0xff, 0, (byte) 0xfe, (byte) 0x80}, os.getxattr(dest.resolve("f"), "user.bin"));
         assertArrayEquals("plain".getBytes(StandardCharsets.UTF_8), os.getxattr(dest.resolve("f"), "user.txt"));
+    }
+
+    /** The same system calls, but claiming to run as uid 1000. */
+    private NativeOs asNonRoot() {
+        return (NativeOs) java.lang.reflect.Proxy.newProxyInstance(NativeOs.class.getClassLoader(),
+                new Class<?>[] {NativeOs.class}, (proxy, m, args) -> {
+                    if (m.getName().equals("geteuid")) {
+                        return 1000;
+                    }
+                    try {
+                        return m.invoke(os, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /* null: char device 1/3 in a layer unpacked without root */
+    @Test
+    void deviceWithoutRootIsRefused() {
+        FsException e = assertThrows(FsException.class, () -> new LayerUnpacker(asNonRoot()).unpack(
+                new ByteArrayInputStream(new Fixtures.Tar().device("null", TarConstants.LF_CHR, 1, 3).bytes()), dest));
+        assertEquals(ErrorKind.NOT_PERMITTED, e.kind());
+        assertFalse(Files.exists(dest.resolve("null"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
     }
 }
