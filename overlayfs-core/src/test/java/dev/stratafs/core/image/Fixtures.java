@@ -120,6 +120,11 @@ final class Fixtures {
 
     /** Writes an OCI image layout with one manifest tagged {@code tag}; returns the layer descriptors' digests. */
     static List<Digest> ociLayout(Path dir, String tag, List<Layer> layers) throws IOException {
+        return ociLayout(dir, tag, layers, false);
+    }
+
+    /** As above; {@code emptyFirst} adds a history entry with empty_layer (an ENV step, say) before the layers. */
+    static List<Digest> ociLayout(Path dir, String tag, List<Layer> layers, boolean emptyFirst) throws IOException {
         Path blobs = dir.resolve("blobs/sha256");
         Files.createDirectories(blobs);
         Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
@@ -127,6 +132,13 @@ final class Fixtures {
         JsonArray history = new JsonArray();
         JsonArray descs = new JsonArray();
         List<Digest> out = new ArrayList<>();
+        if (emptyFirst) {
+            JsonObject h = new JsonObject();
+            h.addProperty("created", "2023-12-31T00:00:00Z");
+            h.addProperty("created_by", "ENV A=b");
+            h.addProperty("empty_layer", true);
+            history.add(h);
+        }
         for (Layer l : layers) {
             Digest d = Digest.of(l.blob());
             Files.write(blobs.resolve(d.hex()), l.blob());

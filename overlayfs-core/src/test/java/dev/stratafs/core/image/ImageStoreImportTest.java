@@ -260,4 +260,47 @@ class ImageStoreImportTest {
         assertEquals(ErrorKind.INVALID, e.kind());
         assertEquals(before, snapshot());
     }
+
+    /* index.json -> image index {arm64 manifest (absent blob), amd64 manifest} : the machine's platform is chosen */
+    @Test
+    void nestedImageIndexPicksThisMachinesPlatform() throws Exception {
+        Path lay = tmp.resolve("multi");
+        Fixtures.ociLayout(lay, "v", List.of(Fixtures.Layer.plain(okTar())));
+        var index = Json.object(Files.readAllBytes(lay.resolve("index.json")), "index");
+        var real = index.getAsJsonArray("manifests").get(0).getAsJsonObject();
+        real.remove("annotations");
+        String arch = System.getProperty("os.arch").equals("aarch64") ? "arm64" : "amd64";
+        String other = arch.equals("amd64") ? "arm64" : "amd64";
+        var platform = new com.google.gson.JsonObject();
+        platform.addProperty("os", "linux");
+        platform.addProperty("architecture", arch);
+        real.add("platform", platform);
+        var decoy = new Descriptor(Descriptor.OCI_MANIFEST, Digest.of(new byte[] {9}), 1).toJson();
+        var p2 = new com.google.gson.JsonObject();
+        p2.addProperty("os", "linux");
+        p2.addProperty("architecture", other);
+        decoy.add("platform", p2);
+        var nested = new com.google.gson.JsonObject();
+        nested.addProperty("schemaVersion", 2);
+        nested.addProperty("mediaType", Descriptor.OCI_INDEX);
+        var ms = new com.google.gson.JsonArray();
+        ms.add(decoy);
+        ms.add(real);
+        nested.add("manifests", ms);
+        byte[] nb = Json.bytes(nested);
+        Files.write(lay.resolve("blobs/sha256").resolve(Digest.of(nb).hex()), nb);
+        var top = new Descriptor(Descriptor.OCI_INDEX, Digest.of(nb), nb.length).toJson();
+        var ann = new com.google.gson.JsonObject();
+        ann.addProperty(OciLayoutSource.REF_NAME, "multi");
+        top.add("annotations", ann);
+        var outer = new com.google.gson.JsonObject();
+        outer.addProperty("schemaVersion", 2);
+        var tops = new com.google.gson.JsonArray();
+        tops.add(top);
+        outer.add("manifests", tops);
+        Files.write(lay.resolve("index.json"), Json.bytes(outer));
+        StoredImage im = store.importImage(lay + ":multi", null);
+        assertEquals("multi:multi", im.name());
+        assertEquals("fine", Files.readString(store.lowerDirs("multi:multi").get(0).resolve("fine")));
+    }
 }

@@ -206,4 +206,20 @@ class ImageToolsTest {
             assertEquals(0, s.count(), "staging cleaned up");
         }
     }
+
+    /* history: ENV (empty_layer), fixture layer 0, fixture layer 1 */
+    @Test
+    void emptyLayerHistoryEntriesHaveNoLayer() throws Exception {
+        Path lay = tmp.resolve("hist");
+        List<Digest> blobs = Fixtures.ociLayout(lay, "h", List.of(Fixtures.Layer.plain(new Fixtures.Tar().file("a", "a").bytes()),
+                Fixtures.Layer.gzipped(new Fixtures.Tar().file("b", "bb").bytes())), true);
+        store.importImage(lay + ":h", "hist");
+        List<HistoryEntry> h = new ImageInspector(store).history("hist");
+        assertEquals(3, h.size());
+        assertEquals(blobs.get(1), h.get(0).layer());
+        assertEquals(2, h.get(0).size());
+        assertEquals(blobs.get(0), h.get(1).layer());
+        assertNull(h.get(2).layer());
+        assertEquals("ENV A=b", h.get(2).createdBy());
+    }
 }
