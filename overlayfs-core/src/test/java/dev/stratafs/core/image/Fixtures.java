@@ -185,7 +185,7 @@ final class Fixtures {
 
     /** Every path under dir with type, mode, size, content digest or link target, for comparisons. */
     static Map<String, String> describeTree(Path dir) throws IOException {
-        ToolNativeOs os = new ToolNativeOs();
+        dev.stratafs.core.nat.NativeOs os = ImageNatives.get();
         Map<String, String> out = new TreeMap<>();
         try (var s = Files.walk(dir)) {
             for (Path p : s.toList()) {
@@ -198,7 +198,7 @@ final class Fixtures {
         return out;
     }
 
-    static String describe(ToolNativeOs os, Path p) throws IOException {
+    static String describe(dev.stratafs.core.nat.NativeOs os, Path p) throws IOException {
         var st = os.lstat(p);
         String what = Integer.toOctalString(st.mode()) + " " + st.uid() + ":" + st.gid();
         if (st.isRegular()) {

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /** Import into the store from layouts umoci and skopeo make, and from hand-made hostile ones. */
 class ImageStoreImportTest {
-    private final ToolNativeOs os = new ToolNativeOs();
+    private final dev.stratafs.core.nat.NativeOs os = ImageNatives.get();
     private Path tmp;
     private ImageStore store;
 
@@ -79,7 +79,7 @@ class ImageStoreImportTest {
         List<Path> top = store.lowerDirs(ref);
         List<Path> bottomUp = new java.util.ArrayList<>(top);
         java.util.Collections.reverse(bottomUp);
-        ToolNativeOs os = new ToolNativeOs();
+        dev.stratafs.core.nat.NativeOs os = ImageNatives.get();
         Map<String, String> out = new TreeMap<>();
         for (var e : MergedView.of(os, bottomUp).entries().entrySet()) {
             out.put(e.getKey(), Fixtures.describe(os, e.getValue().file()));

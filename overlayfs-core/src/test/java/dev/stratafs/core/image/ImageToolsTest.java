@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /** history, which, diff, commit, export, rm and gc over images umoci builds. */
 class ImageToolsTest {
-    private final ToolNativeOs os = new ToolNativeOs();
+    private final dev.stratafs.core.nat.NativeOs os = ImageNatives.get();
     private Path tmp;
     private Path img;
     private ImageStore store;

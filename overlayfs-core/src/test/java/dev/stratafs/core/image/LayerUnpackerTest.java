@@ -24,7 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class LayerUnpackerTest {
-    private final ToolNativeOs os = new ToolNativeOs();
+    private final dev.stratafs.core.nat.NativeOs os = ImageNatives.get();
     private Path tmp;
     private Path dest;
 
