@@ -303,4 +303,20 @@ class ImageStoreImportTest {
         assertEquals("multi:multi", im.name());
         assertEquals("fine", Files.readString(store.lowerDirs("multi:multi").get(0).resolve("fine")));
     }
+
+    /* docker archive: manifest.json -> Layers ["l/layer.tar"], l/layer.tar -> ../../../etc/passwd (member symlink) */
+    @Test
+    void dockerArchiveMemberLinkLeavingTheArchiveIsRejected() throws Exception {
+        byte[] cfg = "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}".getBytes();
+        String manifest = "[{\"Config\":\"c.json\",\"RepoTags\":[\"x:1\"],\"Layers\":[\"l/layer.tar\"]}]";
+        byte[] archive = new Fixtures.Tar().file("manifest.json", manifest).file("c.json", new String(cfg))
+                .entry("l/layer.tar", org.apache.commons.compress.archivers.tar.TarConstants.LF_SYMLINK, "../../../etc/passwd")
+                .bytes();
+        Path f = tmp.resolve("evil.tar");
+        Files.write(f, archive);
+        Map<String, Long> before = snapshot();
+        FsException e = assertThrows(FsException.class, () -> store.importImage(f.toString(), null));
+        assertTrue(e.getMessage().contains("leaves the archive"), e.getMessage());
+        assertEquals(before, snapshot());
+    }
 }
