@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -388,9 +387,5 @@ public final class ImageCommand {
             }
             out.println(sb.toString().stripTrailing());
         }
-    }
-
-    static Map<String, Integer> exitCodes() {
-        return Map.of("ok", OK, "failed", FAILED, "usage", USAGE);
     }
 }

@@ -136,7 +136,6 @@ class LayerUnpackerTest {
 
     @Test
     void absolutePathIsRejected() throws IOException {
-        var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("x");
         byte[] tar = new Fixtures.Tar().file("placeholder-name", "x").bytes();
         // commons-compress strips a leading '/' when writing, so patch the header's name field
         byte[] abs = "/tmp/abs-escape".getBytes(StandardCharsets.US_ASCII);
