@@ -1,34 +1,43 @@
 package dev.stratafs.cli;
 
-import java.io.PrintStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
- * The child half of daemon mode: reports to the waiting parent over its stdout pipe, one line
- * {@code READY}, or {@code ERROR} followed by the message lines. After READY the pipe stays open
- * but unused (closing fd 1 would let a later open(2) reuse it); System.out is pointed at stderr,
- * which the parent opened on the log file.
+ * The child half of daemon mode: reports to the waiting parent by writing its status file,
+ * {@code READY}, or {@code ERROR} and the message on the following lines. The file is written
+ * beside and renamed into place, so the parent never reads half a report.
  */
 final class DaemonChild implements MountRunner.Readiness {
     static final String READY = "READY";
     static final String ERROR = "ERROR";
 
-    private final PrintStream channel;
+    private final Path status;
 
-    /** Takes over System.out as the report channel. */
-    DaemonChild() {
-        this.channel = System.out;
-        System.setOut(System.err);
+    DaemonChild(Path status) {
+        this.status = status;
     }
 
     @Override
     public void ready() {
-        channel.println(READY);
-        channel.flush();
+        write(READY);
     }
 
     void failed(String message) {
-        channel.println(ERROR);
-        channel.println(message);
-        channel.flush();
+        write(ERROR + "\n" + message);
+    }
+
+    private void write(String report) {
+        Path tmp = status.resolveSibling(status.getFileName() + ".tmp");
+        try {
+            Files.writeString(tmp, report, StandardCharsets.UTF_8);
+            Files.move(tmp, status, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            // The parent then times out or sees us exit; the log says why.
+            org.slf4j.LoggerFactory.getLogger(DaemonChild.class).error("cannot report to {}: {}", status, e.toString());
+        }
     }
 }

@@ -1,7 +1,6 @@
 package dev.stratafs.cli;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -14,25 +13,30 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 /**
  * The parent half of daemon mode. A JVM cannot fork, so the parent starts the same command again
- * with -f, in a new session (setsid(1)), stdin from /dev/null and stderr into the log file: the
- * daemon must not keep the caller's stdout or stderr open, since podman reads the mount
- * program's stderr until EOF. The child's stdout is a pipe back to the parent that carries one
- * status report ({@link DaemonChild}); the parent exits 0 only after the report says READY and
- * /proc/self/mountinfo shows a new FUSE mount on the mountpoint, because engines trust a 0 exit to
- * mean the mount is live and never poll.
+ * with -f: {@code sh -c 'setsid CMD <&- ... & echo $!'} runs it in a new session with stdin and
+ * stdout on /dev/null and stderr appended to the log file, and prints its pid. The daemon must not
+ * keep the caller's stdout or stderr open (podman reads the mount program's stderr until EOF),
+ * and it must not be our direct child: the JVM's process reaper would sit in waitpid(2) and hold
+ * up our exit by 300 ms (VM_Exit waits for threads in native code).
+ *
+ * <p>The daemon reports through a status file in a private temp dir ({@link DaemonChild}); the
+ * parent exits 0 only after the report says READY and /proc/self/mountinfo shows a new FUSE mount
+ * on the mountpoint, because engines trust a 0 exit to mean the mount is live and never poll.
  */
 final class Daemonizer {
-    /** Internal: set in the child's environment; its value is the parent's pid, for the logs. */
-    static final String CHILD_MARKER = "STRATAFS_INTERNAL_DAEMON_CHILD";
+    /** Internal: the status file the daemon child reports to; its presence marks the child. */
+    static final String STATUS_ENV = "STRATAFS_INTERNAL_STATUS_FILE";
+    static final String LOG_ENV = "STRATAFS_INTERNAL_LOG";
     static final long START_TIMEOUT_MS = 15_000;
+    private static final long POLL_MS = 3;
+
+    /** Runs "$@" detached; sh's own stdout carries only the pid, then EOF. */
+    private static final String SPAWN = "\"$@\" </dev/null >/dev/null 2>>\"$" + LOG_ENV + "\" & echo $!";
 
     private final Map<String, String> env;
     private final int uid;
@@ -49,57 +53,52 @@ final class Daemonizer {
             throw new CliException("mountpoint " + mp + " is not a directory");
         }
         Set<Long> before = MountTable.at(mp).stream().map(MountTable.Entry::id).collect(Collectors.toSet());
-        List<String> command = childCommand(args);
-        ProcessBuilder pb = new ProcessBuilder(command)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.PIPE);
         Path log = LogSetup.daemonLogFile(req.logFile(), env, uid);
         String logNote = " (daemon log: " + log + ")";
-        if (canAppend(log)) {
-            pb.redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        } else {
-            pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        if (!canAppend(log)) {
             System.err.println("stratafs: warning: cannot write log file " + log + "; daemon output is discarded");
+            log = Path.of("/dev/null");
             logNote = "";
         }
-        pb.environment().put(CHILD_MARKER, Long.toString(ProcessHandle.current().pid()));
-        Process child;
+        Path dir;
         try {
-            child = pb.start();
+            dir = Files.createTempDirectory("stratafs-start-"); // mode 0700
         } catch (IOException e) {
-            throw new CliException("cannot start the mount daemon: " + MountRunner.message(e), e);
+            throw new CliException("cannot create a temporary directory: " + MountRunner.message(e), e);
         }
-        List<String> report = awaitReport(child);
-        if (report == null) {
-            stop(child);
-            cleanUp(mp, before);
-            throw new CliException("the mount daemon did not report within " + START_TIMEOUT_MS / 1000 + " s; gave up" + logNote);
-        }
-        if (!report.isEmpty() && report.get(0).equals(DaemonChild.READY)) {
-            if (newFuseMount(mp, before)) {
-                return 0;
+        try {
+            Path status = dir.resolve("status");
+            long pid = spawn(childCommand(args), status, log);
+            String report = awaitReport(status, pid);
+            if (report == null) {
+                stop(pid);
+                cleanUp(mp, before);
+                throw new CliException("the mount daemon did not report within " + START_TIMEOUT_MS / 1000 + " s; gave up" + logNote);
             }
-            stop(child);
+            if (report.equals(DaemonChild.READY)) {
+                if (newFuseMount(mp, before)) {
+                    return 0;
+                }
+                stop(pid);
+                cleanUp(mp, before);
+                throw new CliException("the mount daemon reported success but " + mp + " is not a FUSE mount" + logNote);
+            }
             cleanUp(mp, before);
-            throw new CliException("the mount daemon reported success but " + mp + " is not a FUSE mount" + logNote);
+            if (report.startsWith(DaemonChild.ERROR + "\n")) {
+                throw new CliException(report.substring(DaemonChild.ERROR.length() + 1).strip());
+            }
+            throw new CliException("the mount daemon exited before the mount was ready" + logNote);
+        } finally {
+            deleteQuietly(dir);
         }
-        cleanUp(mp, before);
-        if (!report.isEmpty() && report.get(0).equals(DaemonChild.ERROR) && report.size() > 1) {
-            throw new CliException(String.join("\n", report.subList(1, report.size())));
-        }
-        String status = exitStatus(child);
-        throw new CliException("the mount daemon exited" + status + " before the mount was ready" + logNote);
     }
 
-    /**
-     * The command that started this JVM (from /proc/self/cmdline, so JVM flags and class path are
-     * kept) with our own arguments replaced by {@code -f ARGS}, under setsid when available.
-     */
+    /** The daemon command: setsid (when installed) and this JVM's own command line with -f in front. */
     List<String> childCommand(String[] args) {
         List<String> cmd = new ArrayList<>();
         String setsid = findOnPath("setsid");
         if (setsid != null) {
-            cmd.add(setsid);
+            cmd.add(setsid); // not a group leader under sh: calls setsid(2) and execs, same pid
         }
         cmd.addAll(launchPrefix(args));
         cmd.add("-f");
@@ -107,10 +106,10 @@ final class Daemonizer {
         return cmd;
     }
 
+    /** The command that started this JVM (from /proc/self/cmdline, so JVM flags and class path are kept). */
     static List<String> launchPrefix(String[] args) {
         try {
-            byte[] raw = Files.readAllBytes(Path.of("/proc/self/cmdline"));
-            List<String> words = splitNul(raw);
+            List<String> words = splitNul(Files.readAllBytes(Path.of("/proc/self/cmdline")));
             int n = words.size() - args.length;
             if (n > 0 && words.subList(n, words.size()).equals(Arrays.asList(args))) {
                 return words.subList(0, n);
@@ -142,36 +141,72 @@ final class Daemonizer {
         return words;
     }
 
-    /** The child's report lines, or null on timeout; EOF without a line gives an empty list. */
-    private static List<String> awaitReport(Process child) {
-        CompletableFuture<List<String>> report = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            List<String> lines = new ArrayList<>();
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-                String line = r.readLine();
-                if (line != null) {
-                    lines.add(line);
-                    // READY is all there is: the daemon keeps its end open while it serves.
-                    while (!line.equals(DaemonChild.READY) && (line = r.readLine()) != null) {
-                        lines.add(line);
-                    }
-                }
-            } catch (IOException e) {
-                // the report ends here
-            }
-            report.complete(lines);
-        }, "stratafs-daemon-report");
-        reader.setDaemon(true);
-        reader.start();
+    /** Starts the detached daemon and returns its pid. */
+    private static long spawn(List<String> command, Path status, Path log) throws CliException {
+        List<String> sh = new ArrayList<>(List.of("/bin/sh", "-c", SPAWN, "stratafs"));
+        sh.addAll(command);
+        ProcessBuilder pb = new ProcessBuilder(sh).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put(STATUS_ENV, status.toString());
+        pb.environment().put(LOG_ENV, log.toString());
         try {
-            return report.get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            return null;
-        } catch (ExecutionException e) {
-            return List.of();
+            Process p = pb.start();
+            String line;
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII))) {
+                line = r.readLine();
+            }
+            p.waitFor(5, TimeUnit.SECONDS);
+            if (line == null || !line.strip().matches("[0-9]+")) {
+                throw new CliException("cannot start the mount daemon (no pid from /bin/sh)");
+            }
+            return Long.parseLong(line.strip());
+        } catch (IOException e) {
+            throw new CliException("cannot start the mount daemon: " + MountRunner.message(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return null;
+            throw new CliException("interrupted while starting the mount daemon");
+        }
+    }
+
+    /** The daemon's report, "" if it died without one, or null on timeout. */
+    private static String awaitReport(Path status, long pid) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
+        while (System.nanoTime() < deadline) {
+            String report = readReport(status);
+            if (report != null) {
+                return report;
+            }
+            if (!alive(pid)) {
+                report = readReport(status); // it may have reported just before exiting
+                return report != null ? report : "";
+            }
+            try {
+                Thread.sleep(POLL_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private static String readReport(Path status) {
+        try {
+            return Files.readString(status, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return null; // not there yet: the child renames it into place when complete
+        }
+    }
+
+    /** Alive and not a zombie (an orphan's reaper may be slow): proc(5) /proc/PID/stat field 3. */
+    static boolean alive(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+            int close = stat.lastIndexOf(')');
+            char state = close >= 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : '?';
+            return state != 'Z' && state != 'X';
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -179,7 +214,7 @@ final class Daemonizer {
         return MountTable.top(mp).map(e -> e.isFuse() && !before.contains(e.id())).orElse(false);
     }
 
-    /** Leaves nothing mounted that the child may have mounted: unmount our new mount, lazily. */
+    /** Leaves nothing mounted that the daemon may have mounted: unmount our new mount, lazily. */
     private static void cleanUp(Path mp, Set<Long> before) {
         if (MountTable.top(mp).map(e -> !before.contains(e.id())).orElse(false)) {
             for (String[] cmd : new String[][] {
@@ -193,27 +228,23 @@ final class Daemonizer {
         }
     }
 
-    private static void stop(Process child) {
-        child.destroy();
-        try {
-            if (!child.waitFor(3, TimeUnit.SECONDS)) {
-                child.destroyForcibly();
-                child.waitFor(2, TimeUnit.SECONDS);
+    /** Stops the daemon we started: SIGTERM (it unmounts), then SIGKILL after 3 s. */
+    private static void stop(long pid) {
+        ProcessHandle.of(pid).ifPresent(h -> {
+            h.destroy();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (alive(pid) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static String exitStatus(Process child) {
-        try {
-            if (child.waitFor(2, TimeUnit.SECONDS)) {
-                return " with status " + child.exitValue();
+            if (alive(pid)) {
+                h.destroyForcibly();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return "";
+        });
     }
 
     private static int quietly(String... cmd) {
@@ -232,8 +263,19 @@ final class Daemonizer {
     private static boolean canAppend(Path log) {
         try (OutputStream out = Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             return true;
-        } catch (IOException | SecurityException e) {
+        } catch (IOException | SecurityException | UnsupportedOperationException e) {
             return false;
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // a leftover empty temp dir is harmless
         }
     }
 

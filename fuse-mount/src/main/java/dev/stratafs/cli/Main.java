@@ -46,8 +46,9 @@ public final class Main {
             err.println("try 'stratafs --help' for more information");
             return 1;
         }
-        boolean daemonChild = env.containsKey(Daemonizer.CHILD_MARKER);
-        DaemonChild channel = daemonChild ? new DaemonChild() : null;
+        String statusFile = env.get(Daemonizer.STATUS_ENV);
+        boolean daemonChild = statusFile != null && !statusFile.isEmpty();
+        DaemonChild channel = daemonChild ? new DaemonChild(Path.of(statusFile)) : null;
         int uid = Identity.uid();
         MountRequest req;
         try {
@@ -65,9 +66,8 @@ public final class Main {
             // A daemon child logs to stderr, which its parent opened on the log file.
             LogSetup.configure(daemonChild ? java.util.Optional.empty() : req.logFile(), req.debug());
             if (daemonChild) {
-                org.slf4j.LoggerFactory.getLogger(Main.class).info("stratafs {} daemon pid {} (started by pid {}): {}",
-                        HelpText.VERSION, ProcessHandle.current().pid(), env.get(Daemonizer.CHILD_MARKER),
-                        Arrays.toString(args));
+                org.slf4j.LoggerFactory.getLogger(Main.class).info("stratafs {} daemon pid {}: {}",
+                        HelpText.VERSION, ProcessHandle.current().pid(), Arrays.toString(args));
             }
             return MountRunner.run(req, channel != null ? channel : () -> { });
         } catch (CliException e) {

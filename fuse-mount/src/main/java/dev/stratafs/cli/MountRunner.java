@@ -47,7 +47,11 @@ final class MountRunner {
             throw new CliException("cannot mount " + req.mountPoint() + ": " + message(e), e);
         }
         AtomicBoolean stopping = new AtomicBoolean();
+        AtomicBoolean ended = new AtomicBoolean();
         Runnable unmount = () -> {
+            if (ended.get()) {
+                return;
+            }
             if (stopping.compareAndSet(false, true)) {
                 LOG.info("unmounting {}", req.mountPoint());
             }
@@ -75,7 +79,13 @@ final class MountRunner {
             Thread.currentThread().interrupt();
             unmount.run();
         }
+        ended.set(true);
         LOG.info("{} unmounted, exiting", req.mountPoint());
+        try {
+            session.close(); // idempotent; releases what the session still holds
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("closing the ended session: {}", message(e));
+        }
         fs.close();
         return 0;
     }
