@@ -39,14 +39,14 @@ final class HelpText {
               default_permissions    kernel permission checks (default on as root)
               fsname=NAME            source name shown in /proc/self/mountinfo (default stratafs)
               debug                  debug logging
-              log=FILE               log file (daemon default: $STRATAFS_LOG, else
-                                     /var/log/stratafs.log as root, else
-                                     $XDG_RUNTIME_DIR/stratafs.log or /tmp/stratafs-UID.log)
+              log=FILE               log to FILE; default with -f: stderr; for a daemon:
+                                     $STRATAFS_LOG, else /var/log/stratafs.log as root, else
+                                     $XDG_RUNTIME_DIR/stratafs.log, else /tmp/stratafs-UID.log
               ro                     read-only mount: upperdir and workdir are ignored
               rw                     read-write (default)
               context=... fscontext=... defcontext=... rootcontext=...   accepted, ignored
               dev nodev suid nosuid exec noexec atime noatime relatime ...  accepted, ignored
-            Unknown options are ignored with a warning.
+            Flag options also accept =1 and =0. Unknown options are ignored with a warning.
             """;
 
     private HelpText() {}

@@ -144,10 +144,10 @@ final class MountOptionsParser {
             // As the kernel's overlayfs: "workdir=" is useless in a non-upper mount, ignore.
             s.warnings.add("ignoring workdir= without upperdir=");
         }
-        // As root, other users (the container's uids) must reach the files, and the kernel must
-        // check permissions since the daemon runs with root's rights.
-        s.fuse.allowOther(s.allowOther || root);
-        s.fuse.defaultPermissions(s.defaultPermissions || root);
+        // As root, by default other users (the container's uids) must reach the files, and the
+        // kernel must check permissions since the daemon runs with root's rights.
+        s.fuse.allowOther(s.allowOther != null ? s.allowOther : root);
+        s.fuse.defaultPermissions(s.defaultPermissions != null ? s.defaultPermissions : root);
         s.fuse.debug(s.debug);
         return new MountRequest(stack.build(), s.fuse.build(), mountPoint, s.foreground, s.debug,
                 java.util.Optional.ofNullable(s.logFile), s.warnings, s.notes);
@@ -273,7 +273,7 @@ final class MountOptionsParser {
         boolean readOnly;
         boolean foreground;
         boolean debug;
-        boolean allowOther;
-        boolean defaultPermissions;
+        Boolean allowOther; // null: the default for our uid
+        Boolean defaultPermissions;
     }
 }

@@ -137,6 +137,13 @@ class MountOptionsParserTest {
     }
 
     @Test
+    void rootMayTurnTheDefaultsOff() throws CliException {
+        MountRequest r = parse(true, "-o", "lowerdir=/a,allow_other=0,default_permissions=0", "/m");
+        assertFalse(r.fuse().allowOther());
+        assertFalse(r.fuse().defaultPermissions());
+    }
+
+    @Test
     void nonRootMayAskForAllowOther() throws CliException {
         MountRequest r = parse(false, "-o", "lowerdir=/a,allow_other,default_permissions", "/m");
         assertTrue(r.fuse().allowOther());
