@@ -1,83 +1,779 @@
 package dev.stratafs.core;
 
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_ACCMODE;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_CREAT;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_EXCL;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_RDONLY;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_TRUNC;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_WRONLY;
+
+import dev.stratafs.core.copyup.CopyUp;
+import dev.stratafs.core.copyup.WorkDir;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.handle.FileHandle;
+import dev.stratafs.core.layer.Layer;
+import dev.stratafs.core.layer.LayerStack;
+import dev.stratafs.core.lookup.Resolved;
+import dev.stratafs.core.lookup.Resolver;
+import dev.stratafs.core.nat.FsStats;
+import dev.stratafs.core.nat.NativeOs;
+import dev.stratafs.core.nat.Natives;
+import dev.stratafs.core.nat.StatInfo;
+import dev.stratafs.core.path.FsPath;
+import dev.stratafs.core.whiteout.PrivateXattrs;
+import dev.stratafs.core.whiteout.WhiteoutCodec;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The layered filesystem: every operation the mount needs, path in ("/a/b"), result out. Thread
- * safe. Knows nothing of FUSE; failures are {@link FsException}s with a portable kind.
+ * safe: lookups share a read lock on the namespace, changes take the write lock, and file data is
+ * never copied while holding it (see {@link CopyUp}). Knows nothing of FUSE; failures are
+ * {@link FsException}s with a portable kind.
  */
 public final class OverlayFs implements Closeable {
-    // SKELETON: bodies arrive with the core implementation.
+    private static final int PATH_MAX = 4096;
 
-    public static OverlayFs open(StackConfig config) throws IOException {
-        throw todo();
+    private final StackConfig config;
+    private final NativeOs os;
+    private final LayerStack stack;
+    private final WhiteoutCodec codec;
+    private final Resolver resolver;
+    private final WorkDir work;
+    private final CopyUp copyUp;
+    private final ReentrantReadWriteLock ns = new ReentrantReadWriteLock();
+    private final boolean root;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private OverlayFs(StackConfig config, NativeOs os, LayerStack stack, WhiteoutCodec codec, WorkDir work, String privatePrefix) {
+        this.config = config;
+        this.os = os;
+        this.stack = stack;
+        this.codec = codec;
+        this.resolver = new Resolver(stack, os, codec);
+        this.work = work;
+        this.copyUp = work == null ? null : new CopyUp(stack, resolver, os, ns, work, config.fsync(), privatePrefix);
+        this.root = os.geteuid() == 0;
     }
 
-    public StackConfig config() { throw new UnsupportedOperationException(); }
+    /** Validates the stack, cleans workdir leftovers of an earlier crash, and opens it. */
+    public static OverlayFs open(StackConfig config) throws IOException {
+        NativeOs os = Natives.get();
+        LayerStack stack = LayerStack.open(config, os);
+        WorkDir work = null;
+        boolean kernelFormat = false;
+        if (stack.hasUpper()) {
+            work = WorkDir.open(stack.work(), os, !config.fsync(), config.acceptDirtyVolatile());
+            kernelFormat = os.geteuid() == 0 && WhiteoutCodec.probeKernelFormat(os, work.scratch());
+        }
+        String prefix = kernelFormat ? "trusted.overlay.stratafs." : "user.overlay.stratafs.";
+        return new OverlayFs(config, os, stack, new WhiteoutCodec(os, kernelFormat), work, prefix);
+    }
 
-    public boolean readOnly() { throw new UnsupportedOperationException(); }
+    public StackConfig config() { return config; }
 
-    public FileAttr getattr(String path) throws IOException { throw todo(); }
+    public boolean readOnly() { return !stack.hasUpper(); }
+
+    // ---------------------------------------------------------------- lookups
+
+    public FileAttr getattr(String path) throws IOException {
+        FsPath p = FsPath.parse(path);
+        ns.readLock().lock();
+        try {
+            return attr(resolver.resolve(p).requireExists());
+        } finally {
+            ns.readLock().unlock();
+        }
+    }
+
+    private FileAttr attr(Resolved r) throws FsException {
+        StatInfo st = r.stat();
+        long ino = ino(r.layer(), r.host(), st);
+        long nlink = st.nlink();
+        if (st.isDirectory()) {
+            // As the kernel overlay: a merged directory's link count is unknown, report 1 (find(1) copes).
+            if (resolver.isMergedDir(r.path())) nlink = 1;
+        } else if (st.isRegular() && copyUp != null && st.nlink() > 1) {
+            // Only lower hard-linked files and their copies (linked to the index, so nlink >= 2) have an index entry.
+            long n = copyUp.linkedNlink(ino);
+            if (n > 0) nlink = n;
+        }
+        return FileAttr.of(st, ino, nlink);
+    }
+
+    /** The mount's inode number: an upper copy keeps the number of the lower object it came from. */
+    private long ino(Layer layer, Path host, StatInfo st) throws FsException {
+        if (layer.isUpper() && copyUp != null) {
+            long o = copyUp.origin(host);
+            if (o >= 0) return o;
+        }
+        return stack.ino(st.dev(), st.ino());
+    }
 
     /** The merged listing of a directory, without "." and "..": deduplicated, whiteouts removed, sorted by name. */
-    public List<DirEntry> readdir(String path) throws IOException { throw todo(); }
+    public List<DirEntry> readdir(String path) throws IOException {
+        FsPath p = FsPath.parse(path);
+        ns.readLock().lock();
+        try {
+            resolver.resolve(p).requireDirectory();
+            List<Resolver.Entry> entries = resolver.list(p);
+            List<DirEntry> out = new ArrayList<>(entries.size());
+            for (Resolver.Entry e : entries) {
+                Path host = e.layer().host(p).resolve(e.name());
+                out.add(new DirEntry(e.name(), ino(e.layer(), host, e.stat()), e.stat().type()));
+            }
+            return out;
+        } finally {
+            ns.readLock().unlock();
+        }
+    }
 
-    public String readlink(String path) throws IOException { throw todo(); }
+    public String readlink(String path) throws IOException {
+        FsPath p = FsPath.parse(path);
+        ns.readLock().lock();
+        try {
+            Resolved r = resolver.resolve(p).requireExists();
+            if (!r.stat().isSymlink()) throw new FsException(ErrorKind.INVALID, "not a symbolic link: " + p);
+            return os.readlink(r.host());
+        } finally {
+            ns.readLock().unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- open files
 
     /** open(2) of an existing object; flags are Linux O_* flags (O_CREAT is handled by {@link #create}). */
-    public OpenFile open(String path, int flags, Caller caller) throws IOException { throw todo(); }
+    public OpenFile open(String path, int flags, Caller caller) throws IOException {
+        FsPath p = FsPath.parse(path);
+        boolean write = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0;
+        int openFlags = flags & ~(O_CREAT | O_EXCL);
+        if (!write) {
+            ns.readLock().lock();
+            try {
+                Resolved r = resolver.resolve(p).requireExists();
+                int fd = os.open(r.host(), openFlags, 0);
+                return handle(p, r, fd, false);
+            } finally {
+                ns.readLock().unlock();
+            }
+        }
+        requireWritable(p);
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Resolved r0 = readResolve(p).requireExists();
+            if (r0.isDirectory()) throw new FsException(ErrorKind.IS_DIRECTORY, "is a directory: " + p);
+            if (!r0.inUpper()) copyUp.ensureUpper(p, (flags & O_TRUNC) == 0);
+            ns.readLock().lock();
+            try {
+                Resolved r = resolver.resolve(p).requireExists();
+                if (!r.inUpper()) continue;
+                int fd = os.open(r.host(), openFlags, 0);
+                return handle(p, r, fd, (flags & O_ACCMODE) != O_RDONLY);
+            } finally {
+                ns.readLock().unlock();
+            }
+        }
+        throw new FsException(ErrorKind.IO, "open of " + p + " kept racing with other changes");
+    }
+
+    private FileHandle handle(FsPath p, Resolved r, int fd, boolean writable) throws FsException {
+        long ino = ino(r.layer(), r.host(), r.stat());
+        return new FileHandle(os, p.toString(), ino, fd, writable, !r.inUpper(), config.fsync(),
+                copyUp == null ? () -> 0L : copyUp::generation,
+                h -> reopenUpper(p, h),
+                h -> {
+                    StatInfo st = os.fstat(h.fd());
+                    long nlink = st.nlink();
+                    if (st.isRegular() && copyUp != null && nlink > 0) {
+                        long n = copyUp.linkedNlink(h.ino());
+                        if (n > 0) nlink = n;
+                    }
+                    return FileAttr.of(st, h.ino(), nlink);
+                });
+    }
+
+    private int reopenUpper(FsPath p, FileHandle h) throws FsException {
+        ns.readLock().lock();
+        try {
+            Resolved r = resolver.resolve(p);
+            if (!r.exists() || !r.inUpper() || ino(r.layer(), r.host(), r.stat()) != h.ino()) return -1;
+            return os.open(r.host(), O_RDONLY, 0);
+        } finally {
+            ns.readLock().unlock();
+        }
+    }
 
     /** Creates (or with no O_EXCL opens) a regular file; mode is permission bits, umask applied from caller. */
-    public OpenFile create(String path, int flags, int mode, Caller caller) throws IOException { throw todo(); }
+    public OpenFile create(String path, int flags, int mode, Caller caller) throws IOException {
+        FsPath p = FsPath.parse(path);
+        requireWritable(p);
+        requireCreatableName(p);
+        ns.writeLock().lock();
+        try {
+            Resolved r = resolver.resolve(p);
+            if (r.exists()) {
+                if ((flags & O_EXCL) != 0) throw new FsException(ErrorKind.EXISTS, "file exists: " + p);
+            } else {
+                int perm = mode & 07777 & ~caller.umask();
+                Creation c = beginCreate(p);
+                int fd = os.open(c.target, (flags & ~O_TRUNC) | O_CREAT | O_EXCL, perm & 0777);
+                try {
+                    finishCreate(c, perm, caller, false);
+                    Resolved now = resolver.resolve(p).requireExists();
+                    return handle(p, now, fd, (flags & O_ACCMODE) != O_RDONLY);
+                } catch (FsException | RuntimeException e) {
+                    os.close(fd);
+                    throw e;
+                }
+            }
+        } finally {
+            ns.writeLock().unlock();
+        }
+        return open(path, flags & ~(O_CREAT | O_EXCL), caller);
+    }
 
     /** mknod(2): mode carries the type (S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK, S_IFREG). */
-    public void mknod(String path, int mode, long rdev, Caller caller) throws IOException { throw todo(); }
+    public void mknod(String path, int mode, long rdev, Caller caller) throws IOException {
+        FsPath p = FsPath.parse(path);
+        requireWritable(p);
+        requireCreatableName(p);
+        int type = mode & StatInfo.S_IFMT;
+        if (type == 0) type = StatInfo.S_IFREG;
+        if (type == StatInfo.S_IFDIR || type == StatInfo.S_IFLNK) {
+            throw new FsException(ErrorKind.INVALID, "mknod cannot make this type: " + p);
+        }
+        ns.writeLock().lock();
+        try {
+            resolver.resolve(p).requireMissing();
+            int perm = mode & 07777 & ~caller.umask();
+            Creation c = beginCreate(p);
+            os.mknod(c.target, type | (perm & 0777), rdev);
+            finishCreate(c, perm, caller, false);
+        } finally {
+            ns.writeLock().unlock();
+        }
+    }
 
-    public void mkdir(String path, int mode, Caller caller) throws IOException { throw todo(); }
+    public void mkdir(String path, int mode, Caller caller) throws IOException {
+        FsPath p = FsPath.parse(path);
+        requireWritable(p);
+        requireCreatableName(p);
+        ns.writeLock().lock();
+        try {
+            resolver.resolve(p).requireMissing();
+            int perm = mode & 07777 & ~caller.umask();
+            Creation c = beginCreate(p);
+            os.mkdir(c.target, 0700);
+            // A directory made where a lower one was deleted must not show that one's entries again.
+            if (c.replacesWhiteout || c.aufsMarker != null) codec.markOpaque(c.target);
+            finishCreate(c, perm, caller, true);
+            resolver.invalidate(p);
+        } finally {
+            ns.writeLock().unlock();
+        }
+    }
 
-    public void unlink(String path) throws IOException { throw todo(); }
+    public void symlink(String target, String path, Caller caller) throws IOException {
+        FsPath p = FsPath.parse(path);
+        requireWritable(p);
+        requireCreatableName(p);
+        if (target.isEmpty()) throw new FsException(ErrorKind.NOT_FOUND, "empty symlink target: " + p);
+        if (target.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= PATH_MAX) {
+            throw new FsException(ErrorKind.NAME_TOO_LONG, "symlink target too long: " + p);
+        }
+        ns.writeLock().lock();
+        try {
+            resolver.resolve(p).requireMissing();
+            Creation c = beginCreate(p);
+            os.symlink(target, c.target);
+            finishCreate(c, -1, caller, false);
+        } finally {
+            ns.writeLock().unlock();
+        }
+    }
 
-    public void rmdir(String path) throws IOException { throw todo(); }
+    /** Where a new object is made: in place, or in the workdir when it must replace a whiteout atomically. */
+    private record Creation(FsPath path, Path dst, Path target, boolean replacesWhiteout, Path aufsMarker, StatInfo parent) {}
 
-    /** rename(2) / renameat2(2) with RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2). */
-    public void rename(String from, String to, int flags) throws IOException { throw todo(); }
+    private Creation beginCreate(FsPath p) throws FsException {
+        copyUp.ensureUpperDirLocked(p.parent());
+        Path dst = stack.upper().host(p);
+        boolean whiteout = os.lstatOrNull(dst) != null; // the name is missing in the view, so this is a whiteout
+        Path marker = WhiteoutCodec.aufsMarker(dst);
+        if (os.lstatOrNull(marker) == null) marker = null;
+        Path target = whiteout ? work.newTemp() : dst;
+        StatInfo parent = os.lstat(dst.getParent());
+        return new Creation(p, dst, target, whiteout, marker, parent);
+    }
 
-    public void link(String existing, String newPath) throws IOException { throw todo(); }
+    /** Owner, mode, then the atomic move over a whiteout; removes an AUFS marker last. */
+    private void finishCreate(Creation c, int perm, Caller caller, boolean dir) throws FsException {
+        try {
+            if (root) {
+                // BSD group semantics of a setgid parent, as the kernel applies for a plain create.
+                boolean sgidParent = (c.parent.mode() & 02000) != 0;
+                int gid = sgidParent ? c.parent.gid() : caller.gid();
+                os.lchown(c.target, caller.uid(), gid);
+                if (dir && sgidParent) perm |= 02000;
+            }
+            if (perm >= 0) os.chmod(c.target, perm);
+            if (c.replacesWhiteout) {
+                StatInfo t = os.lstat(c.target);
+                if (t.isDirectory()) {
+                    // rename(2) cannot put a directory over a non-directory: swap, then drop the whiteout.
+                    os.rename(c.target, c.dst, NativeOs.RENAME_EXCHANGE);
+                    os.unlink(c.target);
+                } else {
+                    os.rename(c.target, c.dst, 0);
+                }
+            }
+        } catch (FsException e) {
+            if (c.replacesWhiteout) work.discard(c.target); else discardQuietly(c.dst);
+            throw e;
+        }
+        if (c.aufsMarker != null) os.unlink(c.aufsMarker);
+    }
 
-    public void symlink(String target, String path, Caller caller) throws IOException { throw todo(); }
+    private void discardQuietly(Path p) {
+        try {
+            StatInfo st = os.lstatOrNull(p);
+            if (st == null) return;
+            if (st.isDirectory()) os.rmdir(p); else os.unlink(p);
+        } catch (FsException ignored) {
+            // best effort: the original error is what the caller needs
+        }
+    }
 
-    public void chmod(String path, int mode) throws IOException { throw todo(); }
+    // ---------------------------------------------------------------- removal
+
+    public void unlink(String path) throws IOException {
+        FsPath p = FsPath.parse(path);
+        requireWritable(p);
+        ns.writeLock().lock();
+        try {
+            Resolved r = resolver.resolve(p).requireNotDirectory();
+            removeNonDir(r);
+        } finally {
+            ns.writeLock().unlock();
+        }
+    }
+
+    private void removeNonDir(Resolved r) throws FsException {
+        FsPath p = r.path();
+        Path dst = stack.upper().host(p);
+        if (r.inUpper()) {
+            if (r.lowerHasName()) {
+                placeWhiteoutOver(dst);
+            } else {
+                os.unlink(dst);
+            }
+        } else {
+            copyUp.ensureUpperDirLocked(p.parent());
+            codec.writeWhiteout(dst);
+            if (r.stat().nlink() > 1 && r.stat().isRegular()) {
+                copyUp.lowerAliasRemoved(stack.ino(r.stat().dev(), r.stat().ino()));
+            }
+        }
+    }
+
+    /** Replaces the upper non-directory at dst by a whiteout in one rename (no window without either). */
+    private void placeWhiteoutOver(Path dst) throws FsException {
+        if (codec.kernelFormat()) {
+            Path temp = work.newTemp();
+            os.mknod(temp, StatInfo.S_IFCHR, 0);
+            try {
+                os.rename(temp, dst, 0);
+            } catch (FsException e) {
+                work.discard(temp);
+                throw e;
+            }
+        } else {
+            codec.writeWhiteout(dst);
+            os.unlink(dst);
+        }
+    }
+
+    public void rmdir(String path) throws IOException {
+        FsPath p = FsPath.parse(path);
+        requireWritable(p);
+        if (p.isRoot()) throw new FsException(ErrorKind.BUSY, "cannot remove the root directory");
+        ns.writeLock().lock();
+        try {
+            Resolved r = resolver.resolve(p).requireDirectory();
+            if (!resolver.isEmptyDir(p)) throw new FsException(ErrorKind.NOT_EMPTY, "directory not empty: " + p);
+            removeEmptyDir(r);
+            resolver.invalidate(p);
+        } finally {
+            ns.writeLock().unlock();
+        }
+    }
+
+    /** Removes a directory whose merged view is empty; its upper copy may still hold whiteouts. */
+    private void removeEmptyDir(Resolved r) throws FsException {
+        FsPath p = r.path();
+        Path dst = stack.upper().host(p);
+        if (r.inUpper()) {
+            if (r.lowerHasName() && codec.kernelFormat()) {
+                Path temp = work.newTemp();
+                os.mknod(temp, StatInfo.S_IFCHR, 0);
+                os.rename(temp, dst, NativeOs.RENAME_EXCHANGE);
+                work.discard(temp); // now the old directory with its whiteouts
+            } else {
+                clearDir(dst);
+                os.rmdir(dst);
+                if (r.lowerHasName()) codec.writeWhiteout(dst);
+            }
+        } else {
+            copyUp.ensureUpperDirLocked(p.parent());
+            codec.writeWhiteout(dst);
+        }
+    }
+
+    /** Deletes the whiteouts and markers left in an upper directory whose merged view is empty. */
+    private void clearDir(Path dir) throws FsException {
+        for (String nm : listNames(dir)) {
+            Path c = dir.resolve(nm);
+            StatInfo st = os.lstatOrNull(c);
+            if (st == null) continue;
+            if (st.isDirectory()) {
+                clearDir(c);
+                os.rmdir(c);
+            } else {
+                os.unlink(c);
+            }
+        }
+    }
+
+    private static List<String> listNames(Path dir) throws FsException {
+        List<String> out = new ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> ds = java.nio.file.Files.newDirectoryStream(dir)) {
+            for (Path c : ds) out.add(c.getFileName().toString());
+        } catch (IOException e) {
+            throw new FsException(ErrorKind.IO, "cannot read directory " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- rename and link
+
+    /**
+     * rename(2) / renameat2(2) with RENAME_NOREPLACE (1). Directories that have lower parts are
+     * moved by copying their tree into the upper first (their directories become opaque), never
+     * answered with EXDEV; the result is a plain upper that the kernel overlay mounts as is (no
+     * redirect xattrs, which need redirect_dir=on).
+     */
+    public void rename(String from, String to, int flags) throws IOException {
+        FsPath src = FsPath.parse(from);
+        FsPath dst = FsPath.parse(to);
+        requireWritable(src);
+        requireCreatableName(dst);
+        if ((flags & ~NativeOs.RENAME_NOREPLACE) != 0) {
+            throw new FsException(ErrorKind.INVALID, "unsupported rename flags " + flags + ": " + src);
+        }
+        if (src.isRoot() || dst.isRoot()) throw new FsException(ErrorKind.BUSY, "cannot rename the root directory");
+        if (!dst.equals(src) && dst.startsWith(src)) {
+            throw new FsException(ErrorKind.INVALID, "cannot move a directory into itself: " + src + " -> " + dst);
+        }
+        for (int attempt = 0; attempt < 20; attempt++) {
+            Resolved rs;
+            ns.readLock().lock();
+            try {
+                rs = resolver.resolve(src).requireExists();
+                Resolved rd = resolver.resolve(dst);
+                checkRenameTarget(rs, rd, flags);
+                if (src.equals(dst)) return;
+            } finally {
+                ns.readLock().unlock();
+            }
+            if (rs.isDirectory()) {
+                materialize(src);
+            } else if (!rs.inUpper()) {
+                copyUp.ensureUpper(src, true);
+            }
+            ns.writeLock().lock();
+            try {
+                rs = resolver.resolve(src).requireExists();
+                Resolved rd = resolver.resolve(dst);
+                checkRenameTarget(rs, rd, flags);
+                if (!rs.inUpper() || (rs.isDirectory() && !fullyUpper(src))) continue;
+                commitRename(rs, rd);
+                return;
+            } finally {
+                ns.writeLock().unlock();
+            }
+        }
+        throw new FsException(ErrorKind.IO, "rename of " + src + " kept racing with other changes");
+    }
+
+    private void checkRenameTarget(Resolved rs, Resolved rd, int flags) throws FsException {
+        if (!rd.exists()) return;
+        if ((flags & NativeOs.RENAME_NOREPLACE) != 0 && !rd.path().equals(rs.path())) {
+            throw new FsException(ErrorKind.EXISTS, "file exists: " + rd.path());
+        }
+        if (rs.isDirectory() && !rd.isDirectory()) throw new FsException(ErrorKind.NOT_DIRECTORY, "not a directory: " + rd.path());
+        if (!rs.isDirectory() && rd.isDirectory()) throw new FsException(ErrorKind.IS_DIRECTORY, "is a directory: " + rd.path());
+        if (rd.isDirectory() && !rd.path().equals(rs.path()) && !resolver.isEmptyDir(rd.path())) {
+            throw new FsException(ErrorKind.NOT_EMPTY, "directory not empty: " + rd.path());
+        }
+    }
+
+    /** Copies every object below a directory into the upper (no lock held while copying data). */
+    private void materialize(FsPath dir) throws FsException {
+        copyUp.ensureUpper(dir, false);
+        List<Resolver.Entry> entries;
+        ns.readLock().lock();
+        try {
+            // Below a directory without lower parts nothing can have lower parts: it is all upper already.
+            if (!resolver.hasLowerParts(dir)) return;
+            entries = resolver.list(dir);
+        } finally {
+            ns.readLock().unlock();
+        }
+        for (Resolver.Entry e : entries) {
+            FsPath c = dir.resolve(dev.stratafs.core.path.Name.of(e.name()));
+            if (e.stat().isDirectory()) {
+                materialize(c);
+            } else if (!e.layer().isUpper()) {
+                copyUp.ensureUpper(c, true);
+            }
+        }
+    }
+
+    /** Under the write lock: is everything below dir in the upper? Marks lower-backed dirs opaque. */
+    private boolean fullyUpper(FsPath dir) throws FsException {
+        if (!resolver.hasLowerParts(dir)) return true;
+        for (Resolver.Entry e : resolver.list(dir)) {
+            if (!e.layer().isUpper()) return false;
+            if (e.stat().isDirectory() && !fullyUpper(dir.resolve(dev.stratafs.core.path.Name.of(e.name())))) return false;
+        }
+        // Every visible entry is in the upper: the lower parts can be cut off.
+        Path host = stack.upper().host(dir);
+        for (String nm : listNames(host)) {
+            Path c = host.resolve(nm);
+            StatInfo st = os.lstatOrNull(c);
+            if (st != null && !st.isDirectory() && (codec.isWhiteout(c, st) || WhiteoutCodec.isMarkerName(nm))) os.unlink(c);
+        }
+        codec.markOpaque(host);
+        resolver.invalidate(dir);
+        return true;
+    }
+
+    private void commitRename(Resolved rs, Resolved rd) throws FsException {
+        FsPath src = rs.path();
+        FsPath dst = rd.path();
+        copyUp.ensureUpperDirLocked(dst.parent());
+        Path s = stack.upper().host(src);
+        Path d = stack.upper().host(dst);
+        if (rd.exists() && rd.isDirectory() && rd.inUpper()) clearDir(d);
+        StatInfo atD = os.lstatOrNull(d);
+        boolean whiteoutAtD = atD != null && !rd.exists();
+        Path markerD = WhiteoutCodec.aufsMarker(d);
+        if (rs.isDirectory() && rd.lowerHasName() && !resolverOpaque(s)) codec.markOpaque(s);
+        boolean needWhiteout = rs.lowerHasName();
+        if (rs.isDirectory() && (whiteoutAtD || (rd.exists() && !rd.inUpper() && atD != null))) {
+            // Directory over a whiteout: swap them; the whiteout lands at the source if one is needed.
+            os.rename(s, d, NativeOs.RENAME_EXCHANGE);
+            if (!needWhiteout || !codec.kernelFormat()) {
+                os.unlink(s);
+                if (needWhiteout) codec.writeWhiteout(s);
+            }
+        } else if (needWhiteout && codec.kernelFormat()) {
+            os.rename(s, d, NativeOs.RENAME_WHITEOUT);
+        } else {
+            os.rename(s, d, 0);
+            if (needWhiteout) codec.writeWhiteout(s);
+        }
+        if (os.lstatOrNull(markerD) != null) os.unlink(markerD);
+        resolver.invalidate(src);
+        resolver.invalidate(dst);
+    }
+
+    private boolean resolverOpaque(Path upperDir) throws FsException {
+        return codec.isOpaque(upperDir);
+    }
+
+    public void link(String existing, String newPath) throws IOException {
+        FsPath src = FsPath.parse(existing);
+        FsPath dst = FsPath.parse(newPath);
+        requireWritable(dst);
+        requireCreatableName(dst);
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Resolved rs = readResolve(src).requireExists();
+            if (rs.isDirectory()) throw new FsException(ErrorKind.NOT_PERMITTED, "cannot hard-link a directory: " + src);
+            readResolve(dst).requireMissing();
+            if (!rs.inUpper()) copyUp.ensureUpper(src, true);
+            ns.writeLock().lock();
+            try {
+                rs = resolver.resolve(src).requireExists();
+                if (!rs.inUpper()) continue;
+                resolver.resolve(dst).requireMissing();
+                Creation c = beginCreate(dst);
+                os.link(rs.host(), c.target);
+                if (c.replacesWhiteout) os.rename(c.target, c.dst, 0);
+                if (c.aufsMarker != null) os.unlink(c.aufsMarker);
+                return;
+            } finally {
+                ns.writeLock().unlock();
+            }
+        }
+        throw new FsException(ErrorKind.IO, "link of " + src + " kept racing with other changes");
+    }
+
+    // ---------------------------------------------------------------- metadata
+
+    public void chmod(String path, int mode) throws IOException {
+        FsPath p = FsPath.parse(path);
+        Resolved r = readResolve(p).requireExists();
+        if (r.stat().isSymlink()) throw new FsException(ErrorKind.NOT_SUPPORTED, "cannot change the mode of a symbolic link: " + p);
+        onUpper(p, true, up -> os.chmod(up.host(), mode & 07777));
+    }
 
     /** chown; -1 leaves an id unchanged. */
-    public void chown(String path, int uid, int gid) throws IOException { throw todo(); }
+    public void chown(String path, int uid, int gid) throws IOException {
+        onUpper(FsPath.parse(path), true, up -> os.lchown(up.host(), uid, gid));
+    }
 
-    public void utimens(String path, SetTime atime, SetTime mtime) throws IOException { throw todo(); }
+    public void utimens(String path, SetTime atime, SetTime mtime) throws IOException {
+        onUpper(FsPath.parse(path), true, up -> os.utimens(up.host(), atime.sec(), atime.nsec(), mtime.sec(), mtime.nsec()));
+    }
 
-    public void truncate(String path, long size) throws IOException { throw todo(); }
+    public void truncate(String path, long size) throws IOException {
+        FsPath p = FsPath.parse(path);
+        if (size < 0) throw new FsException(ErrorKind.INVALID, "negative size: " + p);
+        Resolved r = readResolve(p).requireExists();
+        if (r.isDirectory()) throw new FsException(ErrorKind.IS_DIRECTORY, "is a directory: " + p);
+        if (!r.stat().isRegular()) throw new FsException(ErrorKind.INVALID, "not a regular file: " + p);
+        onUpper(p, size > 0, up -> {
+            int fd = os.open(up.host(), O_WRONLY, 0);
+            try {
+                os.ftruncate(fd, size);
+            } finally {
+                os.close(fd);
+            }
+        });
+    }
 
-    public void setxattr(String path, String name, byte[] value, int flags) throws IOException { throw todo(); }
+    public void setxattr(String path, String name, byte[] value, int flags) throws IOException {
+        FsPath p = FsPath.parse(path);
+        if (PrivateXattrs.isPrivate(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "overlay-private xattr: " + name);
+        onUpper(p, true, up -> os.setxattr(up.host(), name, value, flags));
+    }
 
     /** The value; NO_ATTRIBUTE when absent. */
-    public byte[] getxattr(String path, String name) throws IOException { throw todo(); }
+    public byte[] getxattr(String path, String name) throws IOException {
+        FsPath p = FsPath.parse(path);
+        if (PrivateXattrs.isPrivate(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "overlay-private xattr: " + name);
+        Resolved r = readResolve(p).requireExists();
+        byte[] v = os.getxattr(r.host(), name);
+        if (v == null) throw new FsException(ErrorKind.NO_ATTRIBUTE, "no such attribute " + name + ": " + p);
+        return v;
+    }
 
-    public List<String> listxattr(String path) throws IOException { throw todo(); }
+    public List<String> listxattr(String path) throws IOException {
+        FsPath p = FsPath.parse(path);
+        Resolved r = readResolve(p).requireExists();
+        List<String> out = new ArrayList<>();
+        for (String n : os.listxattr(r.host())) {
+            if (!PrivateXattrs.isPrivate(n)) out.add(n);
+        }
+        return out;
+    }
 
-    public void removexattr(String path, String name) throws IOException { throw todo(); }
+    public void removexattr(String path, String name) throws IOException {
+        FsPath p = FsPath.parse(path);
+        if (PrivateXattrs.isPrivate(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "overlay-private xattr: " + name);
+        Resolved r = readResolve(p).requireExists();
+        if (os.getxattr(r.host(), name) == null) throw new FsException(ErrorKind.NO_ATTRIBUTE, "no such attribute " + name + ": " + p);
+        onUpper(p, true, up -> os.removexattr(up.host(), name));
+    }
 
-    public FsStat statfs(String path) throws IOException { throw todo(); }
+    public FsStat statfs(String path) throws IOException {
+        Path where = stack.hasUpper() ? stack.upper().root() : stack.lower(0).root();
+        FsStats s = os.statvfs(where);
+        return new FsStat(s.bsize(), s.frsize(), s.blocks(), s.bfree(), s.bavail(), s.files(), s.ffree(), 255);
+    }
 
     /** access(2) for the caller: mask of R_OK=4, W_OK=2, X_OK=1, or F_OK=0. */
-    public void access(String path, int mask, Caller caller) throws IOException { throw todo(); }
+    public void access(String path, int mask, Caller caller) throws IOException {
+        FsPath p = FsPath.parse(path);
+        Resolved r = readResolve(p).requireExists();
+        if ((mask & 2) != 0 && readOnly()) throw new FsException(ErrorKind.READ_ONLY, "read-only filesystem: " + p);
+        StatInfo st = r.stat();
+        int perm = st.perm();
+        if (caller.uid() == 0) {
+            // root passes everything but execute of a file with no execute bit at all.
+            if ((mask & 1) != 0 && !st.isDirectory() && (perm & 0111) == 0) {
+                throw new FsException(ErrorKind.ACCESS_DENIED, "permission denied: " + p);
+            }
+            return;
+        }
+        int granted = caller.uid() == st.uid() ? (perm >> 6) & 7 : caller.gid() == st.gid() ? (perm >> 3) & 7 : perm & 7;
+        if ((granted & mask) != (mask & 7)) throw new FsException(ErrorKind.ACCESS_DENIED, "permission denied: " + p);
+    }
 
-    /** Releases caches; open handles stay usable until closed. Idempotent. */
+    // ---------------------------------------------------------------- helpers
+
+    private interface UpperAction {
+        void apply(Resolved upper) throws FsException;
+    }
+
+    /** Copies the object up if needed (without the lock), then applies the change on the upper copy. */
+    private void onUpper(FsPath p, boolean withData, UpperAction action) throws FsException {
+        requireWritable(p);
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Resolved r = readResolve(p).requireExists();
+            if (!r.inUpper()) copyUp.ensureUpper(p, withData);
+            ns.writeLock().lock();
+            try {
+                r = resolver.resolve(p).requireExists();
+                if (!r.inUpper()) continue;
+                action.apply(r);
+                return;
+            } finally {
+                ns.writeLock().unlock();
+            }
+        }
+        throw new FsException(ErrorKind.IO, "change of " + p + " kept racing with other changes");
+    }
+
+    private Resolved readResolve(FsPath p) throws FsException {
+        ns.readLock().lock();
+        try {
+            return resolver.resolve(p);
+        } finally {
+            ns.readLock().unlock();
+        }
+    }
+
+    private void requireWritable(FsPath p) throws FsException {
+        if (!stack.hasUpper()) throw new FsException(ErrorKind.READ_ONLY, "read-only filesystem (no upperdir): " + p);
+    }
+
+    /** Names starting with ".wh." carry whiteouts in layer formats; a user file by that name would corrupt the upper. */
+    private static void requireCreatableName(FsPath p) throws FsException {
+        if (!p.isRoot() && WhiteoutCodec.isMarkerName(p.fileName().value())) {
+            throw new FsException(ErrorKind.INVALID, "names starting with .wh. are reserved for whiteouts: " + p);
+        }
+    }
+
+    /**
+     * Ends the session: a volatile upper is marked clean again (after a sync, since its writes
+     * skipped fsync). Open handles stay usable until closed. Idempotent.
+     */
     @Override
-    public void close() {}
-
-    private static FsException todo() {
-        return new FsException(ErrorKind.NOT_IMPLEMENTED, "not implemented yet");
+    public void close() {
+        if (closed.getAndSet(true) || work == null || config.fsync()) return;
+        try {
+            new ProcessBuilder("sync", "-f", stack.upper().root().toString()).inheritIO().start().waitFor();
+            work.endVolatile();
+        } catch (IOException e) {
+            // The marker stays; the next mount refuses the upper, which is the safe side.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -16,12 +16,14 @@ public final class StackConfig {
     private final Path upper;
     private final Path work;
     private final boolean fsync;
+    private final boolean acceptDirtyVolatile;
 
     private StackConfig(Builder b) {
         this.lowers = List.copyOf(b.lowers);
         this.upper = b.upper;
         this.work = b.work;
         this.fsync = b.fsync;
+        this.acceptDirtyVolatile = b.acceptDirtyVolatile;
     }
 
     public static Builder builder() {
@@ -40,12 +42,19 @@ public final class StackConfig {
 
     public boolean readOnly() { return upper == null; }
 
+    /**
+     * Mount an upper whose last volatile session did not end cleanly anyway (its files may be
+     * torn). Off by default, as the kernel's incompat/volatile rule.
+     */
+    public boolean acceptDirtyVolatile() { return acceptDirtyVolatile; }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.lowers.addAll(lowers);
         b.upper = upper;
         b.work = work;
         b.fsync = fsync;
+        b.acceptDirtyVolatile = acceptDirtyVolatile;
         return b;
     }
 
@@ -59,6 +68,7 @@ public final class StackConfig {
         private Path upper;
         private Path work;
         private boolean fsync = true;
+        private boolean acceptDirtyVolatile;
 
         private Builder() {}
 
@@ -81,6 +91,11 @@ public final class StackConfig {
 
         public Builder fsync(boolean fsync) {
             this.fsync = fsync;
+            return this;
+        }
+
+        public Builder acceptDirtyVolatile(boolean accept) {
+            this.acceptDirtyVolatile = accept;
             return this;
         }
 

@@ -1,0 +1,68 @@
+package dev.stratafs.fuse;
+
+import dev.stratafs.core.Caller;
+import dev.stratafs.core.DirEntry;
+import dev.stratafs.core.FileAttr;
+import dev.stratafs.core.FsStat;
+import dev.stratafs.core.OpenFile;
+import dev.stratafs.core.OverlayFs;
+import dev.stratafs.core.SetTime;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * What the FUSE adapter needs of a filesystem: exactly the {@link OverlayFs} operations. An
+ * interface so that the adapter and the mount lifecycle can be tested (in-process and mounted)
+ * against a small stand-in, independently of the core.
+ */
+public interface FsBackend {
+    static FsBackend of(OverlayFs fs) {
+        return new OverlayFsBackend(fs);
+    }
+
+    boolean readOnly();
+
+    FileAttr getattr(String path) throws IOException;
+
+    List<DirEntry> readdir(String path) throws IOException;
+
+    String readlink(String path) throws IOException;
+
+    OpenFile open(String path, int flags, Caller caller) throws IOException;
+
+    OpenFile create(String path, int flags, int mode, Caller caller) throws IOException;
+
+    void mknod(String path, int mode, long rdev, Caller caller) throws IOException;
+
+    void mkdir(String path, int mode, Caller caller) throws IOException;
+
+    void unlink(String path) throws IOException;
+
+    void rmdir(String path) throws IOException;
+
+    void rename(String from, String to, int flags) throws IOException;
+
+    void link(String existing, String newPath) throws IOException;
+
+    void symlink(String target, String path, Caller caller) throws IOException;
+
+    void chmod(String path, int mode) throws IOException;
+
+    void chown(String path, int uid, int gid) throws IOException;
+
+    void utimens(String path, SetTime atime, SetTime mtime) throws IOException;
+
+    void truncate(String path, long size) throws IOException;
+
+    void setxattr(String path, String name, byte[] value, int flags) throws IOException;
+
+    byte[] getxattr(String path, String name) throws IOException;
+
+    List<String> listxattr(String path) throws IOException;
+
+    void removexattr(String path, String name) throws IOException;
+
+    FsStat statfs(String path) throws IOException;
+
+    void access(String path, int mask, Caller caller) throws IOException;
+}

@@ -1,0 +1,70 @@
+package dev.stratafs.fuse;
+
+import dev.stratafs.fuse.errno.ErrnoMapper;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one wrapper around every FUSE request: runs it, and turns whatever it throws into the
+ * negative errno libfuse expects, so that no request can kill the daemon. Expected failures
+ * (ENOENT of a lookup, EEXIST, ...) are routine and logged at trace only; unexpected ones (bugs)
+ * answer EIO and are logged with their stack the first time each kind is seen, then only counted,
+ * so that a bug on a hot path cannot flood the log.
+ */
+public final class RequestGuard {
+    private static final Logger LOG = LoggerFactory.getLogger(RequestGuard.class);
+    /** Bound on distinct failure signatures remembered. */
+    private static final int MAX_SIGNATURES = 1024;
+
+    /** A request body: returns a non-negative result (0, a byte count, a size). */
+    @FunctionalInterface
+    public interface Request {
+        int run() throws Exception;
+    }
+
+    private final ConcurrentHashMap<String, AtomicLong> seen = new ConcurrentHashMap<>();
+    private final AtomicLong unexpectedCount = new AtomicLong();
+
+    /** Runs {@code body}; on failure answers minus the mapped errno. */
+    public int run(String op, String path, Request body) {
+        try {
+            return body.run();
+        } catch (Throwable t) {
+            return fail(op, path, t);
+        }
+    }
+
+    /** Maps a failure caught elsewhere (e.g. while filling a struct) the same way. */
+    public int fail(String op, String path, Throwable t) {
+        ErrnoMapper.Mapped m = ErrnoMapper.map(t);
+        if (m.unexpected()) {
+            logUnexpected(op, path, t);
+        } else if (LOG.isTraceEnabled()) {
+            LOG.trace("{} {}: errno {} ({})", op, path, m.errno(), t.getMessage());
+        }
+        return -m.errno();
+    }
+
+    /** How many unexpected failures have been answered with EIO (for tests and diagnostics). */
+    public long unexpectedCount() {
+        return unexpectedCount.get();
+    }
+
+    private void logUnexpected(String op, String path, Throwable t) {
+        unexpectedCount.incrementAndGet();
+        StackTraceElement[] st = t.getStackTrace();
+        String signature = op + ':' + t.getClass().getName() + (st.length > 0 ? "@" + st[0] : "");
+        AtomicLong n = seen.get(signature);
+        if (n == null && seen.size() < MAX_SIGNATURES) {
+            n = seen.computeIfAbsent(signature, k -> new AtomicLong());
+        }
+        long count = n == null ? 2 : n.incrementAndGet();
+        if (count == 1) {
+            LOG.error("unexpected failure in {} {} (answered EIO; repeats of this failure are logged at debug)", op, path, t);
+        } else {
+            LOG.debug("unexpected failure in {} {} (seen {} times): {}", op, path, count, t.toString());
+        }
+    }
+}

@@ -1,0 +1,661 @@
+package dev.stratafs.fuse.jnr;
+
+import dev.stratafs.core.Caller;
+import dev.stratafs.core.FileAttr;
+import dev.stratafs.core.FsStat;
+import dev.stratafs.core.OpenFile;
+import dev.stratafs.core.SetTime;
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.nat.NativeOs;
+import dev.stratafs.core.nat.StatInfo;
+import dev.stratafs.fuse.DirSnapshot;
+import dev.stratafs.fuse.FsBackend;
+import dev.stratafs.fuse.FuseOptions;
+import dev.stratafs.fuse.HandleTable;
+import dev.stratafs.fuse.HiddenFiles;
+import dev.stratafs.fuse.IdMapper;
+import dev.stratafs.fuse.RequestGuard;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.Struct;
+import jnr.ffi.types.dev_t;
+import jnr.ffi.types.gid_t;
+import jnr.ffi.types.mode_t;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.uid_t;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.FuseFillDir;
+import ru.serce.jnrfuse.FuseStubFS;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseContext;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Statvfs;
+import ru.serce.jnrfuse.struct.Timespec;
+
+/**
+ * The jnr-fuse (libfuse 2 high-level, path based) face of a {@link FsBackend}. Each callback is
+ * one line through {@link RequestGuard}, which answers failures with -errno; this class only
+ * converts between jnr structs and core values. Open files and directories live in handle tables
+ * keyed by fuse_file_info.fh. Thread safe: libfuse calls from several loop threads.
+ */
+public final class StrataFuse extends FuseStubFS {
+    private static final Logger LOG = LoggerFactory.getLogger(StrataFuse.class);
+    /** FUSE's largest read/write with big_writes and max_write=131072 (libfuse 2 max_read default). */
+    private static final int IO_BUFFER = 128 * 1024;
+    private static final String ACL_ACCESS = "system.posix_acl_access";
+    private static final String ACL_DEFAULT = "system.posix_acl_default";
+
+    private final FsBackend fs;
+    private final IdMapper ids;
+    private final boolean staticNlink;
+    private final boolean noAcl;
+    private final RequestGuard guard = new RequestGuard();
+    private final HandleTable<OpenFile> files = new HandleTable<>();
+    private final HandleTable<DirHandle> dirs = new HandleTable<>();
+    private final HiddenFiles hidden = new HiddenFiles();
+    private final CountDownLatch initialized = new CountDownLatch(1);
+    private final CountDownLatch destroyed = new CountDownLatch(1);
+    private volatile Runnable umountHook;
+
+    /** Per loop thread: the byte[] a read or write is staged in (FUSE hands us native memory). */
+    private final ThreadLocal<byte[]> ioBuffers = ThreadLocal.withInitial(() -> new byte[IO_BUFFER]);
+    /** Per loop thread: a native struct stat for the d_ino/d_type of readdir entries. */
+    private final ThreadLocal<FileStat> direntStats = ThreadLocal.withInitial(StrataFuse::newNativeStat);
+
+    public StrataFuse(FsBackend fs, FuseOptions options) {
+        this.fs = fs;
+        this.ids = IdMapper.of(options);
+        this.staticNlink = options.staticNlink();
+        this.noAcl = options.noAcl();
+        setOperationFlags();
+    }
+
+    /**
+     * struct fuse_operations (libfuse 2.9 fuse.h) ends its 2.x part with bit flags that jnr-fuse
+     * only pads: set flag_nullpath_ok (bit 0), so that requests carrying a handle still reach us
+     * should libfuse have no path for the node (e.g. a user mounting with hard_remove), and
+     * flag_utime_omit_ok (bit 2), so that utimens receives UTIME_NOW/UTIME_OMIT as such.
+     */
+    private void setOperationFlags() {
+        Pointer ops = Struct.getMemory(fuseOperations);
+        // The flags word follows the 38 function pointers getattr .. bmap of fuse.h 2.9.
+        long off = 38L * Runtime.getSystemRuntime().addressSize();
+        ops.putByte(off, (byte) (ops.getByte(off) | 0b101));
+    }
+
+    // ---- lifecycle, used by dev.stratafs.fuse.mount ----
+
+    /**
+     * Runs the FUSE loop on the calling thread until the filesystem is unmounted. {@code -f} is
+     * always given (jnr-fuse adds it); {@code debug} adds {@code -d}. Throws when libfuse refuses
+     * to mount (bad option, busy mountpoint).
+     */
+    public void runLoop(Path mountPoint, List<String> fuseArgs, boolean debug) {
+        mount(mountPoint, true, debug, fuseArgs.toArray(new String[0]));
+    }
+
+    /** True once libfuse called init: the kernel connection is up. */
+    public boolean awaitInit(long timeout, TimeUnit unit) throws InterruptedException {
+        return initialized.await(timeout, unit);
+    }
+
+    public boolean awaitDestroy(long timeout, TimeUnit unit) throws InterruptedException {
+        return destroyed.await(timeout, unit);
+    }
+
+    /**
+     * What jnr-fuse's shutdown hook (one per mount(), calling {@link #umount()}) should do; the
+     * mount session installs its own idempotent close so that an unmount is never run twice nor
+     * left to jnr-fuse's fire-and-forget {@code fusermount -u -z}.
+     */
+    public void setUmountHook(Runnable hook) {
+        this.umountHook = hook;
+    }
+
+    @Override
+    public void umount() {
+        Runnable hook = umountHook;
+        if (hook != null) {
+            hook.run();
+        } else {
+            super.umount();
+        }
+    }
+
+    public RequestGuard guard() {
+        return guard;
+    }
+
+    public int openFileCount() {
+        return files.size();
+    }
+
+    public int openDirCount() {
+        return dirs.size();
+    }
+
+    @Override
+    public Pointer init(Pointer conn) {
+        LOG.debug("FUSE init: connection up");
+        initialized.countDown();
+        return null;
+    }
+
+    @Override
+    public void destroy(Pointer initResult) {
+        // The kernel connection is gone; nobody can release what is still open.
+        for (OpenFile f : files.drain()) {
+            try {
+                f.close();
+            } catch (Throwable t) {
+                LOG.debug("closing {} at unmount: {}", f.path(), t.toString());
+            }
+        }
+        dirs.drain();
+        LOG.debug("FUSE destroy");
+        destroyed.countDown();
+    }
+
+    // ---- attributes ----
+
+    @Override
+    public int getattr(String path, FileStat stat) {
+        return guard.run("getattr", path, () -> fill(stat, hidden.isEmpty() ? fs.getattr(path) : attrOf(path)));
+    }
+
+    /** getattr that also answers for names of files unlinked while open (see {@link HiddenFiles}). */
+    private FileAttr attrOf(String path) throws Exception {
+        OpenFile f = openHidden(path);
+        return f != null ? f.getattr() : fs.getattr(path);
+    }
+
+    private boolean isOpen(long ino) {
+        for (OpenFile f : files.values()) {
+            try {
+                if (f.getattr().ino() == ino) return true;
+            } catch (Exception e) {
+                // closed meanwhile
+            }
+        }
+        return false;
+    }
+
+    /** An open handle of the file hidden under {@code path}, null when path is no hidden name. */
+    private OpenFile openHidden(String path) throws Exception {
+        Long ino = hidden.inoOf(path);
+        if (ino == null) return null;
+        for (OpenFile f : files.values()) {
+            try {
+                if (f.getattr().ino() == ino) return f;
+            } catch (Exception e) {
+                // closed meanwhile: not this one
+            }
+        }
+        throw new FsException(ErrorKind.NOT_FOUND, "unlinked file no longer open: " + path);
+    }
+
+    @Override
+    public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
+        return guard.run("fgetattr", path, () -> {
+            OpenFile f = files.find(fi.fh.get());
+            return fill(stat, f != null ? f.getattr() : attrOf(path));
+        });
+    }
+
+    private int fill(FileStat s, FileAttr a) {
+        s.st_ino.set(a.ino());
+        s.st_mode.set(a.mode());
+        s.st_nlink.set(staticNlink && a.isDirectory() ? 1 : a.nlink());
+        s.st_uid.set(Integer.toUnsignedLong(ids.uidToHost(a.uid())));
+        s.st_gid.set(Integer.toUnsignedLong(ids.gidToHost(a.gid())));
+        s.st_rdev.set(a.rdev());
+        s.st_size.set(a.size());
+        s.st_blksize.set(a.blksize());
+        s.st_blocks.set(a.blocks());
+        s.st_atim.tv_sec.set(a.atimeSec());
+        s.st_atim.tv_nsec.set(a.atimeNsec());
+        s.st_mtim.tv_sec.set(a.mtimeSec());
+        s.st_mtim.tv_nsec.set(a.mtimeNsec());
+        s.st_ctim.tv_sec.set(a.ctimeSec());
+        s.st_ctim.tv_nsec.set(a.ctimeNsec());
+        return 0;
+    }
+
+    @Override
+    public int access(String path, int mask) {
+        return guard.run("access", path, () -> {
+            fs.access(path, mask, caller());
+            return 0;
+        });
+    }
+
+    @Override
+    public int statfs(String path, Statvfs st) {
+        return guard.run("statfs", path, () -> {
+            FsStat s = fs.statfs(path);
+            st.f_bsize.set(s.bsize());
+            st.f_frsize.set(s.frsize());
+            st.f_blocks.set(s.blocks());
+            st.f_bfree.set(s.bfree());
+            st.f_bavail.set(s.bavail());
+            st.f_files.set(s.files());
+            st.f_ffree.set(s.ffree());
+            st.f_favail.set(s.ffree());
+            st.f_namemax.set(s.namemax());
+            return 0;
+        });
+    }
+
+    // ---- directories ----
+
+    @Override
+    public int opendir(String path, FuseFileInfo fi) {
+        return guard.run("opendir", path, () -> {
+            DirHandle h = new DirHandle(path);
+            h.snapshot = snapshot(path);
+            fi.fh.set(dirs.add(h));
+            return 0;
+        });
+    }
+
+    private DirSnapshot snapshot(String path) throws Exception {
+        FileAttr self = fs.getattr(path);
+        if (!self.isDirectory()) throw new FsException(ErrorKind.NOT_DIRECTORY, "opendir: " + path);
+        long parentIno = self.ino();
+        int slash = path.lastIndexOf('/');
+        if (slash >= 0 && path.length() > 1) {
+            try {
+                parentIno = fs.getattr(slash == 0 ? "/" : path.substring(0, slash)).ino();
+            } catch (Exception e) {
+                parentIno = DirSnapshot.UNKNOWN_INO;
+            }
+        }
+        return DirSnapshot.of(self.ino(), parentIno, StatInfo.S_IFDIR, fs.readdir(path));
+    }
+
+    @Override
+    public int readdir(String path, Pointer buf, FuseFillDir filter, @off_t long offset, FuseFileInfo fi) {
+        return guard.run("readdir", path, () -> {
+            DirHandle h = dirs.get(fi.fh.get());
+            DirSnapshot d;
+            synchronized (h) {
+                // rewinddir(3) must show changes made since opendir (libfuse rereads at offset 0).
+                if (offset == 0 && h.served) h.snapshot = snapshot(h.path);
+                h.served = true;
+                d = h.snapshot;
+            }
+            FileStat st = direntStats.get();
+            Pointer stMem = Struct.getMemory(st);
+            for (int i = d.startIndex(offset); i < d.size(); i++) {
+                st.st_ino.set(d.ino(i));
+                st.st_mode.set(d.type(i));
+                if (filter.apply(buf, ByteBuffer.wrap(d.nameZ(i)), stMem, DirSnapshot.nextOffset(i)) != 0) {
+                    break; // buffer full: the kernel asks again from the last offset it got
+                }
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int releasedir(String path, FuseFileInfo fi) {
+        return guard.run("releasedir", path, () -> {
+            dirs.remove(fi.fh.get());
+            return 0;
+        });
+    }
+
+    @Override
+    public int fsyncdir(String path, FuseFileInfo fi) {
+        return guard.run("fsyncdir", path, () -> {
+            dirs.get(fi.fh.get());
+            return 0; // the core fsyncs directories as part of its own operations
+        });
+    }
+
+    @Override
+    public int mkdir(String path, @mode_t long mode) {
+        return guard.run("mkdir", path, () -> {
+            fs.mkdir(path, (int) mode & 07777, caller());
+            return 0;
+        });
+    }
+
+    @Override
+    public int rmdir(String path) {
+        return guard.run("rmdir", path, () -> {
+            fs.rmdir(path);
+            return 0;
+        });
+    }
+
+    // ---- names ----
+
+    @Override
+    public int mknod(String path, @mode_t long mode, @dev_t long rdev) {
+        return guard.run("mknod", path, () -> {
+            fs.mknod(path, (int) mode, rdev, caller());
+            return 0;
+        });
+    }
+
+    @Override
+    public int unlink(String path) {
+        return guard.run("unlink", path, () -> {
+            if (!hidden.isEmpty() && hidden.forget(path)) return 0; // last release of a hidden file
+            fs.unlink(path);
+            return 0;
+        });
+    }
+
+    @Override
+    public int rename(String oldpath, String newpath) {
+        // libfuse 2 has no renameat2 flags: always a plain rename(2).
+        return guard.run("rename", oldpath, () -> {
+            if (HiddenFiles.isHiddenName(newpath)) {
+                // libfuse hiding an open file it was asked to unlink (or to rename over)?
+                FileAttr a = fs.getattr(oldpath);
+                if (!a.isDirectory() && isOpen(a.ino())) {
+                    fs.unlink(oldpath);
+                    hidden.hide(newpath, a.ino());
+                    return 0;
+                }
+            }
+            fs.rename(oldpath, newpath, 0);
+            return 0;
+        });
+    }
+
+    @Override
+    public int link(String oldpath, String newpath) {
+        return guard.run("link", newpath, () -> {
+            fs.link(oldpath, newpath);
+            return 0;
+        });
+    }
+
+    @Override
+    public int symlink(String target, String linkPath) {
+        return guard.run("symlink", linkPath, () -> {
+            fs.symlink(target, linkPath, caller());
+            return 0;
+        });
+    }
+
+    @Override
+    public int readlink(String path, Pointer buf, @size_t long size) {
+        return guard.run("readlink", path, () -> {
+            if (size <= 0) throw new FsException(ErrorKind.INVALID, "readlink: empty buffer");
+            byte[] target = fs.readlink(path).getBytes(StandardCharsets.UTF_8);
+            // libfuse wants a NUL-terminated string, truncated to fit (fuse.h readlink).
+            int n = (int) Math.min(target.length, size - 1);
+            buf.put(0, target, 0, n);
+            buf.putByte(n, (byte) 0);
+            return 0;
+        });
+    }
+
+    // ---- metadata ----
+
+    @Override
+    public int chmod(String path, @mode_t long mode) {
+        return guard.run("chmod", path, () -> {
+            if (!hidden.isEmpty() && openHidden(path) != null) return 0; // unlinked: nothing left to change
+            fs.chmod(path, (int) mode & 07777);
+            return 0;
+        });
+    }
+
+    @Override
+    public int chown(String path, @uid_t long uid, @gid_t long gid) {
+        return guard.run("chown", path, () -> {
+            // (uid_t) -1 leaves the id unchanged (chown(2)); it arrives as 0xffffffff.
+            if (!hidden.isEmpty() && openHidden(path) != null) return 0;
+            int u = (int) uid;
+            int g = (int) gid;
+            fs.chown(path, u == -1 ? -1 : ids.uidToContainer(u), g == -1 ? -1 : ids.gidToContainer(g));
+            return 0;
+        });
+    }
+
+    @Override
+    public int utimens(String path, Timespec[] timespec) {
+        return guard.run("utimens", path, () -> {
+            if (!hidden.isEmpty() && openHidden(path) != null) return 0;
+            fs.utimens(path, time(timespec[0]), time(timespec[1]));
+            return 0;
+        });
+    }
+
+    private static SetTime time(Timespec t) {
+        long nsec = t.tv_nsec.longValue();
+        if (nsec == NativeOs.UTIME_NOW) return SetTime.NOW;
+        if (nsec == NativeOs.UTIME_OMIT) return SetTime.OMIT;
+        return SetTime.of(t.tv_sec.get(), nsec);
+    }
+
+    @Override
+    public int truncate(String path, @off_t long size) {
+        return guard.run("truncate", path, () -> {
+            OpenFile h = hidden.isEmpty() ? null : openHidden(path);
+            if (h != null) {
+                h.truncate(size);
+                return 0;
+            }
+            fs.truncate(path, size);
+            return 0;
+        });
+    }
+
+    @Override
+    public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
+        return guard.run("ftruncate", path, () -> {
+            OpenFile f = files.find(fi.fh.get());
+            if (f != null) {
+                f.truncate(size);
+            } else {
+                fs.truncate(path, size);
+            }
+            return 0;
+        });
+    }
+
+    // ---- files ----
+
+    @Override
+    public int create(String path, @mode_t long mode, FuseFileInfo fi) {
+        return guard.run("create", path, () -> {
+            OpenFile f = fs.create(path, fi.flags.get(), (int) mode & 07777, caller());
+            fi.fh.set(files.add(f));
+            return 0;
+        });
+    }
+
+    @Override
+    public int open(String path, FuseFileInfo fi) {
+        return guard.run("open", path, () -> {
+            OpenFile f = fs.open(path, fi.flags.get(), caller());
+            fi.fh.set(files.add(f));
+            return 0;
+        });
+    }
+
+    @Override
+    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        return guard.run("read", path, () -> {
+            OpenFile f = files.get(fi.fh.get());
+            int want = (int) Math.min(size, Integer.MAX_VALUE - 8);
+            byte[] b = ioBuffer(want);
+            // Without direct_io the kernel takes a short read for end of file: fill all we can.
+            int total = 0;
+            while (total < want) {
+                int n = f.read(b, total, want - total, offset + total);
+                if (n <= 0) break;
+                total += n;
+            }
+            buf.put(0, b, 0, total);
+            return total;
+        });
+    }
+
+    @Override
+    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        return guard.run("write", path, () -> {
+            OpenFile f = files.get(fi.fh.get());
+            int len = (int) Math.min(size, Integer.MAX_VALUE - 8);
+            byte[] b = ioBuffer(len);
+            buf.get(0, b, 0, len);
+            // A short write answer is an error to the writer; the core may write in pieces.
+            int total = 0;
+            while (total < len) {
+                int n = f.write(b, total, len - total, offset + total);
+                if (n <= 0) break;
+                total += n;
+            }
+            return total;
+        });
+    }
+
+    private byte[] ioBuffer(int size) {
+        byte[] b = ioBuffers.get();
+        if (b.length < size) {
+            b = new byte[size];
+            ioBuffers.set(b);
+        }
+        return b;
+    }
+
+    @Override
+    public int flush(String path, FuseFileInfo fi) {
+        return guard.run("flush", path, () -> {
+            files.get(fi.fh.get());
+            return 0; // data goes to the layer on write; close(2) has nothing left to push
+        });
+    }
+
+    @Override
+    public int fsync(String path, int isdatasync, FuseFileInfo fi) {
+        return guard.run("fsync", path, () -> {
+            files.get(fi.fh.get()).fsync(isdatasync != 0);
+            return 0;
+        });
+    }
+
+    @Override
+    public int release(String path, FuseFileInfo fi) {
+        return guard.run("release", path, () -> {
+            OpenFile f = files.remove(fi.fh.get());
+            if (f != null) f.close();
+            return 0;
+        });
+    }
+
+    @Override
+    public int fallocate(String path, int mode, @off_t long off, @off_t long length, FuseFileInfo fi) {
+        return guard.run("fallocate", path, () -> {
+            files.get(fi.fh.get()).fallocate(mode, off, length);
+            return 0;
+        });
+    }
+
+    // ---- extended attributes ----
+
+    @Override
+    public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
+        return guard.run("setxattr", path, () -> {
+            refuseAcl(name);
+            byte[] v = new byte[(int) size];
+            if (size > 0) value.get(0, v, 0, v.length);
+            fs.setxattr(path, name, v, flags);
+            return 0;
+        });
+    }
+
+    @Override
+    public int getxattr(String path, String name, Pointer value, @size_t long size) {
+        return guard.run("getxattr", path, () -> {
+            refuseAcl(name);
+            return answerSized(value, size, fs.getxattr(path, name));
+        });
+    }
+
+    @Override
+    public int listxattr(String path, Pointer list, @size_t long size) {
+        return guard.run("listxattr", path, () -> {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (String n : fs.listxattr(path)) {
+                if (noAcl && isAcl(n)) continue;
+                out.writeBytes(n.getBytes(StandardCharsets.UTF_8));
+                out.write(0);
+            }
+            return answerSized(list, size, out.toByteArray());
+        });
+    }
+
+    @Override
+    public int removexattr(String path, String name) {
+        return guard.run("removexattr", path, () -> {
+            refuseAcl(name);
+            fs.removexattr(path, name);
+            return 0;
+        });
+    }
+
+    /** getxattr(2)/listxattr(2): size 0 asks for the size needed; a smaller buffer is ERANGE. */
+    private static int answerSized(Pointer dst, long size, byte[] data) throws FsException {
+        if (size == 0) return data.length;
+        if (data.length > size) throw new FsException(ErrorKind.RANGE, "xattr buffer of " + size + " bytes, need " + data.length);
+        dst.put(0, data, 0, data.length);
+        return data.length;
+    }
+
+    private void refuseAcl(String name) throws FsException {
+        if (noAcl && isAcl(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "ACLs are off (noacl): " + name);
+    }
+
+    private static boolean isAcl(String name) {
+        return ACL_ACCESS.equals(name) || ACL_DEFAULT.equals(name);
+    }
+
+    // ---- helpers ----
+
+    /** The requesting process as the core sees it: ids translated to stored ids, its umask. */
+    private Caller caller() {
+        FuseContext c = getContext();
+        int uid = (int) c.uid.get();
+        int gid = (int) c.gid.get();
+        int umask = c.umask.intValue() & 0777;
+        if (!ids.isIdentity()) {
+            uid = ids.uidToContainerOrOverflow(uid);
+            gid = ids.gidToContainerOrOverflow(gid);
+        }
+        return new Caller(uid, gid, umask);
+    }
+
+    private static FileStat newNativeStat() {
+        Runtime rt = Runtime.getSystemRuntime();
+        return FileStat.of(Memory.allocateDirect(rt, Struct.size(new FileStat(rt))));
+    }
+
+    /** An open directory: its snapshot, replaced on rewind. Guarded by its own monitor. */
+    private static final class DirHandle {
+        final String path;
+        DirSnapshot snapshot;
+        boolean served;
+
+        DirHandle(String path) {
+            this.path = path;
+        }
+    }
+}

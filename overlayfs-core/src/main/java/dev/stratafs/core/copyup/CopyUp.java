@@ -1,0 +1,273 @@
+package dev.stratafs.core.copyup;
+
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.layer.LayerStack;
+import dev.stratafs.core.lookup.Resolved;
+import dev.stratafs.core.lookup.Resolver;
+import dev.stratafs.core.nat.NativeOs;
+import dev.stratafs.core.nat.StatInfo;
+import dev.stratafs.core.path.FsPath;
+import dev.stratafs.core.whiteout.PrivateXattrs;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+
+/**
+ * Copies lower objects into the upper, whole and atomically (overlayfs.rst "Non-directories"):
+ * parents first, then the object into a temp name in the workdir (data, owner, mode, xattrs,
+ * times, fsync), then one rename into place under the namespace lock. The byte copy runs without
+ * any lock; concurrent copy-ups of one path share a single copy.
+ */
+public final class CopyUp {
+    private final LayerStack stack;
+    private final Resolver resolver;
+    private final NativeOs os;
+    private final ReadWriteLock ns;
+    private final WorkDir work;
+    private final boolean fsync;
+    private final String originXattr;
+    private final String lowerGoneXattr;
+    private final String lowerNlinkXattr;
+    private final ConcurrentHashMap<FsPath, CompletableFuture<Void>> inflight = new ConcurrentHashMap<>();
+    private final AtomicLong generation = new AtomicLong();
+
+    public CopyUp(LayerStack stack, Resolver resolver, NativeOs os, ReadWriteLock ns, WorkDir work,
+                  boolean fsync, String privatePrefix) {
+        this.stack = stack;
+        this.resolver = resolver;
+        this.os = os;
+        this.ns = ns;
+        this.work = work;
+        this.fsync = fsync;
+        this.originXattr = privatePrefix + "origin";
+        this.lowerGoneXattr = privatePrefix + "lowergone";
+        this.lowerNlinkXattr = privatePrefix + "lowernlink";
+    }
+
+    /** Increases with every completed copy-up; open lower handles compare it to notice they moved. */
+    public long generation() {
+        return generation.get();
+    }
+
+    /**
+     * Makes sure the object at {@code p} is in the upper; copies data only when {@code withData}
+     * (an open with O_TRUNC or truncate to 0 needs none). Must be called WITHOUT the namespace lock.
+     */
+    public void ensureUpper(FsPath p, boolean withData) throws FsException {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            Resolved r;
+            ns.readLock().lock();
+            try {
+                r = resolver.resolve(p).requireExists();
+            } finally {
+                ns.readLock().unlock();
+            }
+            if (r.inUpper()) return;
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            CompletableFuture<Void> other = inflight.putIfAbsent(p, mine);
+            if (other != null) {
+                await(other);
+                continue;
+            }
+            try {
+                copyOne(r, withData);
+                mine.complete(null);
+            } catch (FsException | RuntimeException e) {
+                mine.completeExceptionally(e);
+                throw e;
+            } finally {
+                inflight.remove(p, mine);
+            }
+        }
+        throw new FsException(ErrorKind.IO, "copy-up of " + p + " kept racing with other changes");
+    }
+
+    private static void await(CompletableFuture<Void> f) throws FsException {
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(ErrorKind.INTERRUPTED, "interrupted while waiting for a copy-up");
+        } catch (ExecutionException e) {
+            // The other copier failed; our own attempt will report its own error.
+        }
+    }
+
+    private void copyOne(Resolved r, boolean withData) throws FsException {
+        FsPath p = r.path();
+        ns.writeLock().lock();
+        try {
+            ensureUpperDirLocked(p.isRoot() ? p : p.parent());
+            if (r.isDirectory()) {
+                ensureUpperDirLocked(p);
+                return;
+            }
+        } finally {
+            ns.writeLock().unlock();
+        }
+        StatInfo src = r.stat();
+        long originIno = stack.ino(src.dev(), src.ino());
+        boolean linked = src.isRegular() && src.nlink() > 1;
+        Path indexEntry = work.index().resolve(Long.toString(originIno));
+        Path temp = work.newTemp();
+        boolean haveIndex = linked && os.lstatOrNull(indexEntry) != null;
+        try {
+            if (!haveIndex) {
+                prepare(r.host(), src, temp, withData, originIno);
+            }
+            ns.writeLock().lock();
+            try {
+                Resolved now = resolver.resolve(p);
+                if (now.inUpper() || !now.exists() || now.stat().ino() != src.ino() || now.stat().dev() != src.dev()) {
+                    return; // someone else copied it, or it changed; the caller re-resolves
+                }
+                Path dst = stack.upper().host(p);
+                if (linked) {
+                    if (os.lstatOrNull(indexEntry) != null) {
+                        work.discard(temp);
+                        os.link(indexEntry, temp);
+                        bumpLowerGone(indexEntry, 1);
+                    } else {
+                        os.link(temp, indexEntry);
+                        setLowerGone(indexEntry, 1);
+                        os.setxattr(indexEntry, lowerNlinkXattr, Long.toString(src.nlink()).getBytes(StandardCharsets.US_ASCII), 0);
+                    }
+                }
+                os.rename(temp, dst, NativeOs.RENAME_NOREPLACE);
+                generation.incrementAndGet();
+            } finally {
+                ns.writeLock().unlock();
+            }
+        } finally {
+            work.discard(temp);
+        }
+    }
+
+    /** Builds a copy of {@code src} at {@code temp} with its metadata; no lock held. */
+    private void prepare(Path srcPath, StatInfo src, Path temp, boolean withData, long originIno) throws FsException {
+        switch (src.type()) {
+            case StatInfo.S_IFREG -> {
+                int dfd = os.open(temp, NativeOs.OpenFlags.O_WRONLY | NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL, 0600);
+                try {
+                    if (withData && src.size() > 0) {
+                        int sfd = os.open(srcPath, NativeOs.OpenFlags.O_RDONLY, 0);
+                        try {
+                            os.copyFile(sfd, dfd, src.size());
+                        } finally {
+                            os.close(sfd);
+                        }
+                    }
+                    if (fsync) os.fsync(dfd);
+                } finally {
+                    os.close(dfd);
+                }
+            }
+            case StatInfo.S_IFLNK -> os.symlink(os.readlink(srcPath), temp);
+            case StatInfo.S_IFDIR -> os.mkdir(temp, 0700);
+            default -> os.mknod(temp, src.type() | 0600, src.rdev());
+        }
+        copyMetadata(srcPath, src, temp);
+        os.setxattr(temp, originXattr, Long.toString(originIno).getBytes(StandardCharsets.US_ASCII), 0);
+    }
+
+    /** Owner, mode, user xattrs and times of {@code src} onto {@code dst} (times last). */
+    void copyMetadata(Path srcPath, StatInfo src, Path dst) throws FsException {
+        if (os.geteuid() == 0) os.lchown(dst, src.uid(), src.gid());
+        for (String name : os.listxattr(srcPath)) {
+            if (PrivateXattrs.isPrivate(name)) continue;
+            byte[] v = os.getxattr(srcPath, name);
+            if (v != null) {
+                try {
+                    os.setxattr(dst, name, v, 0);
+                } catch (FsException e) {
+                    if (e.kind() != ErrorKind.NOT_SUPPORTED && e.kind() != ErrorKind.NOT_PERMITTED) throw e;
+                    // An xattr namespace the upper does not take (e.g. security.* policy): as the kernel, skip it.
+                }
+            }
+        }
+        // chmod after chown: chown clears setuid/setgid bits.
+        if (!src.isSymlink()) os.chmod(dst, src.perm());
+        os.utimens(dst, src.atimeSec(), src.atimeNsec(), src.mtimeSec(), src.mtimeNsec());
+    }
+
+    /**
+     * Creates the directory chain down to {@code dir} in the upper, copying each directory's
+     * metadata. Caller holds the write lock (no file data is copied here).
+     */
+    public void ensureUpperDirLocked(FsPath dir) throws FsException {
+        if (dir.isRoot()) return;
+        Resolved r = resolver.resolve(dir).requireDirectory();
+        if (r.inUpper()) return;
+        ensureUpperDirLocked(dir.parent());
+        Path temp = work.newTemp();
+        try {
+            os.mkdir(temp, 0700);
+            copyMetadata(r.host(), r.stat(), temp);
+            os.setxattr(temp, originXattr, Long.toString(stack.ino(r.stat().dev(), r.stat().ino())).getBytes(StandardCharsets.US_ASCII), 0);
+            os.rename(temp, stack.upper().host(dir), NativeOs.RENAME_NOREPLACE);
+        } finally {
+            work.discard(temp);
+        }
+        resolver.invalidate(dir);
+        generation.incrementAndGet();
+    }
+
+    /** The mount inode a copied-up upper object inherited, or -1. */
+    public long origin(Path upperPath) throws FsException {
+        byte[] v = os.getxattr(upperPath, originXattr);
+        if (v == null) return -1;
+        try {
+            return Long.parseLong(new String(v, StandardCharsets.US_ASCII).trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * st_nlink of a regular file that descends from a lower hard-linked file: the lower link count,
+     * less the lower names already copied up or removed, plus the upper names (less the index's).
+     * Returns -1 when the file has no index entry.
+     */
+    public long linkedNlink(long originIno) throws FsException {
+        Path idx = work.index().resolve(Long.toString(originIno));
+        StatInfo st = os.lstatOrNull(idx);
+        if (st == null) return -1;
+        long gone = lowerGone(idx);
+        long lowerNlink = readLong(idx, lowerNlinkXattr);
+        return Math.max(1, (st.nlink() - 1) + (lowerNlink - gone));
+    }
+
+    /** Records that a lower name of a hard-linked lower file was whited out without a copy-up. */
+    public void lowerAliasRemoved(long originIno) throws FsException {
+        Path idx = work.index().resolve(Long.toString(originIno));
+        if (os.lstatOrNull(idx) != null) bumpLowerGone(idx, 1);
+    }
+
+    private long lowerGone(Path idx) throws FsException {
+        return readLong(idx, lowerGoneXattr);
+    }
+
+    private long readLong(Path idx, String name) throws FsException {
+        byte[] v = os.getxattr(idx, name);
+        if (v == null) return 0;
+        try {
+            return Long.parseLong(new String(v, StandardCharsets.US_ASCII).trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private void setLowerGone(Path idx, long n) throws FsException {
+        os.setxattr(idx, lowerGoneXattr, Long.toString(n).getBytes(StandardCharsets.US_ASCII), 0);
+    }
+
+    private void bumpLowerGone(Path idx, long d) throws FsException {
+        setLowerGone(idx, lowerGone(idx) + d);
+    }
+
+}

@@ -1,0 +1,205 @@
+package dev.stratafs.core.handle;
+
+import dev.stratafs.core.FileAttr;
+import dev.stratafs.core.OpenFile;
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.nat.NativeOs;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongSupplier;
+
+/**
+ * An open file: a file descriptor on the layer object plus what is needed to move a read-only
+ * handle of a lower file to the upper copy once another handle copied it up (the kernel overlay
+ * keeps serving the stale lower file there; we own the handles and can do better).
+ */
+public final class FileHandle implements OpenFile {
+    /** Finds the upper copy of a lower file a handle was opened on: a new fd, or -1 if none. */
+    public interface Relocator {
+        int reopenUpper(FileHandle h) throws FsException;
+    }
+
+    /** Answers getattr for an open handle. */
+    public interface AttrSource {
+        FileAttr attr(FileHandle h) throws FsException;
+    }
+
+    private final NativeOs os;
+    private final String path;
+    private final long ino;
+    private final boolean writable;
+    private final boolean fsyncEnabled;
+    private final LongSupplier generation;
+    private final Relocator relocator;
+    private final AttrSource attrs;
+    private final ReentrantReadWriteLock fdLock = new ReentrantReadWriteLock();
+    private volatile int fd;
+    private volatile boolean onLower;
+    private volatile long seenGeneration;
+    private boolean closed;
+
+    public FileHandle(NativeOs os, String path, long ino, int fd, boolean writable, boolean onLower, boolean fsyncEnabled,
+                      LongSupplier generation, Relocator relocator, AttrSource attrs) {
+        this.os = os;
+        this.path = path;
+        this.ino = ino;
+        this.fd = fd;
+        this.writable = writable;
+        this.onLower = onLower;
+        this.fsyncEnabled = fsyncEnabled;
+        this.generation = generation;
+        this.relocator = relocator;
+        this.attrs = attrs;
+        this.seenGeneration = generation.getAsLong();
+    }
+
+    /** Mount inode number of the file this handle was opened on. */
+    public long ino() { return ino; }
+
+    /** Current fd; valid only while the caller holds no expectations across calls (for fstat). */
+    public int fd() { return fd; }
+
+    @Override
+    public String path() { return path; }
+
+    private void followCopyUp() throws FsException {
+        if (!onLower) return;
+        long g = generation.getAsLong();
+        if (g == seenGeneration) return;
+        fdLock.writeLock().lock();
+        try {
+            if (closed || !onLower) return;
+            seenGeneration = g;
+            int nfd = relocator.reopenUpper(this);
+            if (nfd >= 0) {
+                int old = fd;
+                fd = nfd;
+                onLower = false;
+                os.close(old);
+            }
+        } finally {
+            fdLock.writeLock().unlock();
+        }
+    }
+
+    private int lockFd() throws FsException {
+        fdLock.readLock().lock();
+        if (closed) {
+            fdLock.readLock().unlock();
+            throw new FsException(ErrorKind.BAD_HANDLE, "file handle already released: " + path);
+        }
+        return fd;
+    }
+
+    @Override
+    public int read(byte[] dst, int off, int len, long position) throws IOException {
+        followCopyUp();
+        int f = lockFd();
+        try {
+            int total = 0;
+            while (total < len) {
+                int n = os.pread(f, dst, off + total, len - total, position + total);
+                if (n <= 0) break;
+                total += n;
+            }
+            return total;
+        } finally {
+            fdLock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+        byte[] tmp = new byte[dst.remaining()];
+        int n = read(tmp, 0, tmp.length, position);
+        dst.put(tmp, 0, n);
+        return n;
+    }
+
+    @Override
+    public int write(byte[] src, int off, int len, long position) throws IOException {
+        requireWritable();
+        int f = lockFd();
+        try {
+            int total = 0;
+            while (total < len) {
+                int n = os.pwrite(f, src, off + total, len - total, position + total);
+                if (n <= 0) break;
+                total += n;
+            }
+            return total;
+        } finally {
+            fdLock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public int write(ByteBuffer src, long position) throws IOException {
+        byte[] tmp = new byte[src.remaining()];
+        src.get(tmp);
+        return write(tmp, 0, tmp.length, position);
+    }
+
+    private void requireWritable() throws FsException {
+        if (!writable) throw new FsException(ErrorKind.BAD_HANDLE, "file not open for writing: " + path);
+    }
+
+    @Override
+    public void truncate(long size) throws IOException {
+        requireWritable();
+        int f = lockFd();
+        try {
+            os.ftruncate(f, size);
+        } finally {
+            fdLock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void fsync(boolean dataOnly) throws IOException {
+        if (!fsyncEnabled) return;
+        int f = lockFd();
+        try {
+            os.fsync(f);
+        } finally {
+            fdLock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void fallocate(int mode, long offset, long length) throws IOException {
+        requireWritable();
+        int f = lockFd();
+        try {
+            os.fallocate(f, mode, offset, length);
+        } finally {
+            fdLock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public FileAttr getattr() throws IOException {
+        followCopyUp();
+        fdLock.readLock().lock();
+        try {
+            if (closed) throw new FsException(ErrorKind.BAD_HANDLE, "file handle already released: " + path);
+            return attrs.attr(this);
+        } finally {
+            fdLock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        fdLock.writeLock().lock();
+        try {
+            if (closed) return;
+            closed = true;
+            os.close(fd);
+        } finally {
+            fdLock.writeLock().unlock();
+        }
+    }
+}

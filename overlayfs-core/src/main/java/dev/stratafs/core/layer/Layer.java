@@ -1,0 +1,37 @@
+package dev.stratafs.core.layer;
+
+import dev.stratafs.core.path.FsPath;
+import java.nio.file.Path;
+
+/**
+ * One directory of the stack: the upper (writable) or a lower (read-only). Its root is a real
+ * directory (symlinks to the root are resolved once at open; links inside are never followed).
+ */
+public final class Layer {
+    private final int index;
+    private final Path root;
+    private final boolean upper;
+
+    Layer(int index, Path root, boolean upper) {
+        this.index = index;
+        this.root = root;
+        this.upper = upper;
+    }
+
+    /** Position in the stack: -1 for the upper, 0.. for lowers topmost first. */
+    public int index() { return index; }
+
+    public Path root() { return root; }
+
+    public boolean isUpper() { return upper; }
+
+    /** Host path of a merged-view path in this layer. Callers must have verified the parents. */
+    public Path host(FsPath p) {
+        return p.isRoot() ? root : root.resolve(p.relative());
+    }
+
+    @Override
+    public String toString() {
+        return (upper ? "upper " : "lower " + index + " ") + root;
+    }
+}

@@ -1,0 +1,74 @@
+package dev.stratafs.core.lookup;
+
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.layer.Layer;
+import dev.stratafs.core.nat.StatInfo;
+import dev.stratafs.core.path.FsPath;
+import java.nio.file.Path;
+
+/**
+ * The answer of a lookup: where the visible object of a merged-view path lives, or that there is
+ * none. Callers state what they need in one call ({@link #requireExists()}, {@link #requireDirectory()}).
+ */
+public final class Resolved {
+    private final FsPath path;
+    private final Layer layer;
+    private final StatInfo stat;
+    private final boolean lowerHasName;
+
+    Resolved(FsPath path, Layer layer, StatInfo stat, boolean lowerHasName) {
+        this.path = path;
+        this.layer = layer;
+        this.stat = stat;
+        this.lowerHasName = lowerHasName;
+    }
+
+    static Resolved missing(FsPath path, boolean lowerHasName) {
+        return new Resolved(path, null, null, lowerHasName);
+    }
+
+    public FsPath path() { return path; }
+
+    public boolean exists() { return layer != null; }
+
+    /** The layer holding the visible object; null when missing. */
+    public Layer layer() { return layer; }
+
+    public StatInfo stat() { return stat; }
+
+    public boolean inUpper() { return layer != null && layer.isUpper(); }
+
+    public boolean isDirectory() { return stat != null && stat.isDirectory(); }
+
+    /** Host path of the visible object. */
+    public Path host() { return layer.host(path); }
+
+    /**
+     * True when some lower layer has a visible object under this name (below any upper entry):
+     * removing the upper entry would expose it, so removal must leave a whiteout.
+     */
+    public boolean lowerHasName() { return lowerHasName; }
+
+    public Resolved requireExists() throws FsException {
+        if (layer == null) throw new FsException(ErrorKind.NOT_FOUND, "no such file or directory: " + path);
+        return this;
+    }
+
+    public Resolved requireDirectory() throws FsException {
+        requireExists();
+        if (!stat.isDirectory()) throw new FsException(ErrorKind.NOT_DIRECTORY, "not a directory: " + path);
+        return this;
+    }
+
+    public Resolved requireNotDirectory() throws FsException {
+        requireExists();
+        if (stat.isDirectory()) throw new FsException(ErrorKind.IS_DIRECTORY, "is a directory: " + path);
+        return this;
+    }
+
+    public Resolved requireMissing() throws FsException {
+        if (layer != null) throw new FsException(ErrorKind.EXISTS, "file exists: " + path);
+        return this;
+    }
+}

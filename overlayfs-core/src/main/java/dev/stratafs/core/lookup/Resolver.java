@@ -1,0 +1,299 @@
+package dev.stratafs.core.lookup;
+
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.layer.Layer;
+import dev.stratafs.core.layer.LayerStack;
+import dev.stratafs.core.nat.NativeOs;
+import dev.stratafs.core.nat.StatInfo;
+import dev.stratafs.core.path.FsPath;
+import dev.stratafs.core.path.Name;
+import dev.stratafs.core.whiteout.WhiteoutCodec;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Top-down resolution of merged-view paths (overlayfs.rst "Directories", "whiteouts and opaque
+ * directories"): the first layer that has a name wins, a whiteout hides it, a non-directory ends
+ * the merge, an opaque directory stops it.
+ *
+ * <p>Safety: a layer object is only ever lstat'ed after each of its parents was found to be a real
+ * directory in that same layer (DirInfo lists exactly those layers), so no symlink inside a layer
+ * is followed while resolving.
+ *
+ * <p>Callers hold the namespace lock (read for lookups, write for changes) and call
+ * {@link #invalidate} after changing the upper.
+ */
+public final class Resolver {
+    /** Cached lower names across all directories before the index cache is dropped (memory bound). */
+    private static final long INDEX_BUDGET = 2_000_000;
+    /** Cached directory structures before the cache is dropped (memory bound). */
+    private static final int DIR_BUDGET = 200_000;
+
+    private final LayerStack stack;
+    private final NativeOs os;
+    private final WhiteoutCodec codec;
+    private final ConcurrentHashMap<FsPath, DirInfo> dirs = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<FsPath, LowerIndex> indexes = new ConcurrentHashMap<>();
+    private final AtomicLong indexWeight = new AtomicLong();
+
+    public Resolver(LayerStack stack, NativeOs os, WhiteoutCodec codec) {
+        this.stack = stack;
+        this.os = os;
+        this.codec = codec;
+    }
+
+    public LayerStack stack() { return stack; }
+
+    /** Resolves a merged-view path. NOT_FOUND/NOT_DIRECTORY when a parent is missing or not a directory. */
+    public Resolved resolve(FsPath path) throws FsException {
+        if (path.isRoot()) {
+            DirInfo d = dirInfo(path);
+            Layer top = d.upper ? stack.upper() : stack.lower(d.lowers[0]);
+            return new Resolved(path, top, os.lstat(top.root()), false);
+        }
+        DirInfo parent = dirInfo(path.parent());
+        return lookupChild(parent, path);
+    }
+
+    /** Like {@link #resolve} but for a path whose parent must exist as a directory. */
+    public Resolved resolveInParent(FsPath path) throws FsException {
+        return resolve(path);
+    }
+
+    /** True when the merged directory at {@code path} is made of more than one layer directory. */
+    public boolean isMergedDir(FsPath path) throws FsException {
+        return dirInfo(path).merged();
+    }
+
+    /** True when the directory has lower layers under it (so its upper copy is not the whole story). */
+    public boolean hasLowerParts(FsPath dir) throws FsException {
+        return dirInfo(dir).lowers.length > 0;
+    }
+
+    private Resolved lookupChild(DirInfo parent, FsPath path) throws FsException {
+        String n = path.fileName().value();
+        if (WhiteoutCodec.isMarkerName(n)) {
+            return Resolved.missing(path, false);
+        }
+        int[] occ = null;
+        if (parent.lowers.length > 0) {
+            occ = lowerIndex(parent).names.get(n);
+        }
+        if (parent.upper) {
+            Layer up = stack.upper();
+            Path hp = up.host(path);
+            StatInfo st = os.lstatOrNull(hp);
+            if (st != null) {
+                boolean lowerPos = occ != null && lowerPositive(parent, path, occ);
+                if (codec.isWhiteout(hp, st)) return Resolved.missing(path, lowerPos);
+                return new Resolved(path, up, st, lowerPos);
+            }
+            if (occ != null && os.lstatOrNull(WhiteoutCodec.aufsMarker(hp)) != null) {
+                return Resolved.missing(path, lowerPositive(parent, path, occ));
+            }
+        }
+        if (occ == null || occ[0] < 0) return Resolved.missing(path, false);
+        Layer l = stack.lower(parent.lowers[occ[0]]);
+        Path hp = l.host(path);
+        StatInfo st = os.lstatOrNull(hp);
+        if (st == null || codec.isWhiteout(hp, st)) return Resolved.missing(path, false);
+        return new Resolved(path, l, st, true);
+    }
+
+    private boolean lowerPositive(DirInfo parent, FsPath path, int[] occ) throws FsException {
+        if (occ[0] < 0) return false;
+        Path hp = stack.lower(parent.lowers[occ[0]]).host(path);
+        StatInfo st = os.lstatOrNull(hp);
+        return st != null && !codec.isWhiteout(hp, st);
+    }
+
+    DirInfo dirInfo(FsPath path) throws FsException {
+        DirInfo d = dirs.get(path);
+        if (d != null) return d;
+        d = buildDirInfo(path);
+        if (dirs.size() >= DIR_BUDGET) {
+            // Drop everything and leave this one uncached, so no entry outlives its parent's.
+            dirs.clear();
+            return d;
+        }
+        dirs.put(path, d);
+        return d;
+    }
+
+    private DirInfo buildDirInfo(FsPath path) throws FsException {
+        List<Integer> lows = new ArrayList<>();
+        if (path.isRoot()) {
+            boolean up = stack.hasUpper();
+            if (!up || !codec.isOpaque(stack.upper().root())) {
+                for (Layer l : stack.lowers()) {
+                    lows.add(l.index());
+                    if (codec.isOpaque(l.root())) break;
+                }
+            }
+            return new DirInfo(path, up, toArray(lows));
+        }
+        DirInfo parent = dirInfo(path.parent());
+        Resolved r = lookupChild(parent, path).requireDirectory();
+        boolean up = r.inUpper();
+        if (up && codec.isOpaque(r.host())) {
+            return new DirInfo(path, true, new int[0]);
+        }
+        int[] occ = parent.lowers.length > 0 ? lowerIndex(parent).names.get(path.fileName().value()) : null;
+        if (occ != null) {
+            for (int i = 0; i < occ.length; i++) {
+                int pos = occ[i];
+                if (pos < 0) break;
+                Layer l = stack.lower(parent.lowers[pos]);
+                Path hp = l.host(path);
+                StatInfo st = os.lstatOrNull(hp);
+                if (st == null) continue;
+                if (!st.isDirectory()) break; // a whiteout or a non-directory ends the merge
+                lows.add(l.index());
+                if (codec.isOpaque(hp)) break;
+            }
+        }
+        return new DirInfo(path, up, toArray(lows));
+    }
+
+    private static int[] toArray(List<Integer> l) {
+        int[] a = new int[l.size()];
+        for (int i = 0; i < a.length; i++) a[i] = l.get(i);
+        return a;
+    }
+
+    LowerIndex lowerIndex(DirInfo d) throws FsException {
+        LowerIndex li = indexes.get(d.path);
+        if (li != null && Arrays.equals(li.lowers, d.lowers)) return li;
+        li = buildIndex(d);
+        if (indexWeight.addAndGet(li.weight) > INDEX_BUDGET) {
+            indexes.clear();
+            indexWeight.set(li.weight);
+        }
+        indexes.put(d.path, li);
+        return li;
+    }
+
+    private LowerIndex buildIndex(DirInfo d) throws FsException {
+        Map<String, int[]> names = new HashMap<>();
+        for (int pos = 0; pos < d.lowers.length; pos++) {
+            Path dir = stack.lower(d.lowers[pos]).host(d.path);
+            List<String> markers = new ArrayList<>();
+            for (String nm : list(dir)) {
+                String w = WhiteoutCodec.whitedOutName(nm);
+                if (w != null) {
+                    markers.add(w);
+                } else if (!WhiteoutCodec.isMarkerName(nm)) {
+                    append(names, nm, pos);
+                }
+            }
+            for (String w : markers) {
+                int[] o = names.get(w);
+                if (o == null || o[o.length - 1] != pos) append(names, w, -(pos + 1));
+            }
+        }
+        return new LowerIndex(d.lowers, names);
+    }
+
+    private static void append(Map<String, int[]> names, String nm, int pos) {
+        int[] o = names.get(nm);
+        if (o == null) {
+            names.put(nm, new int[] {pos});
+        } else {
+            int[] n = Arrays.copyOf(o, o.length + 1);
+            n[o.length] = pos;
+            names.put(nm, n);
+        }
+    }
+
+    private static List<String> list(Path dir) throws FsException {
+        List<String> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) out.add(p.getFileName().toString());
+        } catch (java.nio.file.NoSuchFileException e) {
+            return out;
+        } catch (IOException e) {
+            throw new FsException(ErrorKind.IO, "cannot read directory " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** One visible entry of a merged listing. */
+    public record Entry(String name, Layer layer, StatInfo stat, boolean lowerHasName) {}
+
+    /** The merged listing of a directory: deduplicated, whiteouts removed, sorted by name. */
+    public List<Entry> list(FsPath path) throws FsException {
+        DirInfo d = dirInfo(path);
+        TreeMap<String, Entry> out = new TreeMap<>();
+        Set<String> hidden = new HashSet<>();
+        LowerIndex li = d.lowers.length > 0 ? lowerIndex(d) : null;
+        if (d.upper) {
+            Path dir = stack.upper().host(path);
+            for (String nm : list(dir)) {
+                String w = WhiteoutCodec.whitedOutName(nm);
+                if (w != null) {
+                    hidden.add(w);
+                    continue;
+                }
+                if (WhiteoutCodec.isMarkerName(nm)) continue;
+                Path hp = dir.resolve(nm);
+                StatInfo st = os.lstatOrNull(hp);
+                if (st == null) continue;
+                boolean lowerHas = li != null && li.names.containsKey(nm);
+                if (codec.isWhiteout(hp, st)) {
+                    hidden.add(nm);
+                    continue;
+                }
+                out.put(nm, new Entry(nm, stack.upper(), st, lowerHas));
+            }
+        }
+        if (li != null) {
+            for (Map.Entry<String, int[]> e : li.names.entrySet()) {
+                String nm = e.getKey();
+                if (out.containsKey(nm) || hidden.contains(nm)) continue;
+                int first = e.getValue()[0];
+                if (first < 0) continue;
+                Layer l = stack.lower(d.lowers[first]);
+                Path hp = l.host(path).resolve(nm);
+                StatInfo st = os.lstatOrNull(hp);
+                if (st == null || codec.isWhiteout(hp, st)) continue;
+                out.put(nm, new Entry(nm, l, st, true));
+            }
+        }
+        return new ArrayList<>(out.values());
+    }
+
+    /** True when the merged directory shows no entries. */
+    public boolean isEmptyDir(FsPath path) throws FsException {
+        return list(path).isEmpty();
+    }
+
+    /** Resolves a child name of a directory path. */
+    public Resolved child(FsPath dir, Name name) throws FsException {
+        return resolve(dir.resolve(name));
+    }
+
+    /** Forgets cached directory structure at and below {@code path}; call after changing the upper there. */
+    public void invalidate(FsPath path) {
+        if (path.isRoot()) {
+            dirs.clear();
+            return;
+        }
+        // A DirInfo is only built after its parent's, and only ever removed with its descendants:
+        // when the path is not cached, nothing below it is, and the scan can be skipped.
+        if (dirs.remove(path) == null) return;
+        dirs.keySet().removeIf(k -> k.startsWith(path));
+    }
+}

@@ -1,0 +1,89 @@
+package dev.stratafs.core.nat;
+
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.byref.LongLongByReference;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+import java.nio.ByteBuffer;
+
+/**
+ * The glibc (>= 2.28 for statx and renameat2) functions we call, bound once by jnr-ffi. Paths and
+ * names are NUL-terminated byte arrays (see {@link JnrNativeOs#cpath}) so the encoding is ours,
+ * not the platform default's. {@code @SaveError} makes jnr capture errno right after each call.
+ *
+ * <p>Internal: public only because jnr-ffi defines its implementation in its own class loader,
+ * which cannot see package-private types. Use {@link Natives#get()} instead.
+ */
+@SaveError
+public interface LibC {
+    int statx(int dirfd, @In byte[] path, int flags, int mask, Pointer buf);
+
+    int mknod(@In byte[] path, int mode, long dev);
+
+    /** glibc < 2.33 exports only this versioned wrapper of mknod. */
+    int __xmknod(int ver, @In byte[] path, int mode, @In LongLongByReference dev);
+
+    int mkdir(@In byte[] path, int mode);
+
+    int rmdir(@In byte[] path);
+
+    int unlink(@In byte[] path);
+
+    int symlink(@In byte[] target, @In byte[] link);
+
+    @ssize_t long readlink(@In byte[] path, @Out byte[] buf, @size_t long size);
+
+    int linkat(int olddirfd, @In byte[] oldpath, int newdirfd, @In byte[] newpath, int flags);
+
+    int lchown(@In byte[] path, int uid, int gid);
+
+    int chmod(@In byte[] path, int mode);
+
+    /** times: struct timespec[2] flattened as {atime sec, nsec, mtime sec, nsec}. */
+    int utimensat(int dirfd, @In byte[] path, @In long[] times, int flags);
+
+    int renameat2(int olddirfd, @In byte[] oldpath, int newdirfd, @In byte[] newpath, int flags);
+
+    @ssize_t long lgetxattr(@In byte[] path, @In byte[] name, @Out byte[] value, @size_t long size);
+
+    int lsetxattr(@In byte[] path, @In byte[] name, @In byte[] value, @size_t long size, int flags);
+
+    @ssize_t long llistxattr(@In byte[] path, @Out byte[] list, @size_t long size);
+
+    int lremovexattr(@In byte[] path, @In byte[] name);
+
+    int statvfs(@In byte[] path, Pointer buf);
+
+    int open(@In byte[] path, int flags, int mode);
+
+    int close(int fd);
+
+    int fsync(int fd);
+
+    int fallocate(int fd, int mode, @off_t long offset, @off_t long len);
+
+    int ftruncate(int fd, @off_t long length);
+
+    @ssize_t long pread(int fd, @Out ByteBuffer buf, @size_t long count, @off_t long offset);
+
+    @ssize_t long pwrite(int fd, @In ByteBuffer buf, @size_t long count, @off_t long offset);
+
+    @ssize_t long pread(int fd, Pointer buf, @size_t long count, @off_t long offset);
+
+    @ssize_t long pwrite(int fd, Pointer buf, @size_t long count, @off_t long offset);
+
+    @off_t long lseek(int fd, @off_t long offset, int whence);
+
+    int ioctl(int fd, long request, int arg);
+
+    @ssize_t long copy_file_range(int fdIn, LongLongByReference offIn, int fdOut,
+                                  LongLongByReference offOut, @size_t long len, int flags);
+
+    int geteuid();
+
+    int getegid();
+}

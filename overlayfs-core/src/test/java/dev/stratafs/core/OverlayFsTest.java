@@ -1,0 +1,249 @@
+package dev.stratafs.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.nat.NativeOs;
+import dev.stratafs.core.nat.NativeOs.OpenFlags;
+import dev.stratafs.core.nat.Natives;
+import dev.stratafs.core.nat.StatInfo;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Behaviour of the facade on a small stack. Fixture (lowers topmost first):
+ * <pre>
+ *   lower0/                lower1/
+ *     a.txt  "top"           a.txt  "bottom"
+ *     dir/x  "x0"            dir/y  "y1"
+ *                            only1  "one"
+ *                            gone   "gone"     (lower0 has whiteout c 0/0 "gone")
+ *                            link1, link2      (hard links, "ln")
+ * </pre>
+ */
+class OverlayFsTest {
+    private static final Caller ROOT = Caller.of(0, 0);
+    private final NativeOs os = Natives.get();
+
+    @TempDir Path tmp;
+    Path l0, l1, up, work;
+    OverlayFs fs;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        l0 = Files.createDirectories(tmp.resolve("l0"));
+        l1 = Files.createDirectories(tmp.resolve("l1"));
+        up = Files.createDirectories(tmp.resolve("upper"));
+        work = Files.createDirectories(tmp.resolve("work"));
+        Files.writeString(l0.resolve("a.txt"), "top");
+        Files.createDirectories(l0.resolve("dir"));
+        Files.writeString(l0.resolve("dir/x"), "x0");
+        Files.writeString(l1.resolve("a.txt"), "bottom");
+        Files.createDirectories(l1.resolve("dir"));
+        Files.writeString(l1.resolve("dir/y"), "y1");
+        Files.writeString(l1.resolve("only1"), "one");
+        Files.writeString(l1.resolve("gone"), "gone");
+        os.mknod(l0.resolve("gone"), StatInfo.S_IFCHR, 0);
+        Files.writeString(l1.resolve("link1"), "ln");
+        Files.createLink(l1.resolve("link2"), l1.resolve("link1"));
+        fs = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).upper(up, work).build());
+    }
+
+    @AfterEach
+    void tearDown() {
+        fs.close();
+    }
+
+    private String read(String p) throws IOException {
+        try (OpenFile f = fs.open(p, OpenFlags.O_RDONLY, ROOT)) {
+            byte[] b = new byte[4096];
+            int n = f.read(b, 0, b.length, 0);
+            return new String(b, 0, n, StandardCharsets.UTF_8);
+        }
+    }
+
+    private void write(String p, String s, int flags) throws IOException {
+        try (OpenFile f = fs.open(p, flags, ROOT)) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            f.write(b, 0, b.length, (flags & OpenFlags.O_APPEND) != 0 ? 0 : 0);
+        }
+    }
+
+    private List<String> names(String p) throws IOException {
+        return fs.readdir(p).stream().map(DirEntry::name).collect(Collectors.toList());
+    }
+
+    @Test
+    void topmostLayerWinsAndDirectoriesMerge() throws IOException {
+        assertEquals("top", read("/a.txt"));
+        assertEquals(List.of("a.txt", "dir", "link1", "link2", "only1"), names("/"));
+        assertEquals(List.of("x", "y"), names("/dir"));
+        assertEquals(1, fs.getattr("/dir").nlink(), "merged directories report nlink 1 as the kernel overlay does");
+    }
+
+    @Test
+    void whiteoutHidesLowerFile() throws IOException {
+        FsException e = assertThrows(FsException.class, () -> fs.getattr("/gone"));
+        assertEquals(ErrorKind.NOT_FOUND, e.kind());
+    }
+
+    @Test
+    void writeCopiesUpWholeFileAndKeepsInode() throws IOException {
+        long ino = fs.getattr("/only1").ino();
+        write("/only1", "ON", OpenFlags.O_WRONLY);
+        assertEquals("ONe", read("/only1"));
+        assertEquals("ONe", Files.readString(up.resolve("only1")));
+        assertEquals("one", Files.readString(l1.resolve("only1")), "lower layers never change");
+        assertEquals(ino, fs.getattr("/only1").ino());
+    }
+
+    @Test
+    void openWithTruncateDoesNotCopyData() throws IOException {
+        write("/a.txt", "new", OpenFlags.O_WRONLY | OpenFlags.O_TRUNC);
+        assertEquals("new", Files.readString(up.resolve("a.txt")));
+    }
+
+    @Test
+    void unlinkOfLowerFileLeavesKernelWhiteout() throws IOException {
+        fs.unlink("/only1");
+        assertThrows(FsException.class, () -> fs.getattr("/only1"));
+        StatInfo st = os.lstat(up.resolve("only1"));
+        assertTrue(st.isCharDevice());
+        assertEquals(0, st.rdev());
+    }
+
+    @Test
+    void unlinkOfUpperOnlyFileLeavesNothing() throws IOException {
+        fs.create("/new", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        fs.unlink("/new");
+        assertFalse(Files.exists(up.resolve("new"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void deleteAndRecreateShowsNewFile() throws IOException {
+        fs.unlink("/only1");
+        try (OpenFile f = fs.create("/only1", OpenFlags.O_WRONLY, 0600, ROOT)) {
+            f.write("fresh".getBytes(), 0, 5, 0);
+        }
+        assertEquals("fresh", read("/only1"));
+        assertEquals(0600, fs.getattr("/only1").mode() & 07777);
+    }
+
+    @Test
+    void rmdirOfMergedDirIsRefusedWhileMergedViewHasEntries() throws IOException {
+        FsException e = assertThrows(FsException.class, () -> fs.rmdir("/dir"));
+        assertEquals(ErrorKind.NOT_EMPTY, e.kind());
+        fs.unlink("/dir/x");
+        fs.unlink("/dir/y");
+        fs.rmdir("/dir");
+        assertFalse(names("/").contains("dir"));
+        fs.mkdir("/dir", 0755, ROOT);
+        assertEquals(List.of(), names("/dir"), "a directory made over a whiteout is opaque");
+    }
+
+    @Test
+    void renameOfMergedDirectoryMovesWholeTree() throws IOException {
+        fs.rename("/dir", "/moved", 0);
+        assertEquals(List.of("x", "y"), names("/moved"));
+        assertEquals("y1", read("/moved/y"));
+        assertThrows(FsException.class, () -> fs.getattr("/dir"));
+    }
+
+    @Test
+    void renameFileOverLowerFile() throws IOException {
+        fs.rename("/only1", "/a.txt", 0);
+        assertEquals("one", read("/a.txt"));
+        assertThrows(FsException.class, () -> fs.getattr("/only1"));
+    }
+
+    @Test
+    void hardLinkedLowerFilesStayLinkedAfterCopyUp() throws IOException {
+        write("/link1", "LN", OpenFlags.O_WRONLY);
+        assertEquals("LN", read("/link1"));
+        write("/link2", "L", OpenFlags.O_WRONLY);
+        assertEquals("LN", read("/link2"), "the second name shows the first one's write: still one file");
+        assertEquals(fs.getattr("/link1").ino(), fs.getattr("/link2").ino());
+        assertEquals(2, fs.getattr("/link1").nlink());
+    }
+
+    @Test
+    void readHandleOpenedBeforeCopyUpSeesNewData() throws IOException {
+        try (OpenFile r = fs.open("/only1", OpenFlags.O_RDONLY, ROOT)) {
+            write("/only1", "XYZ", OpenFlags.O_WRONLY);
+            byte[] b = new byte[8];
+            int n = r.read(b, 0, 8, 0);
+            assertEquals("XYZ", new String(b, 0, n));
+        }
+    }
+
+    @Test
+    void privateXattrsAreHiddenAndUserXattrsCopyUp() throws IOException {
+        os.setxattr(l1.resolve("only1"), "user.color", "red".getBytes(), 0);
+        fs.setxattr("/only1", "user.size", "big".getBytes(), 0);
+        List<String> xs = fs.listxattr("/only1");
+        assertTrue(xs.contains("user.color") && xs.contains("user.size"), xs.toString());
+        assertTrue(xs.stream().noneMatch(x -> x.startsWith("trusted.overlay.")), xs.toString());
+        assertArrayEquals("red".getBytes(), fs.getxattr("/only1", "user.color"));
+    }
+
+    @Test
+    void namesLongerThan255BytesAreRefused() {
+        FsException e = assertThrows(FsException.class, () -> fs.getattr("/" + "n".repeat(256)));
+        assertEquals(ErrorKind.NAME_TOO_LONG, e.kind());
+    }
+
+    @Test
+    void readOnlyStackRefusesChanges() throws IOException {
+        try (OverlayFs ro = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).build())) {
+            FsException e = assertThrows(FsException.class, () -> ro.mkdir("/new", 0755, ROOT));
+            assertEquals(ErrorKind.READ_ONLY, e.kind());
+        }
+    }
+
+    @Test
+    void symlinkInsideLowerIsNeverFollowed() throws IOException {
+        Path outside = Files.createDirectories(tmp.resolve("outside"));
+        Files.writeString(outside.resolve("secret"), "host");
+        Files.createSymbolicLink(l1.resolve("esc"), outside);
+        FsException e = assertThrows(FsException.class, () -> fs.getattr("/esc/secret"));
+        assertEquals(ErrorKind.NOT_DIRECTORY, e.kind());
+        assertThrows(FsException.class, () -> fs.create("/esc/new", OpenFlags.O_WRONLY, 0644, ROOT));
+        assertFalse(Files.exists(outside.resolve("new")));
+    }
+
+    /**
+     * <pre>
+     *   upper/a/mine        lower0/a -> {tmp}/host   (host/secret, outside every layer)
+     * </pre>
+     */
+    @Test
+    void lowerSymlinkUnderUpperDirectoryIsNotMerged() throws IOException {
+        fs.close();
+        Path host = Files.createDirectories(tmp.resolve("host"));
+        Files.writeString(host.resolve("secret"), "host");
+        Files.createSymbolicLink(l0.resolve("a"), host);
+        Files.createDirectories(up.resolve("a"));
+        Files.writeString(up.resolve("a/mine"), "m");
+        fs = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).upper(up, work).build());
+        assertEquals(List.of("mine"), names("/a"));
+        assertThrows(FsException.class, () -> fs.getattr("/a/secret"));
+        fs.create("/a/new", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        fs.unlink("/a/mine");
+        assertTrue(Files.exists(up.resolve("a/new")));
+        assertFalse(Files.exists(host.resolve("new")));
+        assertEquals(List.of("secret"), Files.list(host).map(x -> x.getFileName().toString()).collect(Collectors.toList()));
+    }
+}
