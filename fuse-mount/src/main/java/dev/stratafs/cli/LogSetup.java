@@ -11,21 +11,51 @@ import ch.qos.logback.core.OutputStreamAppender;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
 
 /**
  * Configures logback in code (no XML parsing at start-up): one appender, to stderr or to a file,
- * at INFO, or DEBUG with -d / -o debug.
+ * at INFO, or DEBUG with -d / -o debug. The wanted set-up travels in system properties so that
+ * logback's own start-up ({@link DefaultLogConfigurator}) applies it directly, once.
  */
 final class LogSetup {
     static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{24} - %msg%n";
+    static final String FILE_PROPERTY = "stratafs.log.file";
+    static final String LEVEL_PROPERTY = "stratafs.log.level";
+    private static final String APPLIED_KEY = "stratafs.log.applied";
 
     private LogSetup() {}
 
     /** @param file a log file, or empty for stderr */
     static void configure(Optional<Path> file, boolean debug) {
-        LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-        ctx.reset();
+        String wanted = file.map(Path::toString).orElse("");
+        String level = debug ? "DEBUG" : "INFO";
+        System.setProperty(FILE_PROPERTY, wanted);
+        System.setProperty(LEVEL_PROPERTY, level);
+        // Name logback outright: slf4j then skips its class path scan for providers (and says
+        // nothing about it below WARN).
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", "ch.qos.logback.classic.spi.LogbackServiceProvider");
+        }
+        if (System.getProperty("slf4j.internal.verbosity") == null) {
+            System.setProperty("slf4j.internal.verbosity", "WARN");
+        }
+        ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+        if (factory instanceof LoggerContext ctx && !(wanted + "|" + level).equals(ctx.getObject(APPLIED_KEY))) {
+            ctx.reset();
+            apply(ctx, file, Level.toLevel(level));
+        }
+    }
+
+    /** Reads the set-up {@link #configure} left in system properties; WARN to stderr when none. */
+    static void applyFromProperties(LoggerContext ctx) {
+        String f = System.getProperty(FILE_PROPERTY, "");
+        apply(ctx, f.isEmpty() ? Optional.empty() : Optional.of(Path.of(f)),
+                Level.toLevel(System.getProperty(LEVEL_PROPERTY), Level.WARN));
+    }
+
+    private static void apply(LoggerContext ctx, Optional<Path> file, Level level) {
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(ctx);
         encoder.setPattern(PATTERN);
@@ -46,8 +76,9 @@ final class LogSetup {
         appender.setEncoder(encoder);
         appender.start();
         Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);
-        root.setLevel(debug ? Level.DEBUG : Level.INFO);
+        root.setLevel(level);
         root.addAppender(appender);
+        ctx.putObject(APPLIED_KEY, file.map(Path::toString).orElse("") + "|" + level);
     }
 
     /**

@@ -63,6 +63,7 @@ public final class Main {
             if (!req.foreground() && !daemonChild) {
                 return new Daemonizer(env, uid).run(args, req);
             }
+            NativeWarmup.start();
             // A daemon child logs to stderr, which its parent opened on the log file.
             LogSetup.configure(daemonChild ? java.util.Optional.empty() : req.logFile(), req.debug());
             if (daemonChild) {

@@ -29,20 +29,22 @@ final class MountRunner {
     static int run(MountRequest req, Readiness readiness) throws CliException {
         req.notes().forEach(n -> LOG.debug("{}", n));
         req.warnings().forEach(w -> LOG.warn("{}", w));
-        LOG.debug("stack {} fuse options {}", req.stack(), describe(req));
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("stack {} fuse options {}", req.stack(), describe(req));
+        }
         if (!Files.isDirectory(req.mountPoint())) {
             throw new CliException("mountpoint " + req.mountPoint() + " is not a directory");
         }
         OverlayFs fs;
         try {
             fs = OverlayFs.open(req.stack());
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | LinkageError e) {
             throw new CliException("cannot open the layers: " + message(e), e);
         }
         MountSession session;
         try {
             session = MountSession.mount(fs, req.mountPoint(), req.fuse());
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | LinkageError e) {
             fs.close();
             throw new CliException("cannot mount " + req.mountPoint() + ": " + message(e), e);
         }
@@ -91,6 +93,12 @@ final class MountRunner {
     }
 
     static String message(Throwable e) {
+        if (e instanceof NoClassDefFoundError && NativeWarmup.failure() != null) {
+            e = NativeWarmup.failure(); // the class failed to initialize there first
+        }
+        if (e instanceof ExceptionInInitializerError && e.getCause() != null) {
+            e = e.getCause();
+        }
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
     }
