@@ -67,8 +67,9 @@ public final class Main {
             // A daemon child logs to stderr, which its parent opened on the log file.
             LogSetup.configure(daemonChild ? java.util.Optional.empty() : req.logFile(), req.debug());
             if (daemonChild) {
-                org.slf4j.LoggerFactory.getLogger(Main.class).info("stratafs {} daemon pid {}: {}",
-                        HelpText.VERSION, ProcessHandle.current().pid(), Arrays.toString(args));
+                org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
+                log.info("stratafs {} daemon pid {}: {}", HelpText.VERSION, ProcessHandle.current().pid(), Arrays.toString(args));
+                req.warnings().forEach(w -> log.warn("{}", w)); // the parent showed them on the caller's stderr
             }
             return MountRunner.run(req, channel != null ? channel : () -> { });
         } catch (CliException e) {
@@ -76,6 +77,11 @@ public final class Main {
                 org.slf4j.LoggerFactory.getLogger(Main.class).error("{}", e.getMessage(), e.getCause());
             }
             return fail(err, channel, e.getMessage());
+        } catch (RuntimeException | Error e) {
+            // A bug, not a usage problem: log it whole, then exit so that no half-started
+            // daemon lingers (libfuse threads would keep the JVM alive).
+            org.slf4j.LoggerFactory.getLogger(Main.class).error("internal error", e);
+            return fail(err, channel, "internal error: " + MountRunner.message(e));
         }
     }
 

@@ -28,7 +28,6 @@ final class MountRunner {
     /** @return the exit status once unmounted; throws when the mount cannot be set up */
     static int run(MountRequest req, Readiness readiness) throws CliException {
         req.notes().forEach(n -> LOG.debug("{}", n));
-        req.warnings().forEach(w -> LOG.warn("{}", w));
         if (LOG.isDebugEnabled()) {
             LOG.debug("stack {} fuse options {}", req.stack(), describe(req));
         }
