@@ -48,9 +48,14 @@ final class Daemonizer {
 
     /** @param args the command line exactly as main received it */
     int run(String[] args, MountRequest req) throws CliException {
-        Path mp = req.mountPoint();
-        if (!Files.isDirectory(mp)) {
-            throw new CliException("mountpoint " + mp + " is not a directory");
+        if (!Files.isDirectory(req.mountPoint())) {
+            throw new CliException("mountpoint " + req.mountPoint() + " is not a directory");
+        }
+        Path mp;
+        try {
+            mp = req.mountPoint().toRealPath(); // mountinfo lists the resolved path
+        } catch (IOException e) {
+            throw new CliException("cannot resolve mountpoint " + req.mountPoint() + ": " + MountRunner.message(e), e);
         }
         Set<Long> before = MountTable.at(mp).stream().map(MountTable.Entry::id).collect(Collectors.toSet());
         Path log = LogSetup.daemonLogFile(req.logFile(), env, uid);

@@ -101,6 +101,15 @@ class StratafsCommandIT {
     }
 
     @Test
+    void mountpointReachedThroughASymlinkIsCheckedAtItsRealPath() throws Exception {
+        requireFuse();
+        Path link = Files.createSymbolicLink(tmp.resolve("link"), mnt);
+        Result r = stratafs(List.of("-o", lowers + ",log=" + log, link.toString()));
+        assertEquals(0, r.exit, r.stderr);
+        assertTrue(MountTable.isFuseMountedAt(mnt));
+    }
+
+    @Test
     void callersStderrReachesEofWhenTheCommandExits() throws Exception {
         requireFuse();
         // podman reads the mount program's stderr until EOF: the daemon must not inherit it.
