@@ -31,7 +31,7 @@ final class Subcommands {
             Class<?> c = Class.forName(IMAGE_COMMAND);
             run = c.getMethod("run", String[].class);
         } catch (ClassNotFoundException | NoSuchMethodException e) {
-            err.println("stratafs: " + args[0] + " commands are not available in this build");
+            err.println("stratafs: image commands are not available in this build");
             return 1;
         }
         try {
@@ -43,7 +43,7 @@ final class Subcommands {
             err.println("stratafs: " + args[0] + ": " + MountRunner.message(cause));
             return 1;
         } catch (ReflectiveOperationException e) {
-            err.println("stratafs: " + args[0] + " commands are not available in this build (" + e + ")");
+            err.println("stratafs: image commands are not available in this build (" + e + ")");
             return 1;
         }
     }
