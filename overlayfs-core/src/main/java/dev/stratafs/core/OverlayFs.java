@@ -94,6 +94,11 @@ public final class OverlayFs implements Closeable {
     private FileAttr attr(Resolved r) throws FsException {
         StatInfo st = r.stat();
         long ino = ino(r.layer(), r.host(), st);
+        Path copied = copiedLink(r, ino);
+        if (copied != null) {
+            StatInfo cs = os.lstatOrNull(copied);
+            if (cs != null) st = cs;
+        }
         long nlink = st.nlink();
         if (st.isDirectory()) {
             // As the kernel overlay: a merged directory's link count is unknown, report 1 (find(1) copes).
@@ -104,6 +109,16 @@ public final class OverlayFs implements Closeable {
             if (n > 0) nlink = n;
         }
         return FileAttr.of(st, ino, nlink);
+    }
+
+    /**
+     * For a lower name of a hard-linked lower file whose other name was already copied up: the
+     * upper copy (its index entry), which holds the file's current data and attributes.
+     */
+    private Path copiedLink(Resolved r, long ino) throws FsException {
+        if (copyUp == null || r.inUpper() || !r.stat().isRegular() || r.stat().nlink() < 2) return null;
+        Path idx = copyUp.indexEntry(ino);
+        return os.lstatOrNull(idx) != null ? idx : null;
     }
 
     /** The mount's inode number: an upper copy keeps the number of the lower object it came from. */
@@ -156,16 +171,17 @@ public final class OverlayFs implements Closeable {
             ns.readLock().lock();
             try {
                 Resolved r = resolver.resolve(p).requireExists();
-                int fd = os.open(r.host(), openFlags, 0);
+                Path copied = copiedLink(r, ino(r.layer(), r.host(), r.stat()));
+                int fd = os.open(copied != null ? copied : r.host(), openFlags, 0);
                 return handle(p, r, fd, false);
             } finally {
                 ns.readLock().unlock();
             }
         }
-        requireWritable(p);
         for (int attempt = 0; attempt < 10; attempt++) {
             Resolved r0 = readResolve(p).requireExists();
             if (r0.isDirectory()) throw new FsException(ErrorKind.IS_DIRECTORY, "is a directory: " + p);
+            requireWritable(p);
             if (!r0.inUpper()) copyUp.ensureUpper(p, (flags & O_TRUNC) == 0);
             ns.readLock().lock();
             try {
@@ -210,14 +226,14 @@ public final class OverlayFs implements Closeable {
     /** Creates (or with no O_EXCL opens) a regular file; mode is permission bits, umask applied from caller. */
     public OpenFile create(String path, int flags, int mode, Caller caller) throws IOException {
         FsPath p = FsPath.parse(path);
-        requireWritable(p);
-        requireCreatableName(p);
         ns.writeLock().lock();
         try {
             Resolved r = resolver.resolve(p);
             if (r.exists()) {
                 if ((flags & O_EXCL) != 0) throw new FsException(ErrorKind.EXISTS, "file exists: " + p);
             } else {
+                requireWritable(p);
+                requireCreatableName(p);
                 int perm = mode & 07777 & ~caller.umask();
                 Creation c = beginCreate(p);
                 int fd = os.open(c.target, (flags & ~O_TRUNC) | O_CREAT | O_EXCL, perm & 0777);
@@ -239,8 +255,6 @@ public final class OverlayFs implements Closeable {
     /** mknod(2): mode carries the type (S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK, S_IFREG). */
     public void mknod(String path, int mode, long rdev, Caller caller) throws IOException {
         FsPath p = FsPath.parse(path);
-        requireWritable(p);
-        requireCreatableName(p);
         int type = mode & StatInfo.S_IFMT;
         if (type == 0) type = StatInfo.S_IFREG;
         if (type == StatInfo.S_IFDIR || type == StatInfo.S_IFLNK) {
@@ -249,6 +263,8 @@ public final class OverlayFs implements Closeable {
         ns.writeLock().lock();
         try {
             resolver.resolve(p).requireMissing();
+            requireWritable(p);
+            requireCreatableName(p);
             int perm = mode & 07777 & ~caller.umask();
             Creation c = beginCreate(p);
             os.mknod(c.target, type | (perm & 0777), rdev);
@@ -260,11 +276,11 @@ public final class OverlayFs implements Closeable {
 
     public void mkdir(String path, int mode, Caller caller) throws IOException {
         FsPath p = FsPath.parse(path);
-        requireWritable(p);
-        requireCreatableName(p);
         ns.writeLock().lock();
         try {
             resolver.resolve(p).requireMissing();
+            requireWritable(p);
+            requireCreatableName(p);
             int perm = mode & 07777 & ~caller.umask();
             Creation c = beginCreate(p);
             os.mkdir(c.target, 0700);
@@ -279,8 +295,6 @@ public final class OverlayFs implements Closeable {
 
     public void symlink(String target, String path, Caller caller) throws IOException {
         FsPath p = FsPath.parse(path);
-        requireWritable(p);
-        requireCreatableName(p);
         if (target.isEmpty()) throw new FsException(ErrorKind.NOT_FOUND, "empty symlink target: " + p);
         if (target.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= PATH_MAX) {
             throw new FsException(ErrorKind.NAME_TOO_LONG, "symlink target too long: " + p);
@@ -288,6 +302,8 @@ public final class OverlayFs implements Closeable {
         ns.writeLock().lock();
         try {
             resolver.resolve(p).requireMissing();
+            requireWritable(p);
+            requireCreatableName(p);
             Creation c = beginCreate(p);
             os.symlink(target, c.target);
             finishCreate(c, -1, caller, false);
@@ -303,8 +319,7 @@ public final class OverlayFs implements Closeable {
         copyUp.ensureUpperDirLocked(p.parent());
         Path dst = stack.upper().host(p);
         boolean whiteout = os.lstatOrNull(dst) != null; // the name is missing in the view, so this is a whiteout
-        Path marker = WhiteoutCodec.aufsMarker(dst);
-        if (os.lstatOrNull(marker) == null) marker = null;
+        Path marker = codec.hasAufsMarker(dst) ? WhiteoutCodec.aufsMarker(dst) : null;
         Path target = whiteout ? work.newTemp() : dst;
         StatInfo parent = os.lstat(dst.getParent());
         return new Creation(p, dst, target, whiteout, marker, parent);
@@ -352,10 +367,10 @@ public final class OverlayFs implements Closeable {
 
     public void unlink(String path) throws IOException {
         FsPath p = FsPath.parse(path);
-        requireWritable(p);
         ns.writeLock().lock();
         try {
             Resolved r = resolver.resolve(p).requireNotDirectory();
+            requireWritable(p);
             removeNonDir(r);
         } finally {
             ns.writeLock().unlock();
@@ -399,11 +414,11 @@ public final class OverlayFs implements Closeable {
 
     public void rmdir(String path) throws IOException {
         FsPath p = FsPath.parse(path);
-        requireWritable(p);
         if (p.isRoot()) throw new FsException(ErrorKind.BUSY, "cannot remove the root directory");
         ns.writeLock().lock();
         try {
             Resolved r = resolver.resolve(p).requireDirectory();
+            requireWritable(p);
             if (!resolver.isEmptyDir(p)) throw new FsException(ErrorKind.NOT_EMPTY, "directory not empty: " + p);
             removeEmptyDir(r);
             resolver.invalidate(p);
@@ -469,23 +484,23 @@ public final class OverlayFs implements Closeable {
     public void rename(String from, String to, int flags) throws IOException {
         FsPath src = FsPath.parse(from);
         FsPath dst = FsPath.parse(to);
-        requireWritable(src);
-        requireCreatableName(dst);
         if ((flags & ~NativeOs.RENAME_NOREPLACE) != 0) {
             throw new FsException(ErrorKind.INVALID, "unsupported rename flags " + flags + ": " + src);
         }
         if (src.isRoot() || dst.isRoot()) throw new FsException(ErrorKind.BUSY, "cannot rename the root directory");
-        if (!dst.equals(src) && dst.startsWith(src)) {
-            throw new FsException(ErrorKind.INVALID, "cannot move a directory into itself: " + src + " -> " + dst);
-        }
         for (int attempt = 0; attempt < 20; attempt++) {
             Resolved rs;
             ns.readLock().lock();
             try {
                 rs = resolver.resolve(src).requireExists();
+                if (rs.isDirectory() && !dst.equals(src) && dst.startsWith(src)) {
+                    throw new FsException(ErrorKind.INVALID, "cannot move a directory into itself: " + src + " -> " + dst);
+                }
                 Resolved rd = resolver.resolve(dst);
                 checkRenameTarget(rs, rd, flags);
-                if (src.equals(dst)) return;
+                if (src.equals(dst) || sameFile(rs, rd)) return; // rename(2): two names of one file: nothing to do
+                requireWritable(src);
+                requireCreatableName(dst);
             } finally {
                 ns.readLock().unlock();
             }
@@ -499,6 +514,7 @@ public final class OverlayFs implements Closeable {
                 rs = resolver.resolve(src).requireExists();
                 Resolved rd = resolver.resolve(dst);
                 checkRenameTarget(rs, rd, flags);
+                if (sameFile(rs, rd)) return;
                 if (!rs.inUpper() || (rs.isDirectory() && !fullyUpper(src))) continue;
                 commitRename(rs, rd);
                 return;
@@ -507,6 +523,11 @@ public final class OverlayFs implements Closeable {
             }
         }
         throw new FsException(ErrorKind.IO, "rename of " + src + " kept racing with other changes");
+    }
+
+    private boolean sameFile(Resolved a, Resolved b) throws FsException {
+        return a.exists() && b.exists() && !a.isDirectory() && !b.isDirectory()
+                && ino(a.layer(), a.host(), a.stat()) == ino(b.layer(), b.host(), b.stat());
     }
 
     private void checkRenameTarget(Resolved rs, Resolved rd, int flags) throws FsException {
@@ -571,8 +592,12 @@ public final class OverlayFs implements Closeable {
         if (rd.exists() && rd.isDirectory() && rd.inUpper()) clearDir(d);
         StatInfo atD = os.lstatOrNull(d);
         boolean whiteoutAtD = atD != null && !rd.exists();
-        Path markerD = WhiteoutCodec.aufsMarker(d);
-        if (rs.isDirectory() && rd.lowerHasName() && !resolverOpaque(s)) codec.markOpaque(s);
+        boolean markerAtD = codec.hasAufsMarker(d);
+        // As ovl_rename(): a directory without lower parts that moves into a merged parent, or over
+        // a name that lower layers have, becomes opaque so nothing below can merge into it later.
+        if (rs.isDirectory() && (rd.lowerHasName() || resolver.hasLowerParts(dst.parent())) && !codec.isOpaque(s)) {
+            codec.markOpaque(s);
+        }
         boolean needWhiteout = rs.lowerHasName();
         if (rs.isDirectory() && (whiteoutAtD || (rd.exists() && !rd.inUpper() && atD != null))) {
             // Directory over a whiteout: swap them; the whiteout lands at the source if one is needed.
@@ -587,24 +612,21 @@ public final class OverlayFs implements Closeable {
             os.rename(s, d, 0);
             if (needWhiteout) codec.writeWhiteout(s);
         }
-        if (os.lstatOrNull(markerD) != null) os.unlink(markerD);
+        if (markerAtD) os.unlink(WhiteoutCodec.aufsMarker(d));
         resolver.invalidate(src);
         resolver.invalidate(dst);
-    }
-
-    private boolean resolverOpaque(Path upperDir) throws FsException {
-        return codec.isOpaque(upperDir);
     }
 
     public void link(String existing, String newPath) throws IOException {
         FsPath src = FsPath.parse(existing);
         FsPath dst = FsPath.parse(newPath);
-        requireWritable(dst);
-        requireCreatableName(dst);
         for (int attempt = 0; attempt < 10; attempt++) {
             Resolved rs = readResolve(src).requireExists();
-            if (rs.isDirectory()) throw new FsException(ErrorKind.NOT_PERMITTED, "cannot hard-link a directory: " + src);
+            // As vfs_link(): the destination is judged before the source's type.
             readResolve(dst).requireMissing();
+            requireWritable(dst);
+            requireCreatableName(dst);
+            if (rs.isDirectory()) throw new FsException(ErrorKind.NOT_PERMITTED, "cannot hard-link a directory: " + src);
             if (!rs.inUpper()) copyUp.ensureUpper(src, true);
             ns.writeLock().lock();
             try {
@@ -660,6 +682,7 @@ public final class OverlayFs implements Closeable {
     public void setxattr(String path, String name, byte[] value, int flags) throws IOException {
         FsPath p = FsPath.parse(path);
         if (PrivateXattrs.isPrivate(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "overlay-private xattr: " + name);
+        requireUserXattrAllowed(readResolve(p).requireExists(), name);
         onUpper(p, true, up -> os.setxattr(up.host(), name, value, flags));
     }
 
@@ -687,6 +710,8 @@ public final class OverlayFs implements Closeable {
         FsPath p = FsPath.parse(path);
         if (PrivateXattrs.isPrivate(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "overlay-private xattr: " + name);
         Resolved r = readResolve(p).requireExists();
+        requireWritable(p);
+        requireUserXattrAllowed(r, name);
         if (os.getxattr(r.host(), name) == null) throw new FsException(ErrorKind.NO_ATTRIBUTE, "no such attribute " + name + ": " + p);
         onUpper(p, true, up -> os.removexattr(up.host(), name));
     }
@@ -723,9 +748,9 @@ public final class OverlayFs implements Closeable {
 
     /** Copies the object up if needed (without the lock), then applies the change on the upper copy. */
     private void onUpper(FsPath p, boolean withData, UpperAction action) throws FsException {
-        requireWritable(p);
         for (int attempt = 0; attempt < 10; attempt++) {
             Resolved r = readResolve(p).requireExists();
+            requireWritable(p);
             if (!r.inUpper()) copyUp.ensureUpper(p, withData);
             ns.writeLock().lock();
             try {
@@ -738,6 +763,13 @@ public final class OverlayFs implements Closeable {
             }
         }
         throw new FsException(ErrorKind.IO, "change of " + p + " kept racing with other changes");
+    }
+
+    /** xattr(7): user.* attributes exist only on regular files and directories (EPERM elsewhere). */
+    private static void requireUserXattrAllowed(Resolved r, String name) throws FsException {
+        if (name.startsWith("user.") && !r.stat().isRegular() && !r.stat().isDirectory()) {
+            throw new FsException(ErrorKind.NOT_PERMITTED, "user.* xattrs are only allowed on files and directories: " + r.path());
+        }
     }
 
     private Resolved readResolve(FsPath p) throws FsException {

@@ -217,6 +217,11 @@ public final class CopyUp {
         generation.incrementAndGet();
     }
 
+    /** Where the upper copy of a hard-linked lower file with this mount inode is kept (may not exist). */
+    public Path indexEntry(long originIno) {
+        return work.index().resolve(Long.toString(originIno));
+    }
+
     /** The mount inode a copied-up upper object inherited, or -1. */
     public long origin(Path upperPath) throws FsException {
         byte[] v = os.getxattr(upperPath, originXattr);

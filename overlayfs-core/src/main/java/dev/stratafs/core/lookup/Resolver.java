@@ -101,7 +101,7 @@ public final class Resolver {
                 if (codec.isWhiteout(hp, st)) return Resolved.missing(path, lowerPos);
                 return new Resolved(path, up, st, lowerPos);
             }
-            if (occ != null && os.lstatOrNull(WhiteoutCodec.aufsMarker(hp)) != null) {
+            if (occ != null && codec.hasAufsMarker(hp)) {
                 return Resolved.missing(path, lowerPositive(parent, path, occ));
             }
         }

@@ -91,6 +91,15 @@ public final class WhiteoutCodec {
         return p.resolveSibling(WH_PREFIX + p.getFileName());
     }
 
+    /**
+     * Does an AUFS-style marker white out {@code p}? Names within 4 bytes of NAME_MAX cannot have
+     * one (".wh." would not fit), so they are answered without asking the filesystem.
+     */
+    public boolean hasAufsMarker(Path p) throws FsException {
+        if (p.getFileName().toString().getBytes(StandardCharsets.UTF_8).length + WH_PREFIX.length() > 255) return false;
+        return os.lstatOrNull(aufsMarker(p)) != null;
+    }
+
     /** Marks the directory opaque in this codec's format. */
     public void markOpaque(Path dir) throws FsException {
         if (kernelFormat) {

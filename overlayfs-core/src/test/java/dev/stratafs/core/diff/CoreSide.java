@@ -1,0 +1,75 @@
+package dev.stratafs.core.diff;
+
+import dev.stratafs.core.Caller;
+import dev.stratafs.core.OverlayFs;
+import dev.stratafs.core.StackConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The side under test: the core opened on its own copy of the fixture. With
+ * {@code -Dstratafs.diff.core=kernel} it is a second kernel overlay instead, which checks the
+ * harness itself (kernel against kernel must show no difference but the expected ones).
+ */
+final class CoreSide implements AutoCloseable {
+    static final String PROPERTY = "stratafs.diff.core";
+
+    private final MergedFs fs;
+    private final AutoCloseable resource;
+
+    private CoreSide(MergedFs fs, AutoCloseable resource) {
+        this.fs = fs;
+        this.resource = resource;
+    }
+
+    static boolean kernelStub() {
+        return "kernel".equals(System.getProperty(PROPERTY));
+    }
+
+    static CoreSide open(Path base, List<Path> lowers, Path upper, Path work, String mountName) throws IOException {
+        if (kernelStub()) {
+            Path mnt = base.resolve(mountName);
+            Files.createDirectories(mnt);
+            KernelOverlay k = KernelOverlay.mount(base, lowers, upper, work, mnt, List.of());
+            return new CoreSide(new KernelFs("core(kernel stub)", mnt), k);
+        }
+        StackConfig.Builder b = StackConfig.builder().lowers(lowers);
+        if (upper != null) b.upper(upper, work);
+        StackConfig cfg = b.build();
+        OverlayFs ofs = OverlayFs.open(cfg);
+        return new CoreSide(new CoreFs(ofs, new Caller(0, 0, umask())), ofs);
+    }
+
+    MergedFs fs() {
+        return fs;
+    }
+
+    @Override
+    public void close() {
+        try {
+            resource.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot close the core side", e);
+        }
+    }
+
+    private static Integer umask;
+
+    /** The test JVM's umask, which the kernel side's creates get; the core's Caller gets the same. */
+    static synchronized int umask() {
+        if (umask == null) {
+            Cmd.Result r = Cmd.run(List.of("sh", "-c", "umask")).orThrow();
+            umask = Integer.parseInt(r.out().strip(), 8);
+        }
+        return umask;
+    }
+
+    static void delete(Path p) {
+        if (!Cmd.run(List.of("rm", "-rf", "--", p.toString())).ok()) {
+            throw new UncheckedIOException(new IOException("cannot delete " + p));
+        }
+    }
+}
