@@ -73,6 +73,7 @@ final class Daemonizer {
         }
         try {
             Path status = dir.resolve("status");
+            long logStart = size(log);
             long pid = spawn(childCommand(args), status, log);
             String report = awaitReport(status, pid);
             if (report == null) {
@@ -92,7 +93,7 @@ final class Daemonizer {
             if (report.startsWith(DaemonChild.ERROR + "\n")) {
                 throw new CliException(report.substring(DaemonChild.ERROR.length() + 1).strip());
             }
-            throw new CliException("the mount daemon exited before the mount was ready" + logNote);
+            throw new CliException("the mount daemon exited before the mount was ready" + logNote + logTail(log, logStart));
         } finally {
             deleteQuietly(dir);
         }
@@ -262,6 +263,34 @@ final class Daemonizer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return -1;
+        }
+    }
+
+    private static long size(Path log) {
+        try {
+            return Files.isRegularFile(log) ? Files.size(log) : -1;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** What the daemon wrote to its log since {@code from} (JVM or libfuse errors), last lines only. */
+    static String logTail(Path log, long from) {
+        if (from < 0) {
+            return "";
+        }
+        try (var ch = java.nio.channels.FileChannel.open(log, StandardOpenOption.READ)) {
+            long start = Math.max(from, ch.size() - 4096);
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.max(0, ch.size() - start));
+            ch.read(buf, start);
+            List<String> lines = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8).lines()
+                    .filter(l -> !l.isBlank()).toList();
+            if (lines.isEmpty()) {
+                return "";
+            }
+            return ":\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 10), lines.size()));
+        } catch (IOException e) {
+            return "";
         }
     }
 
