@@ -65,12 +65,7 @@ final class Daemonizer {
             log = Path.of("/dev/null");
             logNote = "";
         }
-        Path dir;
-        try {
-            dir = Files.createTempDirectory("stratafs-start-"); // mode 0700
-        } catch (IOException e) {
-            throw new CliException("cannot create a temporary directory: " + MountRunner.message(e), e);
-        }
+        Path dir = privateTempDir();
         try {
             Path status = dir.resolve("status");
             long logStart = size(log);
@@ -97,6 +92,31 @@ final class Daemonizer {
         } finally {
             deleteQuietly(dir);
         }
+    }
+
+    /**
+     * A fresh mode-0700 directory under java.io.tmpdir. Not Files.createTempDirectory: its
+     * SecureRandom costs ~25 ms of start-up; mkdir(2) failing on an existing name is what
+     * makes the name safe, the randomness only avoids collisions.
+     */
+    private static Path privateTempDir() throws CliException {
+        Path base = Path.of(System.getProperty("java.io.tmpdir", "/tmp"));
+        var perms = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        IOException last = null;
+        for (int attempt = 0; attempt < 20; attempt++) {
+            String name = "stratafs-start-" + ProcessHandle.current().pid() + "-"
+                    + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+            try {
+                return Files.createDirectory(base.resolve(name), perms);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                last = e;
+            } catch (IOException e) {
+                last = e;
+                break;
+            }
+        }
+        throw new CliException("cannot create a temporary directory in " + base + ": " + MountRunner.message(last), last);
     }
 
     /** The daemon command: setsid (when installed) and this JVM's own command line with -f in front. */
