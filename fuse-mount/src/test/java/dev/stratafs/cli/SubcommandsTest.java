@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -27,6 +28,16 @@ class SubcommandsTest {
         int code = Subcommands.run(new String[] {"mount", "--image", "x", "/m"}, new PrintStream(buf, true, StandardCharsets.UTF_8));
         assertEquals(1, code);
         assertEquals("stratafs: image commands are not available in this build\n", buf.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void withTheImagePackageImageWordsReachItAndItsStatusIsReturned() {
+        assumeTrue(imageCommandPresent(), "this build has no dev.stratafs.cli.image");
+        PrintStream unused = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        // "image --help" is a success there; "image" alone is a usage error (status 2), so the
+        // status travels back unchanged rather than being flattened to 0/1.
+        assertEquals(0, Subcommands.run(new String[] {"image", "--help"}, unused));
+        assertEquals(2, Subcommands.run(new String[] {"image"}, unused));
     }
 
     private static boolean imageCommandPresent() {
