@@ -217,6 +217,9 @@ final class Daemonizer {
     }
 
     private static String readReport(Path status) {
+        if (!Files.exists(status)) {
+            return null; // the cheap check first: this runs every few milliseconds
+        }
         try {
             return Files.readString(status, StandardCharsets.UTF_8);
         } catch (IOException e) {
