@@ -12,7 +12,7 @@ import dev.stratafs.core.image.HistoryEntry;
 import dev.stratafs.core.image.ImageCommitter;
 import dev.stratafs.core.image.ImageExporter;
 import dev.stratafs.core.image.ImageInspector;
-import dev.stratafs.core.image.ImageNatives;
+import dev.stratafs.core.nat.Natives;
 import dev.stratafs.core.image.ImageSquasher;
 import dev.stratafs.core.image.ImageStore;
 import dev.stratafs.core.image.StoredImage;
@@ -99,7 +99,7 @@ public final class ImageCommand {
         }
         String cmd = words.remove(0);
         try {
-            NativeOs os = ImageNatives.get();
+            NativeOs os = Natives.get();
             ImageStore store = ImageStore.open(storeDir != null ? Path.of(storeDir) : ImageStore.defaultRoot(os), os);
             return switch (cmd) {
                 case "import" -> importImage(store, words);

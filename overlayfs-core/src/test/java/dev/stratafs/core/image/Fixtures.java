@@ -1,5 +1,6 @@
 package dev.stratafs.core.image;
 
+import dev.stratafs.core.nat.Natives;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.gson.JsonArray;
@@ -185,7 +186,7 @@ final class Fixtures {
 
     /** Every path under dir with type, mode, size, content digest or link target, for comparisons. */
     static Map<String, String> describeTree(Path dir) throws IOException {
-        dev.stratafs.core.nat.NativeOs os = ImageNatives.get();
+        dev.stratafs.core.nat.NativeOs os = Natives.get();
         Map<String, String> out = new TreeMap<>();
         try (var s = Files.walk(dir)) {
             for (Path p : s.toList()) {

@@ -1,5 +1,6 @@
 package dev.stratafs.core.image;
 
+import dev.stratafs.core.nat.Natives;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
@@ -37,7 +38,7 @@ class ImageAnalyzerTest {
         byte[] l2 = new Fixtures.Tar().file("b", "b".repeat(100)).bytes();
         Path lay = tmp.resolve("lay");
         Fixtures.ociLayout(lay, "v", List.of(Fixtures.Layer.gzipped(l0), Fixtures.Layer.gzipped(l1), Fixtures.Layer.plain(l2)));
-        ImageStore store = ImageStore.open(tmp.resolve("store"), ImageNatives.get());
+        ImageStore store = ImageStore.open(tmp.resolve("store"), Natives.get());
         store.importImage(lay + ":v", "w");
         Analysis a = new ImageAnalyzer(store).analyze("w");
         assertEquals(2900, a.imageSize());

@@ -1,5 +1,6 @@
 package dev.stratafs.core.image;
 
+import dev.stratafs.core.nat.Natives;
 import static dev.stratafs.core.image.Fixtures.sh;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /** Import into the store from layouts umoci and skopeo make, and from hand-made hostile ones. */
 class ImageStoreImportTest {
-    private final dev.stratafs.core.nat.NativeOs os = ImageNatives.get();
+    private final dev.stratafs.core.nat.NativeOs os = Natives.get();
     private Path tmp;
     private ImageStore store;
 
@@ -79,7 +80,7 @@ class ImageStoreImportTest {
         List<Path> top = store.lowerDirs(ref);
         List<Path> bottomUp = new java.util.ArrayList<>(top);
         java.util.Collections.reverse(bottomUp);
-        dev.stratafs.core.nat.NativeOs os = ImageNatives.get();
+        dev.stratafs.core.nat.NativeOs os = Natives.get();
         Map<String, String> out = new TreeMap<>();
         for (var e : MergedView.of(os, bottomUp).entries().entrySet()) {
             out.put(e.getKey(), Fixtures.describe(os, e.getValue().file()));

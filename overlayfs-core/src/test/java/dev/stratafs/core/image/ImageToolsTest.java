@@ -1,5 +1,6 @@
 package dev.stratafs.core.image;
 
+import dev.stratafs.core.nat.Natives;
 import static dev.stratafs.core.image.Fixtures.sh;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /** history, which, diff, commit, export, rm and gc over images umoci builds. */
 class ImageToolsTest {
-    private final dev.stratafs.core.nat.NativeOs os = ImageNatives.get();
+    private final dev.stratafs.core.nat.NativeOs os = Natives.get();
     private Path tmp;
     private Path img;
     private ImageStore store;

@@ -1,5 +1,6 @@
 package dev.stratafs.core.image;
 
+import dev.stratafs.core.nat.Natives;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class LayerUnpackerTest {
-    private final dev.stratafs.core.nat.NativeOs os = ImageNatives.get();
+    private final dev.stratafs.core.nat.NativeOs os = Natives.get();
     private Path tmp;
     private Path dest;
 
