@@ -57,11 +57,15 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Maven may have pulled in an older default JDK: make sure java/javac point at 17+.
-if [[ $(javac_major) -lt 17 ]] && [[ -x /usr/lib/jvm/java-17-openjdk-$(dpkg --print-architecture)/bin/javac ]]; then
-    jdk=/usr/lib/jvm/java-17-openjdk-$(dpkg --print-architecture)
-    update-alternatives --set java "$jdk/bin/java" >/dev/null
-    update-alternatives --set javac "$jdk/bin/javac" >/dev/null
+# Maven runs on `java` and compiles with that JDK's compiler: java must belong to a JDK 17+
+# with javac (Maven's dependency default-jre-headless may have brought a newer JRE alone).
+jdk17=/usr/lib/jvm/java-17-openjdk-$(dpkg --print-architecture)
+if [[ $(javac_major) -lt 17 ]] && [[ -x $jdk17/bin/javac ]]; then
+    update-alternatives --set javac "$jdk17/bin/javac" >/dev/null
+fi
+javac_home=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+if [[ $(readlink -f "$(command -v java)") != "$javac_home/bin/java" ]] && [[ -x $javac_home/bin/java ]]; then
+    update-alternatives --set java "$javac_home/bin/java" >/dev/null 2>&1 || true
 fi
 
 # FUSE needs /dev/fuse; a minimal VM may not have loaded the module yet.
