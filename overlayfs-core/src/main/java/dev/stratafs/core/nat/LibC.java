@@ -1,5 +1,6 @@
 package dev.stratafs.core.nat;
 
+import dev.stratafs.core.nat.Natives;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;

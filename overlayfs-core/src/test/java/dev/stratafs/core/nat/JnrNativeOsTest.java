@@ -1,5 +1,6 @@
 package dev.stratafs.core.nat;
 
+import dev.stratafs.core.nat.Natives;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

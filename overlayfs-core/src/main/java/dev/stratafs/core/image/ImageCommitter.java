@@ -1,0 +1,103 @@
+package dev.stratafs.core.image;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * `image commit`: an upper directory becomes a new gzip layer on top of an existing image. The
+ * layer tar is reproducible (see {@link LayerTarWriter}) and java.util.zip's gzip header carries
+ * no name and a zero mtime, so the blob digest is reproducible too. The new image goes through
+ * the same verified store path as an import, which also unpacks the layer for later mounts.
+ */
+public final class ImageCommitter {
+    private final ImageStore store;
+
+    public ImageCommitter(ImageStore store) {
+        this.store = store;
+    }
+
+    /** What commit needs beyond the image and upper: history text and the fixed layer mtime. */
+    public record Options(String createdBy, String comment, long layerMtime, Instant created) {
+        public static Options defaults() {
+            return new Options("stratafs image commit", null, 0, Instant.now());
+        }
+    }
+
+    public StoredImage commit(String fromRef, Path upper, String newName, Options opt) throws IOException {
+        if (!Files.isDirectory(upper)) {
+            throw FsException.of(ErrorKind.NOT_DIRECTORY, "upper is not a directory", upper);
+        }
+        String name = ImageName.normalize(newName);
+        return store.locked(() -> {
+            StoredImage base = store.image(fromRef);
+            Path staging = store.newStaging("commit");
+            try {
+                Path blob = staging.resolve("layer.tar.gz");
+                MessageDigest diff = Digest.newSha256();
+                MessageDigest comp = Digest.newSha256();
+                try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(blob), 1 << 16);
+                     DigestOutputStream compressed = new DigestOutputStream(file, comp);
+                     GZIPOutputStream gz = new GZIPOutputStream(compressed, 1 << 16);
+                     DigestOutputStream tar = new DigestOutputStream(gz, diff)) {
+                    new LayerTarWriter(store.os(), opt.layerMtime()).write(upper, tar);
+                }
+                Digest diffId = Digest.of(diff);
+                Digest blobDigest = Digest.of(comp);
+                Path named = staging.resolve(blobDigest.hex());
+                Files.move(blob, named);
+
+                JsonObject config = store.config(base.config()).deepCopy();
+                config.addProperty("created", opt.created().toString());
+                JsonObject rootfs = Json.obj(config, "rootfs");
+                if (rootfs == null) {
+                    rootfs = new JsonObject();
+                    rootfs.addProperty("type", "layers");
+                    config.add("rootfs", rootfs);
+                }
+                JsonArray ids = Json.arr(rootfs, "diff_ids");
+                ids.add(diffId.toString());
+                rootfs.add("diff_ids", ids);
+                JsonArray history = Json.arr(config, "history");
+                JsonObject h = new JsonObject();
+                h.addProperty("created", opt.created().toString());
+                h.addProperty("created_by", opt.createdBy());
+                if (opt.comment() != null) {
+                    h.addProperty("comment", opt.comment());
+                }
+                history.add(h);
+                config.add("history", history);
+                byte[] configBytes = Json.bytes(config);
+                Digest configDigest = Digest.of(configBytes);
+                Files.write(staging.resolve(configDigest.hex()), configBytes);
+
+                JsonObject manifest = store.manifest(base.manifest()).deepCopy();
+                manifest.addProperty("schemaVersion", 2);
+                manifest.addProperty("mediaType", Descriptor.OCI_MANIFEST);
+                manifest.add("config", new Descriptor(Descriptor.OCI_CONFIG, configDigest, configBytes.length).toJson());
+                JsonArray layers = Json.arr(manifest, "layers");
+                layers.add(new Descriptor(Compression.GZIP.ociMediaType, blobDigest, Files.size(named)).toJson());
+                manifest.add("layers", layers);
+
+                Path work = staging.resolve("work");
+                Files.createDirectory(work);
+                return store.store(Json.bytes(manifest), name, d -> {
+                    Path p = staging.resolve(d.hex());
+                    return Files.newInputStream(Files.exists(p) ? p : store.blobPath(d));
+                }, work);
+            } finally {
+                Trees.delete(staging);
+            }
+        });
+    }
+}

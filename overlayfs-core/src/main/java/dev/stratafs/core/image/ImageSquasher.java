@@ -1,0 +1,88 @@
+package dev.stratafs.core.image;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * `image squash`: an image's merged tree as one reproducible gzip layer (no whiteouts left: what
+ * the stack hides is simply absent). Keeps the runtime config (env, entrypoint...) and replaces
+ * the history with one entry.
+ */
+public final class ImageSquasher {
+    private final ImageStore store;
+
+    public ImageSquasher(ImageStore store) {
+        this.store = store;
+    }
+
+    public StoredImage squash(String ref, String newName, Instant created) throws IOException {
+        String name = ImageName.normalize(newName);
+        return store.locked(() -> {
+            StoredImage im = store.image(ref);
+            List<Path> bottomUp = new ArrayList<>(store.lowerDirs(ref));
+            Collections.reverse(bottomUp);
+            MergedView view = MergedView.of(store.os(), bottomUp);
+            Path staging = store.newStaging("squash");
+            try {
+                Path blob = staging.resolve("layer.tar.gz");
+                MessageDigest diff = Digest.newSha256();
+                MessageDigest comp = Digest.newSha256();
+                try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(blob), 1 << 16);
+                     DigestOutputStream compressed = new DigestOutputStream(file, comp);
+                     GZIPOutputStream gz = new GZIPOutputStream(compressed, 1 << 16);
+                     DigestOutputStream tar = new DigestOutputStream(gz, diff)) {
+                    new LayerTarWriter(store.os(), 0).writeMerged(view.entries(), tar);
+                }
+                Digest diffId = Digest.of(diff);
+                Digest blobDigest = Digest.of(comp);
+                Path named = staging.resolve(blobDigest.hex());
+                Files.move(blob, named);
+
+                JsonObject config = store.config(im.config()).deepCopy();
+                config.addProperty("created", created.toString());
+                JsonObject rootfs = new JsonObject();
+                rootfs.addProperty("type", "layers");
+                JsonArray ids = new JsonArray();
+                ids.add(diffId.toString());
+                rootfs.add("diff_ids", ids);
+                config.add("rootfs", rootfs);
+                JsonArray history = new JsonArray();
+                JsonObject h = new JsonObject();
+                h.addProperty("created", created.toString());
+                h.addProperty("created_by", "stratafs image squash " + im.name());
+                h.addProperty("comment", "squashed " + im.layers().size() + " layers");
+                history.add(h);
+                config.add("history", history);
+                byte[] configBytes = Json.bytes(config);
+                Digest configDigest = Digest.of(configBytes);
+                Files.write(staging.resolve(configDigest.hex()), configBytes);
+
+                JsonObject manifest = new JsonObject();
+                manifest.addProperty("schemaVersion", 2);
+                manifest.addProperty("mediaType", Descriptor.OCI_MANIFEST);
+                manifest.add("config", new Descriptor(Descriptor.OCI_CONFIG, configDigest, configBytes.length).toJson());
+                JsonArray layers = new JsonArray();
+                layers.add(new Descriptor(Compression.GZIP.ociMediaType, blobDigest, Files.size(named)).toJson());
+                manifest.add("layers", layers);
+
+                Path work = staging.resolve("work");
+                Files.createDirectory(work);
+                return store.store(Json.bytes(manifest), name, d -> Files.newInputStream(staging.resolve(d.hex())), work);
+            } finally {
+                Trees.delete(staging);
+            }
+        });
+    }
+}
