@@ -5,7 +5,9 @@
 #   sudo scripts/bench-mount.sh                 3 repetitions, fixtures in /tmp/stratafs-mountbench
 #   BENCH_REPS=5 scripts/bench-mount.sh         more repetitions
 #   BENCH_ONLY='walk_cold stat10k_cold' ...     run a subset of the workloads (names below)
-#   BENCH_SYSTEMS='kernel fuse-overlayfs' ...   choose systems (default: kernel fuse-overlayfs [stratafs])
+#   BENCH_SYSTEMS='kernel fuse-overlayfs' ...   choose systems (default: kernel fuse-overlayfs [stratafs]);
+#                                               stratafs-c2 is stratafs with C2 (TieredStopAtLevel=4)
+#                                               instead of the launcher's C1-only default
 #   BENCH_DIR=/tmp/x BENCH_KEEP=1 ...           fixture dir; keep the generated layers for a rerun
 #   BENCH_CSV=out.csv                           raw results (default $BENCH_DIR/results.csv)
 #
@@ -60,6 +62,13 @@ if [[ " $SYSTEMS " == *" fuse-overlayfs "* ]] && ! command -v fuse-overlayfs >/d
   command -v fuse-overlayfs >/dev/null || die "cannot install fuse-overlayfs"
 fi
 command -v busybox >/dev/null || die "busybox (static) is needed for the chroot workload"
+if [[ " $SYSTEMS " == *" stratafs"* ]]; then
+  [[ -x "$STRATAFS" ]] || die "$STRATAFS is missing"
+  if ! compgen -G "$REPO/fuse-mount/target/fuse-mount-*.jar" >/dev/null || [[ "${BENCH_BUILD:-1}" == 1 ]]; then
+    log "building fuse-mount (mvn -B -o -q -pl fuse-mount -am package -DskipTests)"
+    (cd "$REPO" && mvn -B -o -q -pl fuse-mount -am package -DskipTests) || die "build failed"
+  fi
+fi
 
 # ------------------------------------------------------------------ cleanup
 MOUNTED=()      # mountpoints this script mounted
@@ -176,15 +185,21 @@ lowerdir() {  # lowerdir=... value for a stack, topmost first
 MNT="$BD/run/mnt"
 DPID=""
 MOUNT_NS=0
-find_daemon() {  # PID of the process whose command line names the mountpoint (not this shell)
-  local d args a
+find_daemon() {  # PID of the process whose command line names the mountpoint (a java one first)
+  local d args a comm any=""
   for d in /proc/[0-9]*; do
     [[ "${d#/proc/}" == "$$" || "${d#/proc/}" == "$BASHPID" ]] && continue
     mapfile -d '' -t args 2>/dev/null <"$d/cmdline" || continue
     for a in "${args[@]}"; do
-      if [[ "$a" == "$MNT" || "$a" == *"upperdir=$BD/run/upper"* ]]; then echo "${d#/proc/}"; return 0; fi
+      if [[ "$a" == "$MNT" || "$a" == *"upperdir=$BD/run/upper"* ]]; then
+        read -r comm 2>/dev/null <"$d/comm" || comm=""
+        if [[ "$comm" == java || "$comm" == fuse-overlayfs ]]; then echo "${d#/proc/}"; return 0; fi
+        any=${d#/proc/}
+        break
+      fi
     done
   done
+  [[ -n "$any" ]] && { echo "$any"; return 0; }
   return 1
 }
 
@@ -199,7 +214,10 @@ do_mount() {
   case $sys in
     kernel) mount -t overlay overlay -o "$opts" "$MNT" || return 1 ;;
     fuse-overlayfs) fuse-overlayfs -o "$opts" "$MNT" || return 1 ;;
-    stratafs) "$STRATAFS" -o "$opts" "$MNT" >>"$BD/stratafs.log" 2>&1 || return 1 ;;
+    stratafs) STRATAFS_LOG="$BD/stratafs.log" "$STRATAFS" -o "$opts" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
+    stratafs-c2)
+      STRATAFS_LOG="$BD/stratafs.log" STRATAFS_JAVA_OPTS="-XX:TieredStopAtLevel=4 ${STRATAFS_JAVA_OPTS:-}" \
+        "$STRATAFS" -o "$opts" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
     *) die "unknown system $sys" ;;
   esac
   for ((i = 0; i < 20000; i++)); do
@@ -315,6 +333,13 @@ gen_fixtures
 log "pre-reading the layers once"
 find "$BD/layers" -type f -print0 | xargs -0 cat >/dev/null
 echo "workload,system,rep,value,unit" >"$CSV"
+# One untimed mount per system first: the stratafs launcher trains its AppCDS archive on the
+# first start after a build, which is not what mount_ms is about.
+REP=0
+for sys in $SYSTEMS; do
+  do_mount "$sys" rootfs && ls "$MNT" >/dev/null || log "warm-up mount of $sys failed"
+  do_umount
+done
 log "systems: $SYSTEMS; repetitions: $REPS; workloads: $WORKLOADS"
 for ((REP = 1; REP <= REPS; REP++)); do
   for w in $WORKLOADS; do
