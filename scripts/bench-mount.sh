@@ -10,6 +10,7 @@
 #                                               instead of the launcher's C1-only default
 #   BENCH_DIR=/tmp/x BENCH_KEEP=1 ...           fixture dir; keep the generated layers for a rerun
 #   BENCH_CSV=out.csv                           raw results (default $BENCH_DIR/results.csv)
+#   BENCH_STRATAFS_OPTS=timeout=86400           extra -o options for stratafs (e.g. its cache timeout)
 #
 # stratafs takes part once scripts/stratafs exists (same command line as fuse-overlayfs).
 # Needs root (mount, chroot, drop_caches). Every mount made here is unmounted by the EXIT trap,
@@ -208,6 +209,7 @@ do_mount() {
   local sys=$1 stack=$2 opts t0 i
   rm -rf "$BD/run"; mkdir -p "$BD/run/upper" "$BD/run/work" "$MNT"
   opts="lowerdir=$(lowerdir "$stack"),upperdir=$BD/run/upper,workdir=$BD/run/work"
+  [[ $sys == stratafs* && -n "${BENCH_STRATAFS_OPTS:-}" ]] && opts+=",$BENCH_STRATAFS_OPTS"
   MOUNTED+=("$MNT")
   DPID=""
   t0=$(now_ns)
