@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Turns the JSON of scripts/bench-jmh.sh into the markdown tables of docs/benchmarks.md.
-#   scripts/bench-jmh-table.sh [results.json]
+#   scripts/bench-jmh-table.sh [benchmarks/target/results.json]
 set -euo pipefail
-exec python3 - "${1:-results.json}" <<'PY'
+exec python3 - "${1:-benchmarks/target/results.json}" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 R = {}

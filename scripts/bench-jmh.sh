@@ -4,7 +4,8 @@
 #   scripts/bench-jmh.sh                      short run (1 fork, 2x1s warm-up, 3x1s measurement)
 #   BENCH_LONG=1 scripts/bench-jmh.sh         longer run (2 forks, 5x2s warm-up, 5x2s measurement)
 #   BENCH_JMH_ARGS='-p layers=500' scripts/bench-jmh.sh LookupBench   extra JMH args / filter regex
-#   BENCH_OUT=results.json                    where the JSON results go (default results.json)
+#   BENCH_OUT=results.json                    where the JSON results go (default benchmarks/target/results.json,
+#                                             inside target/ so that it never shows up in git status)
 #
 # Needs root (fixtures create char-device whiteouts) and writes fixtures under /tmp (removed at
 # the end of each trial). Prints the JMH result table; the JSON has every number.
@@ -18,6 +19,6 @@ if [[ "${BENCH_LONG:-0}" == 1 ]]; then
 else
   settings=(-f 1 -wi 2 -i 3 -w 1s -r 1s)
 fi
-out="${BENCH_OUT:-results.json}"
+out="${BENCH_OUT:-benchmarks/target/results.json}"
 # shellcheck disable=SC2086 # BENCH_JMH_ARGS is split on purpose
 exec java -jar benchmarks/target/benchmarks.jar "${settings[@]}" -rf json -rff "$out" ${BENCH_JMH_ARGS:-} "$@"
