@@ -230,8 +230,16 @@ public final class Resolver {
         return out;
     }
 
-    /** One visible entry of a merged listing. */
-    public record Entry(String name, Layer layer, StatInfo stat, boolean lowerHasName) {}
+    /** One visible entry of a merged listing: where it lives, its type bits and layer inode. */
+    public record Entry(String name, Layer layer, int type, long dev, long ino, boolean lowerHasName) {
+        public boolean isDirectory() {
+            return type == StatInfo.S_IFDIR;
+        }
+
+        static Entry of(String name, Layer layer, StatInfo st, boolean lowerHasName) {
+            return new Entry(name, layer, st.type(), st.dev(), st.ino(), lowerHasName);
+        }
+    }
 
     /** The merged listing of a directory: deduplicated, whiteouts removed, sorted by name. */
     public List<Entry> list(FsPath path) throws FsException {
@@ -256,23 +264,38 @@ public final class Resolver {
                     hidden.add(nm);
                     continue;
                 }
-                out.put(nm, new Entry(nm, stack.upper(), st, lowerHas));
+                out.put(nm, Entry.of(nm, stack.upper(), st, lowerHas));
             }
         }
         if (li != null) {
-            for (Map.Entry<String, int[]> e : li.names.entrySet()) {
-                String nm = e.getKey();
-                if (out.containsKey(nm) || hidden.contains(nm)) continue;
-                int first = e.getValue()[0];
-                if (first < 0) continue;
-                Layer l = stack.lower(d.lowers[first]);
-                Path hp = l.host(path).resolve(nm);
-                StatInfo st = os.lstatOrNull(hp);
-                if (st == null || codec.isWhiteout(hp, st)) continue;
-                out.put(nm, new Entry(nm, l, st, true));
+            for (Entry e : visibleLowers(path, d, li)) {
+                if (!out.containsKey(e.name()) && !hidden.contains(e.name())) out.put(e.name(), e);
             }
         }
         return new ArrayList<>(out.values());
+    }
+
+    /**
+     * The lower part of a listing: the topmost object of each name that is not a whiteout. Lower
+     * layers do not change while mounted, so it is worked out once per directory (one lstat per
+     * name) and kept with the directory's index.
+     */
+    private List<Entry> visibleLowers(FsPath path, DirInfo d, LowerIndex li) throws FsException {
+        List<Entry> v = li.visible;
+        if (v != null) return v;
+        v = new ArrayList<>(li.names.size());
+        for (Map.Entry<String, int[]> e : li.names.entrySet()) {
+            String nm = e.getKey();
+            int first = e.getValue()[0];
+            if (first < 0) continue;
+            Layer l = stack.lower(d.lowers[first]);
+            Path hp = l.host(path).resolve(nm);
+            StatInfo st = os.lstatOrNull(hp);
+            if (st == null || codec.isWhiteout(hp, st)) continue;
+            v.add(Entry.of(nm, l, st, true));
+        }
+        li.visible = v;
+        return v;
     }
 
     /** True when the merged directory shows no entries. */
