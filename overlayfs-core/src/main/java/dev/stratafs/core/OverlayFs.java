@@ -577,10 +577,13 @@ public final class OverlayFs implements Closeable {
         }
         // Every visible entry is in the upper: the lower parts can be cut off.
         Path host = stack.upper().host(dir);
+        boolean xwhiteouts = codec.opacity(host) == WhiteoutCodec.Opacity.XWHITEOUTS;
         for (String nm : listNames(host)) {
             Path c = host.resolve(nm);
             StatInfo st = os.lstatOrNull(c);
-            if (st != null && !st.isDirectory() && (codec.isWhiteout(c, st) || WhiteoutCodec.isMarkerName(nm))) os.unlink(c);
+            if (st != null && !st.isDirectory() && (codec.isWhiteout(c, st, xwhiteouts) || WhiteoutCodec.isMarkerName(nm))) {
+                os.unlink(c);
+            }
         }
         codec.markOpaque(host);
         resolver.invalidate(dir);

@@ -98,7 +98,7 @@ public final class Resolver {
             StatInfo st = os.lstatOrNull(hp);
             if (st != null) {
                 boolean lowerPos = occ != null && lowerPositive(parent, path, occ);
-                if (codec.isWhiteout(hp, st)) return Resolved.missing(path, lowerPos);
+                if (codec.isWhiteout(hp, st, parent.upperX)) return Resolved.missing(path, lowerPos);
                 return new Resolved(path, up, st, lowerPos);
             }
             if (occ != null && codec.hasAufsMarker(hp)) {
@@ -109,7 +109,7 @@ public final class Resolver {
         Layer l = stack.lower(parent.lowers[occ[0]]);
         Path hp = l.host(path);
         StatInfo st = os.lstatOrNull(hp);
-        if (st == null || codec.isWhiteout(hp, st)) return Resolved.missing(path, false);
+        if (st == null || codec.isWhiteout(hp, st, parent.lowerX[occ[0]])) return Resolved.missing(path, false);
         return new Resolved(path, l, st, true);
     }
 
@@ -117,7 +117,7 @@ public final class Resolver {
         if (occ[0] < 0) return false;
         Path hp = stack.lower(parent.lowers[occ[0]]).host(path);
         StatInfo st = os.lstatOrNull(hp);
-        return st != null && !codec.isWhiteout(hp, st);
+        return st != null && !codec.isWhiteout(hp, st, parent.lowerX[occ[0]]);
     }
 
     DirInfo dirInfo(FsPath path) throws FsException {
@@ -135,21 +135,26 @@ public final class Resolver {
 
     private DirInfo buildDirInfo(FsPath path) throws FsException {
         List<Integer> lows = new ArrayList<>();
+        List<Boolean> lowX = new ArrayList<>();
         if (path.isRoot()) {
             boolean up = stack.hasUpper();
-            if (!up || !codec.isOpaque(stack.upper().root())) {
+            WhiteoutCodec.Opacity uo = up ? codec.opacity(stack.upper().root()) : WhiteoutCodec.Opacity.NONE;
+            if (uo != WhiteoutCodec.Opacity.OPAQUE) {
                 for (Layer l : stack.lowers()) {
+                    WhiteoutCodec.Opacity o = codec.opacity(l.root());
                     lows.add(l.index());
-                    if (codec.isOpaque(l.root())) break;
+                    lowX.add(o == WhiteoutCodec.Opacity.XWHITEOUTS);
+                    if (o == WhiteoutCodec.Opacity.OPAQUE) break;
                 }
             }
-            return new DirInfo(path, up, toArray(lows));
+            return dirInfo(path, up, uo, lows, lowX);
         }
         DirInfo parent = dirInfo(path.parent());
         Resolved r = lookupChild(parent, path).requireDirectory();
         boolean up = r.inUpper();
-        if (up && codec.isOpaque(r.host())) {
-            return new DirInfo(path, true, new int[0]);
+        WhiteoutCodec.Opacity uo = up ? codec.opacity(r.host()) : WhiteoutCodec.Opacity.NONE;
+        if (uo == WhiteoutCodec.Opacity.OPAQUE) {
+            return dirInfo(path, true, uo, lows, lowX);
         }
         int[] occ = parent.lowers.length > 0 ? lowerIndex(parent).names.get(path.fileName().value()) : null;
         if (occ != null) {
@@ -161,17 +166,23 @@ public final class Resolver {
                 StatInfo st = os.lstatOrNull(hp);
                 if (st == null) continue;
                 if (!st.isDirectory()) break; // a whiteout or a non-directory ends the merge
+                WhiteoutCodec.Opacity o = codec.opacity(hp);
                 lows.add(l.index());
-                if (codec.isOpaque(hp)) break;
+                lowX.add(o == WhiteoutCodec.Opacity.XWHITEOUTS);
+                if (o == WhiteoutCodec.Opacity.OPAQUE) break;
             }
         }
-        return new DirInfo(path, up, toArray(lows));
+        return dirInfo(path, up, uo, lows, lowX);
     }
 
-    private static int[] toArray(List<Integer> l) {
-        int[] a = new int[l.size()];
-        for (int i = 0; i < a.length; i++) a[i] = l.get(i);
-        return a;
+    private static DirInfo dirInfo(FsPath path, boolean up, WhiteoutCodec.Opacity uo, List<Integer> lows, List<Boolean> lowX) {
+        int[] a = new int[lows.size()];
+        boolean[] x = new boolean[lows.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = lows.get(i);
+            x[i] = lowX.get(i);
+        }
+        return new DirInfo(path, up, a, uo == WhiteoutCodec.Opacity.XWHITEOUTS, x);
     }
 
     LowerIndex lowerIndex(DirInfo d) throws FsException {
@@ -260,7 +271,7 @@ public final class Resolver {
                 StatInfo st = os.lstatOrNull(hp);
                 if (st == null) continue;
                 boolean lowerHas = li != null && li.names.containsKey(nm);
-                if (codec.isWhiteout(hp, st)) {
+                if (codec.isWhiteout(hp, st, d.upperX)) {
                     hidden.add(nm);
                     continue;
                 }
@@ -291,7 +302,7 @@ public final class Resolver {
             Layer l = stack.lower(d.lowers[first]);
             Path hp = l.host(path).resolve(nm);
             StatInfo st = os.lstatOrNull(hp);
-            if (st == null || codec.isWhiteout(hp, st)) continue;
+            if (st == null || codec.isWhiteout(hp, st, d.lowerX[first])) continue;
             v.add(Entry.of(nm, l, st, true));
         }
         li.visible = v;
