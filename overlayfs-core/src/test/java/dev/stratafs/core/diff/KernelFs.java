@@ -23,7 +23,9 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The merged view of a kernel overlay mount. java.nio where it makes the very system call
+ * The merged view of a mount: the kernel overlay, and the core side too when it is mounted
+ * ({@code -Dstratafs.diff.core=kernel} or {@code =mount}, see {@link CoreSide}), so both sides
+ * make the very same system calls. java.nio where it makes the very system call
  * (open, rename with ATOMIC_MOVE, link, symlink, mkdir); coreutils/attr tools where java.nio
  * cannot (mknod, lsetxattr of trusted.*, utimensat with nanoseconds, unlink(2) of a directory).
  */

@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * The merged view as a script sees it, with one implementation per side: {@link KernelFs} acts on
- * a kernel overlay mount through java.nio (and a few tools), {@link CoreFs} on the core's facade.
+ * a mount through java.nio (and a few tools), {@link CoreFs} on the core's facade.
  * Paths are merged-view paths ("/a/b"). Every failure is an {@link FsException} whose kind both
  * sides name alike.
  */
