@@ -4,6 +4,7 @@ import dev.stratafs.core.SetTime;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import dev.stratafs.core.nat.NativeOs;
+import dev.stratafs.core.nat.Natives;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -219,6 +220,12 @@ final class KernelFs implements MergedFs {
         } catch (IOException e) {
             throw KernelErrors.translate(e);
         }
+    }
+
+    @Override
+    public void renameNoReplace(String from, String to) throws FsException {
+        // java.nio has no renameat2(2); the core's native layer makes the very call on the mount.
+        Natives.get().rename(host(from), host(to), NativeOs.RENAME_NOREPLACE);
     }
 
     @Override

@@ -50,6 +50,9 @@ interface MergedFs {
     /** rename(2) without flags. */
     void rename(String from, String to) throws FsException;
 
+    /** renameat2(2) with RENAME_NOREPLACE: EEXIST rather than replacing an existing target. */
+    void renameNoReplace(String from, String to) throws FsException;
+
     void link(String existing, String newPath) throws FsException;
 
     void symlink(String target, String path) throws FsException;
