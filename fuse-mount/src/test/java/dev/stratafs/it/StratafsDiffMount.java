@@ -13,11 +13,11 @@ import java.util.List;
  * The core side of overlayfs-core's differential suite as a real stratafs FUSE mount (failsafe
  * execution {@code mount-diff} in this module's pom names this class). Mounted as the command
  * line mounts as root (allow_other, default_permissions), but with every kernel cache timeout 0
- * so that a cached entry or attribute cannot hide a difference from the kernel overlay.
+ * so that a cached entry or attribute cannot hide a difference from the kernel overlay
+ * ({@code -Dstratafs.diff.mountTimeout=1} tries the command line's default instead).
  */
 public final class StratafsDiffMount implements CoreMountFactory {
-    static final FuseOptions OPTIONS = FuseOptions.builder()
-            .timeoutSeconds(0).allowOther(true).defaultPermissions(true).build();
+    static final String TIMEOUT_PROPERTY = "stratafs.diff.mountTimeout";
 
     @Override
     public AutoCloseable mount(List<Path> lowers, Path upper, Path work, Path mountPoint) throws IOException {
@@ -26,7 +26,7 @@ public final class StratafsDiffMount implements CoreMountFactory {
         OverlayFs fs = OverlayFs.open(b.build());
         MountSession session;
         try {
-            session = MountSession.mount(fs, mountPoint, OPTIONS);
+            session = MountSession.mount(fs, mountPoint, options());
         } catch (IOException | RuntimeException e) {
             fs.close();
             throw e;
@@ -41,5 +41,10 @@ public final class StratafsDiffMount implements CoreMountFactory {
             // An unexpected exception answers EIO; the step outcomes show EIO, this names the cause.
             if (bugs > 0) throw new IllegalStateException(bugs + " requests failed with an unexpected exception (see the log)");
         };
+    }
+
+    static FuseOptions options() {
+        double timeout = Double.parseDouble(System.getProperty(TIMEOUT_PROPERTY, "0"));
+        return FuseOptions.builder().timeoutSeconds(timeout).allowOther(true).defaultPermissions(true).build();
     }
 }
