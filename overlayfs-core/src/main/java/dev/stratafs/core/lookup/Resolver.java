@@ -37,8 +37,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #invalidate} after changing the upper.
  */
 public final class Resolver {
-    /** Cached lower names across all directories before the index cache is dropped (memory bound). */
-    private static final long INDEX_BUDGET = 2_000_000;
+    /**
+     * Cached lower names across all directories before the index cache is dropped: about 200
+     * bytes each, so an eighth of the maximum heap, within [50k, 2M] names.
+     */
+    private static final long INDEX_BUDGET = Math.max(50_000, Math.min(2_000_000, Runtime.getRuntime().maxMemory() / 8 / 200));
     /** Cached directory structures before the cache is dropped (memory bound). */
     private static final int DIR_BUDGET = 200_000;
 
