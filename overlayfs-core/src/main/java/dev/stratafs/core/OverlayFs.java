@@ -252,6 +252,7 @@ public final class OverlayFs implements Closeable {
                 }
             }
         } finally {
+            resolver.markersChanged(p);
             ns.writeLock().unlock();
         }
         return open(path, flags & ~(O_CREAT | O_EXCL), caller);
@@ -275,6 +276,7 @@ public final class OverlayFs implements Closeable {
             os.mknod(c.target, type | (perm & 0777), rdev);
             finishCreate(c, perm, caller, false);
         } finally {
+            resolver.markersChanged(p);
             ns.writeLock().unlock();
         }
     }
@@ -294,6 +296,7 @@ public final class OverlayFs implements Closeable {
             finishCreate(c, perm, caller, true);
             resolver.invalidate(p);
         } finally {
+            resolver.markersChanged(p);
             ns.writeLock().unlock();
         }
     }
@@ -313,6 +316,7 @@ public final class OverlayFs implements Closeable {
             os.symlink(target, c.target);
             finishCreate(c, -1, caller, false);
         } finally {
+            resolver.markersChanged(p);
             ns.writeLock().unlock();
         }
     }
@@ -378,6 +382,7 @@ public final class OverlayFs implements Closeable {
             requireWritable(p);
             removeNonDir(r);
         } finally {
+            resolver.markersChanged(p);
             ns.writeLock().unlock();
         }
     }
@@ -428,6 +433,7 @@ public final class OverlayFs implements Closeable {
             removeEmptyDir(r);
             resolver.invalidate(p);
         } finally {
+            resolver.markersChanged(p);
             ns.writeLock().unlock();
         }
     }
@@ -524,6 +530,8 @@ public final class OverlayFs implements Closeable {
                 commitRename(rs, rd);
                 return;
             } finally {
+                resolver.markersChanged(src);
+                resolver.markersChanged(dst);
                 ns.writeLock().unlock();
             }
         }
@@ -647,6 +655,7 @@ public final class OverlayFs implements Closeable {
                 if (c.aufsMarker != null) os.unlink(c.aufsMarker);
                 return;
             } finally {
+                resolver.markersChanged(dst);
                 ns.writeLock().unlock();
             }
         }

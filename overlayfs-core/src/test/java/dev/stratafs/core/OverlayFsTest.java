@@ -246,4 +246,27 @@ class OverlayFsTest {
         assertFalse(Files.exists(host.resolve("new")));
         assertEquals(List.of("secret"), Files.list(host).map(x -> x.getFileName().toString()).collect(Collectors.toList()));
     }
+
+    /**
+     * An upper written by an AUFS-format tool:
+     * <pre>
+     *   upper/.wh.only1     lower1/only1 "one"
+     * </pre>
+     */
+    @Test
+    void aufsMarkerInUpperHidesLowerAndIsReplacedByANewFile() throws IOException {
+        fs.close();
+        Files.createFile(up.resolve(".wh.only1"));
+        fs = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).upper(up, work).build());
+        assertThrows(FsException.class, () -> fs.getattr("/only1"));
+        assertFalse(names("/").contains("only1"));
+        try (OpenFile f = fs.create("/only1", OpenFlags.O_WRONLY, 0644, ROOT)) {
+            f.write("new".getBytes(), 0, 3, 0);
+        }
+        assertEquals("new", read("/only1"));
+        assertFalse(Files.exists(up.resolve(".wh.only1")), "the marker goes when the name is made again");
+        fs.unlink("/only1");
+        assertThrows(FsException.class, () -> fs.getattr("/only1"));
+        assertTrue(os.lstat(up.resolve("only1")).isCharDevice());
+    }
 }

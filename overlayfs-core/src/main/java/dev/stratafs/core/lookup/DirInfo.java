@@ -15,6 +15,11 @@ final class DirInfo {
     final boolean upperX;
     /** Per entry of {@link #lowers}: that layer's directory holds xattr whiteouts. */
     final boolean[] lowerX;
+    /**
+     * Names whited out by AUFS-style {@code .wh.NAME} files in the upper directory, read on first
+     * need; null until then and after a change of the directory (see Resolver#markersChanged).
+     */
+    volatile java.util.Set<String> upperMarkers;
 
     DirInfo(FsPath path, boolean upper, int[] lowers, boolean upperX, boolean[] lowerX) {
         this.path = path;

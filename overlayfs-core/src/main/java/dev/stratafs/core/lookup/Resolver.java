@@ -104,7 +104,7 @@ public final class Resolver {
                 if (codec.isWhiteout(hp, st, parent.upperX)) return Resolved.missing(path, lowerPos);
                 return new Resolved(path, up, st, lowerPos);
             }
-            if (occ != null && codec.hasAufsMarker(hp)) {
+            if (occ != null && upperMarkers(parent).contains(n)) {
                 return Resolved.missing(path, lowerPositive(parent, path, occ));
             }
         }
@@ -114,6 +114,31 @@ public final class Resolver {
         StatInfo st = os.lstatOrNull(hp);
         if (st == null || codec.isWhiteout(hp, st, parent.lowerX[occ[0]])) return Resolved.missing(path, false);
         return new Resolved(path, l, st, true);
+    }
+
+    /**
+     * The names whited out by {@code .wh.} files in a merged directory's upper part. The upper
+     * changes only through us, so one listing per directory replaces a stat of {@code .wh.NAME}
+     * on every lookup of a lower name.
+     */
+    private java.util.Set<String> upperMarkers(DirInfo d) throws FsException {
+        java.util.Set<String> m = d.upperMarkers;
+        if (m != null) return m;
+        m = new HashSet<>();
+        for (NativeOs.DirEnt e : os.readDir(stack.upper().host(d.path))) {
+            String w = WhiteoutCodec.whitedOutName(e.name());
+            if (w != null) m.add(w);
+        }
+        m = m.isEmpty() ? java.util.Set.of() : m;
+        d.upperMarkers = m;
+        return m;
+    }
+
+    /** An entry was made or removed at {@code child}: its directory's AUFS markers must be read again. */
+    public void markersChanged(FsPath child) {
+        if (child.isRoot()) return;
+        DirInfo d = dirs.get(child.parent());
+        if (d != null) d.upperMarkers = null;
     }
 
     private boolean lowerPositive(DirInfo parent, FsPath path, int[] occ) throws FsException {
