@@ -65,7 +65,7 @@ class PodmanIT {
         }
         Path etc = Files.createDirectories(dir.resolve("rootfs/etc"));
         Files.writeString(etc.resolve("removed"), "old");
-        Files.writeString(etc.resolve("kept"), "kept");
+        Files.writeString(etc.resolve("kept"), "kept\n");
         run(120, "sh", "-c", "tar -C '" + dir.resolve("rootfs") + "' -c . | podman import - stratafs-bb");
         Files.writeString(dir.resolve("Containerfile"),
                 "FROM stratafs-bb\nRUN rm /etc/removed && mkdir -p /data && echo layer2 > /data/f\n");

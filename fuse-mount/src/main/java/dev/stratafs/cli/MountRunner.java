@@ -1,0 +1,112 @@
+package dev.stratafs.cli;
+
+import dev.stratafs.core.OverlayFs;
+import dev.stratafs.fuse.mount.MountSession;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * Serves one mount in this process until it is unmounted: opens the stack, mounts it, reports
+ * readiness, and waits. SIGTERM, SIGINT and SIGHUP unmount cleanly and end with status 0; so
+ * does an unmount from outside (fusermount -u, umount), after which the process exits by itself
+ * as container engines expect (they send no signal).
+ */
+final class MountRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(MountRunner.class);
+
+    /** Told once the mount is live; a daemon child relays this to the waiting parent. */
+    interface Readiness {
+        void ready();
+    }
+
+    private MountRunner() {}
+
+    /** @return the exit status once unmounted; throws when the mount cannot be set up */
+    static int run(MountRequest req, Readiness readiness) throws CliException {
+        req.notes().forEach(n -> LOG.debug("{}", n));
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("stack {} fuse options {}", req.stack(), describe(req));
+        }
+        if (!Files.isDirectory(req.mountPoint())) {
+            throw new CliException("mountpoint " + req.mountPoint() + " is not a directory");
+        }
+        OverlayFs fs;
+        try {
+            fs = OverlayFs.open(req.stack());
+        } catch (IOException | RuntimeException | LinkageError e) {
+            throw new CliException("cannot open the layers: " + message(e), e);
+        }
+        MountSession session;
+        try {
+            session = MountSession.mount(fs, req.mountPoint(), req.fuse());
+        } catch (IOException | RuntimeException | LinkageError e) {
+            fs.close();
+            throw new CliException("cannot mount " + req.mountPoint() + ": " + message(e), e);
+        }
+        AtomicBoolean stopping = new AtomicBoolean();
+        AtomicBoolean ended = new AtomicBoolean();
+        Runnable unmount = () -> {
+            if (ended.get()) {
+                return;
+            }
+            if (stopping.compareAndSet(false, true)) {
+                LOG.info("unmounting {}", req.mountPoint());
+            }
+            try {
+                session.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("unmount of {} failed: {}", req.mountPoint(), message(e));
+            }
+        };
+        for (String sig : new String[] {"TERM", "INT", "HUP"}) {
+            try {
+                // Off the signal dispatcher thread: close() may wait for fusermount.
+                Signal.handle(new Signal(sig), s -> new Thread(unmount, "stratafs-signal-" + sig).start());
+            } catch (IllegalArgumentException e) {
+                LOG.debug("cannot handle SIG{}: {}", sig, e.getMessage());
+            }
+        }
+        // Still unmount when the JVM is told to exit some other way (System.exit, SIGQUIT...).
+        Runtime.getRuntime().addShutdownHook(new Thread(unmount, "stratafs-shutdown"));
+        LOG.info("mounted {} at {}", req.stack().lowers(), req.mountPoint());
+        readiness.ready();
+        try {
+            session.awaitUnmounted();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            unmount.run();
+        }
+        ended.set(true);
+        LOG.info("{} unmounted, exiting", req.mountPoint());
+        try {
+            session.close(); // idempotent; releases what the session still holds
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("closing the ended session: {}", message(e));
+        }
+        fs.close();
+        return 0;
+    }
+
+    static String message(Throwable e) {
+        if (e instanceof NoClassDefFoundError && NativeWarmup.failure() != null) {
+            e = NativeWarmup.failure(); // the class failed to initialize there first
+        }
+        if (e instanceof ExceptionInInitializerError && e.getCause() != null) {
+            e = e.getCause();
+        }
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    private static String describe(MountRequest req) {
+        var f = req.fuse();
+        return "timeout=" + f.timeoutSeconds() + " allow_other=" + f.allowOther()
+                + " default_permissions=" + f.defaultPermissions() + " squash=" + f.squashUid() + "/" + f.squashGid()
+                + " uidmap=" + f.uidMap() + " gidmap=" + f.gidMap() + " static_nlink=" + f.staticNlink()
+                + " noacl=" + f.noAcl() + " xattr_permissions=" + f.xattrPermissions() + " fsname=" + f.fsName();
+    }
+}
