@@ -148,7 +148,7 @@ class CrashIT {
     @Test
     void sigkillDuringCopyUpLeavesOldOrCompleteNewContent() throws Exception {
         // round 0: kill as soon as the copy-up temp appears; 1: a little later; 2: at a random time
-        long[] extraDelayMs = {0, 80 + rnd.nextInt(400), rnd.nextInt(2500)};
+        long[] extraDelayMs = {0, 80 + rnd.nextInt(400), rnd.nextInt(900)};
         int hitMidCopy = 0;
         for (long delay : extraDelayMs) {
             freshRound();
@@ -226,7 +226,7 @@ class CrashIT {
             freshRound();
             mountIt(false);
             Process rm = background("rm -rf " + mnt.resolve("many"));
-            Thread.sleep(rnd.nextInt(i == 0 ? 100 : 1200));
+            Thread.sleep(rnd.nextInt(i == 0 ? 30 : 250));
             note("rm", rm);
             killAndRemount();
             finish(rm);
