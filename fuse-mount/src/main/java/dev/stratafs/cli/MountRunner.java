@@ -4,6 +4,7 @@ import dev.stratafs.core.OverlayFs;
 import dev.stratafs.fuse.mount.MountSession;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,15 +26,26 @@ final class MountRunner {
 
     private MountRunner() {}
 
+    /** The mountpoint must be a directory; a dead FUSE mount there gets a message of its own. */
+    static void requireMountPoint(Path mountPoint) throws CliException {
+        if (Files.isDirectory(mountPoint)) {
+            return;
+        }
+        if (MountTable.isFuseMountedAt(mountPoint)) {
+            // stat of a FUSE mount whose daemon died answers ENOTCONN, which isDirectory reports as false
+            throw new CliException("mountpoint " + mountPoint + " holds a dead FUSE mount (its daemon is gone);"
+                    + " unmount it first: fusermount -u " + mountPoint);
+        }
+        throw new CliException("mountpoint " + mountPoint + " is not a directory");
+    }
+
     /** @return the exit status once unmounted; throws when the mount cannot be set up */
     static int run(MountRequest req, Readiness readiness) throws CliException {
         req.notes().forEach(n -> LOG.debug("{}", n));
         if (LOG.isDebugEnabled()) {
             LOG.debug("stack {} fuse options {}", req.stack(), describe(req));
         }
-        if (!Files.isDirectory(req.mountPoint())) {
-            throw new CliException("mountpoint " + req.mountPoint() + " is not a directory");
-        }
+        requireMountPoint(req.mountPoint());
         OverlayFs fs;
         try {
             fs = OverlayFs.open(req.stack());
