@@ -82,6 +82,9 @@ final class Daemonizer {
                 cleanUp(mp, before);
                 throw new CliException("the mount daemon reported success but " + mp + " is not a FUSE mount" + logNote);
             }
+            // The daemon reported its failure and is exiting: wait for it, so that a failed
+            // command leaves no process behind when it returns.
+            awaitExit(pid);
             cleanUp(mp, before);
             if (report.startsWith(DaemonChild.ERROR + "\n")) {
                 throw new CliException(report.substring(DaemonChild.ERROR.length() + 1).strip());
@@ -90,6 +93,20 @@ final class Daemonizer {
         } finally {
             deleteQuietly(dir);
         }
+    }
+
+    private static void awaitExit(long pid) {
+        ProcessHandle.of(pid).ifPresent(h -> {
+            try {
+                h.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                h.destroyForcibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException e) {
+                // gone
+            }
+        });
     }
 
     /**
@@ -137,6 +154,12 @@ final class Daemonizer {
             int n = words.size() - args.length;
             if (n > 0 && words.subList(n, words.size()).equals(Arrays.asList(args))) {
                 return words.subList(0, n);
+            }
+            // A subcommand (mount --image, image bundle) that ends in a mount passes its own
+            // arguments: keep the JVM part of the command line up to the main class.
+            int main = words.indexOf(Main.class.getName());
+            if (main > 0) {
+                return words.subList(0, main + 1);
             }
         } catch (IOException e) {
             // fall through to the reconstructed command

@@ -19,6 +19,11 @@ public final class Main {
         System.exit(run(args, System.getenv()));
     }
 
+    /** Runs a mount command line as main would, without exiting (for subcommands that end in a mount). */
+    public static int execute(String[] args) {
+        return run(args, System.getenv());
+    }
+
     static int run(String[] args, Map<String, String> env) {
         PrintStream out = System.out;
         PrintStream err = System.err;

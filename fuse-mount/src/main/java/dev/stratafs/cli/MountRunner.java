@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -52,24 +53,23 @@ final class MountRunner {
         } catch (IOException | RuntimeException | LinkageError e) {
             throw new CliException("cannot open the layers: " + message(e), e);
         }
-        MountSession session;
-        try {
-            session = MountSession.mount(fs, req.mountPoint(), req.fuse());
-        } catch (IOException | RuntimeException | LinkageError e) {
-            fs.close();
-            throw new CliException("cannot mount " + req.mountPoint() + ": " + message(e), e);
-        }
+        // Signal handlers go in before the mount: a SIGTERM that arrives as soon as the mount is
+        // visible must unmount and exit 0, not kill the JVM with status 143.
+        AtomicReference<MountSession> current = new AtomicReference<>();
+        AtomicBoolean stopRequested = new AtomicBoolean();
         AtomicBoolean stopping = new AtomicBoolean();
         AtomicBoolean ended = new AtomicBoolean();
         Runnable unmount = () -> {
-            if (ended.get()) {
+            stopRequested.set(true);
+            MountSession s = current.get();
+            if (s == null || ended.get()) {
                 return;
             }
             if (stopping.compareAndSet(false, true)) {
                 LOG.info("unmounting {}", req.mountPoint());
             }
             try {
-                session.close();
+                s.close();
             } catch (IOException | RuntimeException e) {
                 LOG.warn("unmount of {} failed: {}", req.mountPoint(), message(e));
             }
@@ -77,13 +77,24 @@ final class MountRunner {
         for (String sig : new String[] {"TERM", "INT", "HUP"}) {
             try {
                 // Off the signal dispatcher thread: close() may wait for fusermount.
-                Signal.handle(new Signal(sig), s -> new Thread(unmount, "stratafs-signal-" + sig).start());
+                Signal.handle(new Signal(sig), x -> new Thread(unmount, "stratafs-signal-" + sig).start());
             } catch (IllegalArgumentException e) {
                 LOG.debug("cannot handle SIG{}: {}", sig, e.getMessage());
             }
         }
         // Still unmount when the JVM is told to exit some other way (System.exit, SIGQUIT...).
         Runtime.getRuntime().addShutdownHook(new Thread(unmount, "stratafs-shutdown"));
+        MountSession session;
+        try {
+            session = MountSession.mount(fs, req.mountPoint(), req.fuse());
+        } catch (IOException | RuntimeException | LinkageError e) {
+            fs.close();
+            throw new CliException("cannot mount " + req.mountPoint() + ": " + message(e), e);
+        }
+        current.set(session);
+        if (stopRequested.get()) {
+            unmount.run(); // a signal came while mounting
+        }
         LOG.info("mounted {} at {}", req.stack().lowers(), req.mountPoint());
         readiness.ready();
         try {

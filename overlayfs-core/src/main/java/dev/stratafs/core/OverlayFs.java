@@ -139,8 +139,12 @@ public final class OverlayFs implements Closeable {
             List<Resolver.Entry> entries = resolver.list(p);
             List<DirEntry> out = new ArrayList<>(entries.size());
             for (Resolver.Entry e : entries) {
-                Path host = e.layer().host(p).resolve(e.name());
-                out.add(new DirEntry(e.name(), ino(e.layer(), host, e.stat()), e.stat().type()));
+                long ino = stack.ino(e.dev(), e.ino());
+                if (e.layer().isUpper() && copyUp != null) {
+                    long o = copyUp.origin(e.layer().host(p).resolve(e.name()));
+                    if (o >= 0) ino = o;
+                }
+                out.add(new DirEntry(e.name(), ino, e.type()));
             }
             return out;
         } finally {
@@ -556,7 +560,7 @@ public final class OverlayFs implements Closeable {
         }
         for (Resolver.Entry e : entries) {
             FsPath c = dir.resolve(dev.stratafs.core.path.Name.of(e.name()));
-            if (e.stat().isDirectory()) {
+            if (e.isDirectory()) {
                 materialize(c);
             } else if (!e.layer().isUpper()) {
                 copyUp.ensureUpper(c, true);
@@ -569,18 +573,21 @@ public final class OverlayFs implements Closeable {
         if (!resolver.hasLowerParts(dir)) return true;
         for (Resolver.Entry e : resolver.list(dir)) {
             if (!e.layer().isUpper()) return false;
-            if (e.stat().isDirectory() && !fullyUpper(dir.resolve(dev.stratafs.core.path.Name.of(e.name())))) return false;
+            if (e.isDirectory() && !fullyUpper(dir.resolve(dev.stratafs.core.path.Name.of(e.name())))) return false;
         }
         // Every visible entry is in the upper: the lower parts can be cut off. Opaque first, then
         // drop the whiteouts it makes redundant: a crash in between must not bring deleted lower
         // files back (the other order had that window); stale whiteouts in an opaque dir are inert.
         Path host = stack.upper().host(dir);
+        boolean xwhiteouts = codec.opacity(host) == WhiteoutCodec.Opacity.XWHITEOUTS; // before markOpaque changes it
         codec.markOpaque(host);
         for (String nm : listNames(host)) {
             if (nm.equals(WhiteoutCodec.OPAQUE_MARKER)) continue;
             Path c = host.resolve(nm);
             StatInfo st = os.lstatOrNull(c);
-            if (st != null && !st.isDirectory() && (codec.isWhiteout(c, st) || WhiteoutCodec.isMarkerName(nm))) os.unlink(c);
+            if (st != null && !st.isDirectory() && (codec.isWhiteout(c, st, xwhiteouts) || WhiteoutCodec.isMarkerName(nm))) {
+                os.unlink(c);
+            }
         }
         resolver.invalidate(dir);
         return true;

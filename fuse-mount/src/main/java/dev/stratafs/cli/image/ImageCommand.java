@@ -54,6 +54,11 @@ public final class ImageCommand {
             "              [--highest-user-wasted-percent 0.1]   dive's efficiency and wasted-space rules",
             "  squash REF --tag NEW              the merged tree as a one-layer image",
             "  layers REF                        layer directories, top first, ':'-joined (lowerdir=)",
+            "  bundle REF DIR [--upper U --work W] [-- ARGS...]",
+            "                                    OCI runtime bundle: DIR/rootfs mounted, DIR/config.json",
+            "                                    (then: runc run -b DIR NAME; fusermount -u DIR/rootfs)",
+            "usage: stratafs mount --image REF [--upper U --work W] [-f] [-d] [-o OPTS] MOUNTPOINT",
+            "                                    mount an image; without --upper a fresh upper under the store",
             "store: --store DIR, else $STRATAFS_STORE, else /var/lib/stratafs (root)");
 
     private final PrintStream out;
@@ -88,10 +93,9 @@ public final class ImageCommand {
         if (!words.isEmpty() && words.get(0).equals("image")) {
             words.remove(0);
         }
-        if (!words.isEmpty() && (words.get(0).equals("mount") || words.get(0).startsWith("--image"))) {
-            err.println("stratafs: mount --image is not available yet (needs the mount); "
-                    + "use `stratafs image layers REF` for a lowerdir= list");
-            return FAILED;
+        boolean mountCmd = !words.isEmpty() && words.get(0).equals("mount");
+        if (mountCmd) {
+            words.set(0, "mount-image");
         }
         if (words.isEmpty() || words.get(0).equals("--help") || words.get(0).equals("-h") || words.get(0).equals("help")) {
             (words.isEmpty() ? err : out).println(HELP);
@@ -114,6 +118,8 @@ public final class ImageCommand {
                 case "layers" -> layers(store, words);
                 case "analyze" -> analyze(store, words);
                 case "squash" -> squash(store, words);
+                case "mount-image" -> mountImage(store, words);
+                case "bundle" -> bundle(store, words);
                 default -> throw new Args.UsageException("unknown command " + cmd + "\n" + HELP);
             };
         } catch (Args.UsageException e) {
@@ -126,6 +132,81 @@ public final class ImageCommand {
             err.println("stratafs image " + cmd + ": " + e);
             return FAILED;
         }
+    }
+
+    /** `stratafs mount --image REF [--upper U --work W] [-f] [-d] [-o OPTS] MOUNTPOINT`. */
+    private int mountImage(ImageStore store, List<String> words) throws IOException, Args.UsageException {
+        Args a = Args.parse(words, Set.of("--image", "--upper", "--work", "-o"), Set.of("-f", "-d"));
+        a.expectPositional(1, 1, "mount --image REF [--upper DIR --work DIR] [-f] [-d] [-o OPTS] MOUNTPOINT");
+        String ref = a.require("--image");
+        Path mnt = Path.of(a.positional.get(0));
+        List<String> argv = mountArgs(store, ref, a.get("--upper"), a.get("--work"), a.get("-o"));
+        if (a.has("-f")) argv.add(0, "-f");
+        if (a.has("-d")) argv.add(0, "-d");
+        argv.add(mnt.toString());
+        return dev.stratafs.cli.Main.execute(argv.toArray(new String[0]));
+    }
+
+    /**
+     * `-o lowerdir=...,upperdir=...,workdir=...` for an image: its layers from the store, and the
+     * given upper or a fresh container layer under the store (printed, so the user can keep it).
+     */
+    private List<String> mountArgs(ImageStore store, String ref, String upper, String work, String extra)
+            throws IOException, Args.UsageException {
+        if ((upper == null) != (work == null)) throw new Args.UsageException("--upper and --work go together");
+        List<Path> lowers = store.lowerDirs(ref);
+        Path u;
+        Path w;
+        if (upper != null) {
+            u = Path.of(upper).toAbsolutePath();
+            w = Path.of(work).toAbsolutePath();
+            java.nio.file.Files.createDirectories(u);
+            java.nio.file.Files.createDirectories(w);
+        } else {
+            Path c = java.nio.file.Files.createDirectories(store.root().resolve("containers"));
+            Path dir = java.nio.file.Files.createTempDirectory(c, "c-");
+            u = java.nio.file.Files.createDirectories(dir.resolve("upper"));
+            w = java.nio.file.Files.createDirectories(dir.resolve("work"));
+            out.println("upper " + u);
+        }
+        StringBuilder data = new StringBuilder("lowerdir=");
+        for (int i = 0; i < lowers.size(); i++) {
+            if (i > 0) data.append(':');
+            data.append(escape(lowers.get(i).toString()));
+        }
+        data.append(",upperdir=").append(escape(u.toString())).append(",workdir=").append(escape(w.toString()));
+        if (extra != null && !extra.isEmpty()) data.append(',').append(extra);
+        return new ArrayList<>(List.of("-o", data.toString()));
+    }
+
+    /** fuse-overlayfs escaping of a path inside -o data: backslash, comma and colon. */
+    private static String escape(String p) {
+        return p.replace("\\", "\\\\").replace(",", "\\,").replace(":", "\\:");
+    }
+
+    /** `stratafs image bundle REF DIR [--upper U --work W] [-- ARGS]`: an OCI runtime bundle for runc. */
+    private int bundle(ImageStore store, List<String> words) throws IOException, Args.UsageException {
+        Args a = Args.parse(words, Set.of("--upper", "--work"), Set.of());
+        if (a.positional.size() < 2) throw new Args.UsageException("usage: stratafs image bundle REF DIR [--upper DIR --work DIR] [-- ARGS...]");
+        String ref = a.positional.get(0);
+        Path dir = Path.of(a.positional.get(1)).toAbsolutePath();
+        List<String> cmd = a.positional.subList(2, a.positional.size());
+        com.google.gson.JsonObject rt = dev.stratafs.core.image.RuntimeSpec.imageRuntimeConfig(store, ref);
+        Path rootfs = java.nio.file.Files.createDirectories(dir.resolve("rootfs"));
+        List<String> argv = mountArgs(store, ref, a.get("--upper"), a.get("--work"), null);
+        argv.add(rootfs.toString());
+        int rc = dev.stratafs.cli.Main.execute(argv.toArray(new String[0]));
+        if (rc != 0) return rc;
+        try {
+            String json = dev.stratafs.core.image.RuntimeSpec.build(rt, rootfs, cmd, "stratafs");
+            java.nio.file.Files.writeString(dir.resolve("config.json"), json);
+        } catch (IOException | RuntimeException e) {
+            // Leave nothing mounted behind a bundle we could not finish.
+            new ProcessBuilder("fusermount", "-u", rootfs.toString()).inheritIO().start();
+            throw e;
+        }
+        out.println("bundle " + dir + ": run it with: runc run -b " + dir + " NAME; unmount with: fusermount -u " + rootfs);
+        return OK;
     }
 
     private int importImage(ImageStore store, List<String> words) throws IOException, Args.UsageException {

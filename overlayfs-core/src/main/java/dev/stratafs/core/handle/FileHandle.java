@@ -93,14 +93,18 @@ public final class FileHandle implements OpenFile {
         return fd;
     }
 
-    @Override
-    public int read(byte[] dst, int off, int len, long position) throws IOException {
-        followCopyUp();
+    /** One pread(2) or pwrite(2) call. */
+    private interface Io {
+        int call(int fd, byte[] buf, int off, int len, long position) throws FsException;
+    }
+
+    /** Repeats a short read/write until done or at end of file: FUSE expects whole requests. */
+    private int transfer(Io io, byte[] buf, int off, int len, long position) throws FsException {
         int f = lockFd();
         try {
             int total = 0;
             while (total < len) {
-                int n = os.pread(f, dst, off + total, len - total, position + total);
+                int n = io.call(f, buf, off + total, len - total, position + total);
                 if (n <= 0) break;
                 total += n;
             }
@@ -108,6 +112,12 @@ public final class FileHandle implements OpenFile {
         } finally {
             fdLock.readLock().unlock();
         }
+    }
+
+    @Override
+    public int read(byte[] dst, int off, int len, long position) throws IOException {
+        followCopyUp();
+        return transfer(os::pread, dst, off, len, position);
     }
 
     @Override
@@ -121,18 +131,7 @@ public final class FileHandle implements OpenFile {
     @Override
     public int write(byte[] src, int off, int len, long position) throws IOException {
         requireWritable();
-        int f = lockFd();
-        try {
-            int total = 0;
-            while (total < len) {
-                int n = os.pwrite(f, src, off + total, len - total, position + total);
-                if (n <= 0) break;
-                total += n;
-            }
-            return total;
-        } finally {
-            fdLock.readLock().unlock();
-        }
+        return transfer(os::pwrite, src, off, len, position);
     }
 
     @Override

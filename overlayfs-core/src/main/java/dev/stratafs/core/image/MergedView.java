@@ -85,8 +85,7 @@ final class MergedView {
     }
 
     static boolean isOpaque(NativeOs os, Path dir) throws FsException {
-        byte[] v = os.getxattr(dir, LayerUnpacker.OPAQUE_XATTR);
-        return v != null && v.length == 1 && v[0] == 'y';
+        return new dev.stratafs.core.whiteout.WhiteoutCodec(os, false).isOpaque(dir);
     }
 
     private void removeSubtree(String r, boolean self) {

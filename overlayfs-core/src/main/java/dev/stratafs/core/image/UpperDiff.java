@@ -28,9 +28,11 @@ public final class UpperDiff {
     }
 
     private final NativeOs os;
+    private final dev.stratafs.core.whiteout.WhiteoutCodec codec;
 
     public UpperDiff(NativeOs os) {
         this.os = os;
+        this.codec = new dev.stratafs.core.whiteout.WhiteoutCodec(os, false);
     }
 
     /** Changes of {@code upper} against nothing known below (heuristic A/C, see class comment). */
@@ -89,21 +91,12 @@ public final class UpperDiff {
         }
     }
 
+    /** Any whiteout format an upper may hold (uppers come from the kernel, fuse-overlayfs or us). */
     boolean isWhiteout(Path p, StatInfo st) throws IOException {
-        if (LayerUnpacker.isWhiteout(st)) {
-            return true;
-        }
-        return st.isRegular() && st.size() == 0 && (os.getxattr(p, "trusted.overlay.whiteout") != null
-                || os.getxattr(p, "user.overlay.whiteout") != null);
+        return codec.isWhiteout(p, st, true);
     }
 
     boolean isOpaque(Path dir) throws IOException {
-        for (String x : List.of("trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque")) {
-            byte[] v = os.getxattr(dir, x);
-            if (v != null && v.length == 1 && v[0] == 'y') {
-                return true;
-            }
-        }
-        return Files.exists(dir.resolve(LayerUnpacker.OPAQUE_MARKER), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        return codec.isOpaque(dir);
     }
 }

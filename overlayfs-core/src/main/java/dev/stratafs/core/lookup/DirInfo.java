@@ -11,11 +11,17 @@ final class DirInfo {
     final FsPath path;
     final boolean upper;
     final int[] lowers;
+    /** The upper directory holds xattr whiteouts (opaque=x). */
+    final boolean upperX;
+    /** Per entry of {@link #lowers}: that layer's directory holds xattr whiteouts. */
+    final boolean[] lowerX;
 
-    DirInfo(FsPath path, boolean upper, int[] lowers) {
+    DirInfo(FsPath path, boolean upper, int[] lowers, boolean upperX, boolean[] lowerX) {
         this.path = path;
         this.upper = upper;
         this.lowers = lowers;
+        this.upperX = upperX;
+        this.lowerX = lowerX;
     }
 
     boolean merged() {

@@ -1,5 +1,6 @@
 package dev.stratafs.core.lookup;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,6 +14,8 @@ final class LowerIndex {
     final int[] lowers;
     final Map<String, int[]> names;
     final long weight;
+    /** The visible lower entries for listings, filled in by the first readdir (immutable list). */
+    volatile List<Resolver.Entry> visible;
 
     LowerIndex(int[] lowers, Map<String, int[]> names) {
         this.lowers = lowers;

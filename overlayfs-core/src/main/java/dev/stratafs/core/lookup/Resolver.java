@@ -98,7 +98,7 @@ public final class Resolver {
             StatInfo st = os.lstatOrNull(hp);
             if (st != null) {
                 boolean lowerPos = occ != null && lowerPositive(parent, path, occ);
-                if (codec.isWhiteout(hp, st)) return Resolved.missing(path, lowerPos);
+                if (codec.isWhiteout(hp, st, parent.upperX)) return Resolved.missing(path, lowerPos);
                 return new Resolved(path, up, st, lowerPos);
             }
             if (occ != null && codec.hasAufsMarker(hp)) {
@@ -109,7 +109,7 @@ public final class Resolver {
         Layer l = stack.lower(parent.lowers[occ[0]]);
         Path hp = l.host(path);
         StatInfo st = os.lstatOrNull(hp);
-        if (st == null || codec.isWhiteout(hp, st)) return Resolved.missing(path, false);
+        if (st == null || codec.isWhiteout(hp, st, parent.lowerX[occ[0]])) return Resolved.missing(path, false);
         return new Resolved(path, l, st, true);
     }
 
@@ -117,7 +117,7 @@ public final class Resolver {
         if (occ[0] < 0) return false;
         Path hp = stack.lower(parent.lowers[occ[0]]).host(path);
         StatInfo st = os.lstatOrNull(hp);
-        return st != null && !codec.isWhiteout(hp, st);
+        return st != null && !codec.isWhiteout(hp, st, parent.lowerX[occ[0]]);
     }
 
     DirInfo dirInfo(FsPath path) throws FsException {
@@ -135,21 +135,26 @@ public final class Resolver {
 
     private DirInfo buildDirInfo(FsPath path) throws FsException {
         List<Integer> lows = new ArrayList<>();
+        List<Boolean> lowX = new ArrayList<>();
         if (path.isRoot()) {
             boolean up = stack.hasUpper();
-            if (!up || !codec.isOpaque(stack.upper().root())) {
+            WhiteoutCodec.Opacity uo = up ? codec.opacity(stack.upper().root()) : WhiteoutCodec.Opacity.NONE;
+            if (uo != WhiteoutCodec.Opacity.OPAQUE) {
                 for (Layer l : stack.lowers()) {
+                    WhiteoutCodec.Opacity o = codec.opacity(l.root());
                     lows.add(l.index());
-                    if (codec.isOpaque(l.root())) break;
+                    lowX.add(o == WhiteoutCodec.Opacity.XWHITEOUTS);
+                    if (o == WhiteoutCodec.Opacity.OPAQUE) break;
                 }
             }
-            return new DirInfo(path, up, toArray(lows));
+            return dirInfo(path, up, uo, lows, lowX);
         }
         DirInfo parent = dirInfo(path.parent());
         Resolved r = lookupChild(parent, path).requireDirectory();
         boolean up = r.inUpper();
-        if (up && codec.isOpaque(r.host())) {
-            return new DirInfo(path, true, new int[0]);
+        WhiteoutCodec.Opacity uo = up ? codec.opacity(r.host()) : WhiteoutCodec.Opacity.NONE;
+        if (uo == WhiteoutCodec.Opacity.OPAQUE) {
+            return dirInfo(path, true, uo, lows, lowX);
         }
         int[] occ = parent.lowers.length > 0 ? lowerIndex(parent).names.get(path.fileName().value()) : null;
         if (occ != null) {
@@ -161,17 +166,23 @@ public final class Resolver {
                 StatInfo st = os.lstatOrNull(hp);
                 if (st == null) continue;
                 if (!st.isDirectory()) break; // a whiteout or a non-directory ends the merge
+                WhiteoutCodec.Opacity o = codec.opacity(hp);
                 lows.add(l.index());
-                if (codec.isOpaque(hp)) break;
+                lowX.add(o == WhiteoutCodec.Opacity.XWHITEOUTS);
+                if (o == WhiteoutCodec.Opacity.OPAQUE) break;
             }
         }
-        return new DirInfo(path, up, toArray(lows));
+        return dirInfo(path, up, uo, lows, lowX);
     }
 
-    private static int[] toArray(List<Integer> l) {
-        int[] a = new int[l.size()];
-        for (int i = 0; i < a.length; i++) a[i] = l.get(i);
-        return a;
+    private static DirInfo dirInfo(FsPath path, boolean up, WhiteoutCodec.Opacity uo, List<Integer> lows, List<Boolean> lowX) {
+        int[] a = new int[lows.size()];
+        boolean[] x = new boolean[lows.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = lows.get(i);
+            x[i] = lowX.get(i);
+        }
+        return new DirInfo(path, up, a, uo == WhiteoutCodec.Opacity.XWHITEOUTS, x);
     }
 
     LowerIndex lowerIndex(DirInfo d) throws FsException {
@@ -230,8 +241,16 @@ public final class Resolver {
         return out;
     }
 
-    /** One visible entry of a merged listing. */
-    public record Entry(String name, Layer layer, StatInfo stat, boolean lowerHasName) {}
+    /** One visible entry of a merged listing: where it lives, its type bits and layer inode. */
+    public record Entry(String name, Layer layer, int type, long dev, long ino, boolean lowerHasName) {
+        public boolean isDirectory() {
+            return type == StatInfo.S_IFDIR;
+        }
+
+        static Entry of(String name, Layer layer, StatInfo st, boolean lowerHasName) {
+            return new Entry(name, layer, st.type(), st.dev(), st.ino(), lowerHasName);
+        }
+    }
 
     /** The merged listing of a directory: deduplicated, whiteouts removed, sorted by name. */
     public List<Entry> list(FsPath path) throws FsException {
@@ -252,27 +271,42 @@ public final class Resolver {
                 StatInfo st = os.lstatOrNull(hp);
                 if (st == null) continue;
                 boolean lowerHas = li != null && li.names.containsKey(nm);
-                if (codec.isWhiteout(hp, st)) {
+                if (codec.isWhiteout(hp, st, d.upperX)) {
                     hidden.add(nm);
                     continue;
                 }
-                out.put(nm, new Entry(nm, stack.upper(), st, lowerHas));
+                out.put(nm, Entry.of(nm, stack.upper(), st, lowerHas));
             }
         }
         if (li != null) {
-            for (Map.Entry<String, int[]> e : li.names.entrySet()) {
-                String nm = e.getKey();
-                if (out.containsKey(nm) || hidden.contains(nm)) continue;
-                int first = e.getValue()[0];
-                if (first < 0) continue;
-                Layer l = stack.lower(d.lowers[first]);
-                Path hp = l.host(path).resolve(nm);
-                StatInfo st = os.lstatOrNull(hp);
-                if (st == null || codec.isWhiteout(hp, st)) continue;
-                out.put(nm, new Entry(nm, l, st, true));
+            for (Entry e : visibleLowers(path, d, li)) {
+                if (!out.containsKey(e.name()) && !hidden.contains(e.name())) out.put(e.name(), e);
             }
         }
         return new ArrayList<>(out.values());
+    }
+
+    /**
+     * The lower part of a listing: the topmost object of each name that is not a whiteout. Lower
+     * layers do not change while mounted, so it is worked out once per directory (one lstat per
+     * name) and kept with the directory's index.
+     */
+    private List<Entry> visibleLowers(FsPath path, DirInfo d, LowerIndex li) throws FsException {
+        List<Entry> v = li.visible;
+        if (v != null) return v;
+        v = new ArrayList<>(li.names.size());
+        for (Map.Entry<String, int[]> e : li.names.entrySet()) {
+            String nm = e.getKey();
+            int first = e.getValue()[0];
+            if (first < 0) continue;
+            Layer l = stack.lower(d.lowers[first]);
+            Path hp = l.host(path).resolve(nm);
+            StatInfo st = os.lstatOrNull(hp);
+            if (st == null || codec.isWhiteout(hp, st, d.lowerX[first])) continue;
+            v.add(Entry.of(nm, l, st, true));
+        }
+        li.visible = v;
+        return v;
     }
 
     /** True when the merged directory shows no entries. */

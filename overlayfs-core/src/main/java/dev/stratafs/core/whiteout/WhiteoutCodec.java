@@ -49,30 +49,46 @@ public final class WhiteoutCodec {
         return n.isEmpty() ? null : n;
     }
 
+    /** What a layer directory's markers say about it. */
+    public enum Opacity {
+        /** Merges with the layers below. */
+        NONE,
+        /** Merges, and holds xattr whiteouts (overlay.opaque = "x", kernel 6.7+). */
+        XWHITEOUTS,
+        /** Hides the same directory in the layers below. */
+        OPAQUE
+    }
+
     /**
-     * Is this object (already lstat'ed) a whiteout? A char device 0/0, or a zero-size regular file
-     * marked with an overlay whiteout xattr (the kernel's "xattr whiteout" form, used inside
-     * nested overlays and by some tools).
+     * Is this object (already lstat'ed) a whiteout? A char device 0/0, or, in a directory marked
+     * as holding them ({@code xwhiteouts}), a zero-size regular file with an overlay whiteout
+     * xattr (overlayfs.rst "Whiteouts and opaque directories": the parent must carry
+     * overlay.opaque=x, so ordinary empty files cost no xattr lookups).
      */
-    public boolean isWhiteout(Path p, StatInfo st) throws FsException {
+    public boolean isWhiteout(Path p, StatInfo st, boolean xwhiteouts) throws FsException {
         if (st.isCharDevice()) return st.rdev() == 0;
-        if (st.isRegular() && st.size() == 0) {
+        if (xwhiteouts && st.isRegular() && st.size() == 0) {
             return os.getxattr(p, TRUSTED_WHITEOUT) != null || os.getxattr(p, USER_WHITEOUT) != null;
         }
         return false;
     }
 
-    /** Is this directory opaque (hides the same directory in layers below)? */
-    public boolean isOpaque(Path dir) throws FsException {
-        List<String> names = os.listxattr(dir);
-        for (String n : names) {
+    /** The directory's markers: opaque ("y" or a {@code .wh..wh..opq} file), holding xattr whiteouts ("x"), or neither. */
+    public Opacity opacity(Path dir) throws FsException {
+        Opacity found = Opacity.NONE;
+        for (String n : os.listxattr(dir)) {
             if (n.equals(TRUSTED_OPAQUE) || n.equals(USER_OPAQUE) || n.equals(FOVL_OPAQUE)) {
                 byte[] v = os.getxattr(dir, n);
-                // "x" marks a directory that merely holds xattr whiteouts; only "y" is opaque.
-                if (v != null && v.length >= 1 && v[0] == 'y') return true;
+                if (v != null && v.length >= 1 && v[0] == 'y') return Opacity.OPAQUE;
+                if (v != null && v.length >= 1 && v[0] == 'x') found = Opacity.XWHITEOUTS;
             }
         }
-        return os.lstatOrNull(dir.resolve(OPAQUE_MARKER)) != null;
+        return os.lstatOrNull(dir.resolve(OPAQUE_MARKER)) != null ? Opacity.OPAQUE : found;
+    }
+
+    /** Is this directory opaque (hides the same directory in layers below)? */
+    public boolean isOpaque(Path dir) throws FsException {
+        return opacity(dir) == Opacity.OPAQUE;
     }
 
     /** Creates a whiteout at {@code p} (which must not exist), in this codec's format. */

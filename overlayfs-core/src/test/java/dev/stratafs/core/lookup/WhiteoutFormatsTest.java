@@ -57,10 +57,12 @@ class WhiteoutFormatsTest {
             case "trusted-xattr" -> {
                 Files.createFile(t.resolve("f"));
                 os.setxattr(t.resolve("f"), "trusted.overlay.whiteout", new byte[0], 0);
+                os.setxattr(t, "trusted.overlay.opaque", new byte[] {'x'}, 0);
             }
             default -> {
                 Files.createFile(t.resolve("f"));
                 os.setxattr(t.resolve("f"), "user.overlay.whiteout", new byte[0], 0);
+                os.setxattr(t, "user.overlay.opaque", new byte[] {'x'}, 0);
             }
         }
         assertEquals(List.of("d", "keep"), view(t, b, "/"));
@@ -119,6 +121,18 @@ class WhiteoutFormatsTest {
         try (OverlayFs fs = OverlayFs.open(c.build())) {
             assertEquals(500, fs.readdir("/shared").size());
             assertEquals(3, fs.getattr("/shared/f499").size());
+        }
+    }
+
+    @Test
+    void whiteoutXattrCountsOnlyInADirectoryMarkedAsHoldingThem() throws IOException {
+        // As the kernel: without overlay.opaque=x on the parent, the empty file is just a file.
+        Path b = bottom();
+        Path t = Files.createDirectories(tmp.resolve("top"));
+        Files.createFile(t.resolve("f"));
+        os.setxattr(t.resolve("f"), "trusted.overlay.whiteout", new byte[0], 0);
+        try (OverlayFs fs = OverlayFs.open(StackConfig.builder().lower(t).lower(b).build())) {
+            assertEquals(0, fs.getattr("/f").size());
         }
     }
 }
