@@ -57,6 +57,7 @@ class CrashIT {
 
     @BeforeAll
     static void layers() throws IOException {
+        Host.assumeRootAndFuse();
         lower = Files.createDirectory(shared.resolve("lower"));
         Path big = lower.resolve("big");
         Trees.writePattern(big, BIG, 42);

@@ -205,6 +205,7 @@ class StressIT {
 
     @Test
     void concurrentMixedOperationsMatchTheModelAndSurviveARemount() throws Exception {
+        Host.assumeRootAndFuse();
         stack = MountedStack.create(tmp, 1);
         Map<String, byte[]> initial = new TreeMap<>();
         SplittableRandom seeds = new SplittableRandom(SEED);
