@@ -29,15 +29,26 @@ final class MountRunner {
 
     /** The mountpoint must be a directory; a dead FUSE mount there gets a message of its own. */
     static void requireMountPoint(Path mountPoint) throws CliException {
-        if (Files.isDirectory(mountPoint)) {
-            return;
-        }
-        if (MountTable.isFuseMountedAt(mountPoint)) {
-            // stat of a FUSE mount whose daemon died answers ENOTCONN, which isDirectory reports as false
+        if (MountTable.isFuseMountedAt(mountPoint) && !answersStatfs(mountPoint)) {
             throw new CliException("mountpoint " + mountPoint + " holds a dead FUSE mount (its daemon is gone);"
                     + " unmount it first: fusermount -u " + mountPoint);
         }
-        throw new CliException("mountpoint " + mountPoint + " is not a directory");
+        if (!Files.isDirectory(mountPoint)) {
+            throw new CliException("mountpoint " + mountPoint + " is not a directory");
+        }
+    }
+
+    /**
+     * A FUSE mount whose daemon died answers ENOTCONN, but a stat may still be served from the
+     * kernel's attribute cache for a while (attr_timeout); statfs is never cached, so ask that.
+     */
+    private static boolean answersStatfs(Path mountPoint) {
+        try {
+            Files.getFileStore(mountPoint).getTotalSpace();
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** @return the exit status once unmounted; throws when the mount cannot be set up */
