@@ -37,11 +37,16 @@ final class Daemon implements AutoCloseable {
 
     /** Starts the daemon without waiting for the mount. */
     static Daemon start(Path lower, Path upper, Path work, Path mnt, boolean volatileMode, Path log) throws IOException {
+        return start(lower, upper, work, mnt, volatileMode, log, "");
+    }
+
+    /** extraOptions: more -o words for the command line (ignored by the test-only daemon). */
+    static Daemon start(Path lower, Path upper, Path work, Path mnt, boolean volatileMode, Path log, String extraOptions) throws IOException {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(javaBin, "-Xmx256m", "-Dfile.encoding=UTF-8",
                 "-cp", System.getProperty("java.class.path")));
         if (cliPresent()) {
-            String data = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + (volatileMode ? ",volatile" : "");
+            String data = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + (volatileMode ? ",volatile" : "") + extraOptions;
             cmd.addAll(List.of(CLI_MAIN, "-f", "-o", data, mnt.toString()));
         } else {
             cmd.addAll(List.of(StackDaemon.class.getName(), lower.toString(), upper.toString(), work.toString(), mnt.toString()));
@@ -56,7 +61,11 @@ final class Daemon implements AutoCloseable {
 
     /** Starts the daemon and waits until the mountpoint is a live FUSE mount. */
     static Daemon mount(Path lower, Path upper, Path work, Path mnt, boolean volatileMode, Path log) throws Exception {
-        Daemon d = start(lower, upper, work, mnt, volatileMode, log);
+        return mount(lower, upper, work, mnt, volatileMode, log, "");
+    }
+
+    static Daemon mount(Path lower, Path upper, Path work, Path mnt, boolean volatileMode, Path log, String extraOptions) throws Exception {
+        Daemon d = start(lower, upper, work, mnt, volatileMode, log, extraOptions);
         try {
             d.awaitMounted();
         } catch (Exception | Error e) {
