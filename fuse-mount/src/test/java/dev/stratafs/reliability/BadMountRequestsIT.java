@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -111,7 +112,7 @@ class BadMountRequestsIT {
         // A long attribute timeout: the kernel keeps answering stat of the dead root from its cache.
         try (Daemon d = Daemon.mount(tmp.resolve("l"), tmp.resolve("u"), tmp.resolve("w"), mnt, false, tmp.resolve("fg.log"), ",timeout=60")) {
             d.process().destroyForcibly();
-            d.process().waitFor();
+            assertTrue(d.process().waitFor(30, TimeUnit.SECONDS), "daemon did not die");
             assertTrue(Mounts.fuseAt(mnt), "the dead mount is still there");
             assertTrue(Files.isDirectory(mnt), "stat served from the attribute cache (the case that fooled the old check)");
             Sh.Result r = stratafs("lowerdir=" + t("l") + ",upperdir=" + t("u") + ",workdir=" + t("w"));

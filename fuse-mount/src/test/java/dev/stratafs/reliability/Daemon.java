@@ -19,11 +19,16 @@ final class Daemon implements AutoCloseable {
     private final Process process;
     private final Path mnt;
     private final Path log;
+    private int connection = -1;
 
-    private Daemon(Process process, Path mnt, Path log) {
+    /** Where this daemon's output starts in a log file that earlier daemons may share. */
+    private final long logStart;
+
+    private Daemon(Process process, Path mnt, Path log, long logStart) {
         this.process = process;
         this.mnt = mnt;
         this.log = log;
+        this.logStart = logStart;
     }
 
     static boolean cliPresent() {
@@ -56,7 +61,8 @@ final class Daemon implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("LC_ALL", "C.UTF-8");
-        return new Daemon(pb.start(), mnt, log);
+        long logStart = Files.exists(log) ? Files.size(log) : 0;
+        return new Daemon(pb.start(), mnt, log, logStart);
     }
 
     /** Starts the daemon and waits until the mountpoint is a live FUSE mount. */
@@ -82,8 +88,29 @@ final class Daemon implements AutoCloseable {
             if (System.nanoTime() > deadline) throw new AssertionError("daemon did not mount within 60 s:\n" + logText());
             Thread.sleep(20);
         }
+        connection = Mounts.fuseConnection(mnt);
         // The entry appears before init completes; a stat proves the daemon answers.
         Sh2.run(30, "stat", mnt.toString()).requireOk();
+        // The daemon logs "mounted" once its own liveness probe is done. Killing it before then can
+        // leave it unable to die (its probe thread waits on its own mount): see killAndReap.
+        while (!logText().contains("mounted")) {
+            if (!process.isAlive()) throw new AssertionError("daemon exited " + process.exitValue() + ":\n" + logText());
+            if (System.nanoTime() > deadline) throw new AssertionError("daemon never said it mounted:\n" + logText());
+            Thread.sleep(20);
+        }
+    }
+
+    /**
+     * SIGKILL and wait. If a daemon thread was inside a request to its own mount, the process
+     * cannot finish exiting until the connection is aborted (a zombie holding /dev/fuse): abort
+     * it after 10 s, and fail loudly rather than hang.
+     */
+    private void killAndReap() throws Exception {
+        process.destroyForcibly();
+        if (process.waitFor(10, TimeUnit.SECONDS)) return;
+        Mounts.abortConnection(connection);
+        if (!process.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("daemon survived SIGKILL and a connection abort");
+        throw new AssertionError("daemon could not die after SIGKILL until its FUSE connection was aborted");
     }
 
     Process process() {
@@ -92,7 +119,9 @@ final class Daemon implements AutoCloseable {
 
     String logText() {
         try {
-            return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+            if (!Files.exists(log)) return "";
+            byte[] all = Files.readAllBytes(log);
+            return new String(all, (int) Math.min(logStart, all.length), (int) Math.max(0, all.length - logStart), StandardCharsets.UTF_8);
         } catch (IOException e) {
             return "(log unreadable: " + e + ")";
         }
@@ -100,8 +129,7 @@ final class Daemon implements AutoCloseable {
 
     /** SIGKILL to this daemon (Process.destroyForcibly is SIGKILL on Linux), then a lazy unmount. */
     void kill9() throws Exception {
-        process.destroyForcibly();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("daemon survived SIGKILL");
+        killAndReap();
         Mounts.lazyUnmount(mnt);
     }
 
@@ -120,10 +148,10 @@ final class Daemon implements AutoCloseable {
     /** Safety net for finally blocks: whatever state, leave no process and no mount. */
     @Override
     public void close() throws Exception {
-        if (process.isAlive()) {
-            process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
+        try {
+            if (process.isAlive()) killAndReap();
+        } finally {
+            Mounts.lazyUnmount(mnt);
         }
-        Mounts.lazyUnmount(mnt);
     }
 }

@@ -19,6 +19,32 @@ final class Mounts {
         return mountedAt(p, "fuse");
     }
 
+    /** The FUSE connection number (the device minor in mountinfo) of the mount at p, or -1. */
+    static int fuseConnection(Path p) throws IOException {
+        String want = shown(p);
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] f = line.split(" ");
+            int dash = List.of(f).indexOf("-");
+            if (f.length > 4 && dash > 0 && dash + 1 < f.length && unescape(f[4]).equals(want) && f[dash + 1].startsWith("fuse")) {
+                return Integer.parseInt(f[2].substring(f[2].indexOf(':') + 1));
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Aborts a FUSE connection through fusectl: the way out when a killed daemon cannot finish
+     * dying because one of its own threads waits on a request to its own mount.
+     */
+    static void abortConnection(int connection) {
+        if (connection < 0) return;
+        try {
+            Files.writeString(Path.of("/sys/fs/fuse/connections/" + connection + "/abort"), "1");
+        } catch (IOException gone) {
+            // connection already gone
+        }
+    }
+
     /** True when a mount whose type starts with typePrefix sits at p. */
     static boolean mountedAt(Path p, String typePrefix) throws IOException {
         String want = shown(p);
