@@ -140,6 +140,7 @@ public final class OverlayFs implements Closeable {
             List<DirEntry> out = new ArrayList<>(entries.size());
             for (Resolver.Entry e : entries) {
                 long ino = stack.ino(e.dev(), e.ino());
+                // Copies of lower objects keep the lower inode number, also after a rename.
                 if (e.layer().isUpper() && copyUp != null) {
                     long o = copyUp.origin(e.layer().host(p).resolve(e.name()));
                     if (o >= 0) ino = o;

@@ -11,12 +11,17 @@ public final class Layer {
     private final int index;
     private final Path root;
     private final boolean upper;
+    private final long dev;
 
-    Layer(int index, Path root, boolean upper) {
+    Layer(int index, Path root, boolean upper, long dev) {
         this.index = index;
         this.root = root;
         this.upper = upper;
+        this.dev = dev;
     }
+
+    /** st_dev of the layer root: the device of its objects (layers do not span mounts). */
+    public long dev() { return dev; }
 
     /** Position in the stack: -1 for the upper, 0.. for lowers topmost first. */
     public int index() { return index; }

@@ -59,7 +59,7 @@ public final class LayerStack {
             unique(seen, us, u, "upperdir");
             unique(seen, ws, w, "workdir");
             devs.putIfAbsent(us.dev(), devs.size());
-            upper = new Layer(-1, u, true);
+            upper = new Layer(-1, u, true, us.dev());
             work = w;
         }
         List<Layer> lowers = new ArrayList<>();
@@ -68,7 +68,7 @@ public final class LayerStack {
             StatInfo st = os.lstat(r);
             unique(seen, st, r, "lowerdir");
             devs.putIfAbsent(st.dev(), devs.size());
-            lowers.add(new Layer(lowers.size(), r, false));
+            lowers.add(new Layer(lowers.size(), r, false, st.dev()));
         }
         if (upper != null) {
             for (Layer lo : lowers) {

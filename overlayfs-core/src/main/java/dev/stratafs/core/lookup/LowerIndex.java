@@ -14,12 +14,13 @@ final class LowerIndex {
     final int[] lowers;
     final Map<String, int[]> names;
     final long weight;
-    /** The visible lower entries for listings, filled in by the first readdir (immutable list). */
-    volatile List<Resolver.Entry> visible;
+    /** The visible lower entries, for listings: the topmost object of each name, not a whiteout. */
+    final List<Resolver.Entry> visible;
 
-    LowerIndex(int[] lowers, Map<String, int[]> names) {
+    LowerIndex(int[] lowers, Map<String, int[]> names, List<Resolver.Entry> visible) {
         this.lowers = lowers;
         this.names = names;
-        this.weight = 1 + names.size();
+        this.visible = visible;
+        this.weight = 1 + names.size() + visible.size();
     }
 }

@@ -37,8 +37,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #invalidate} after changing the upper.
  */
 public final class Resolver {
-    /** Cached lower names across all directories before the index cache is dropped (memory bound). */
-    private static final long INDEX_BUDGET = 2_000_000;
+    /**
+     * Cached lower names across all directories before the index cache is dropped: about 200
+     * bytes each, so an eighth of the maximum heap, within [50k, 2M] names.
+     */
+    private static final long INDEX_BUDGET = Math.max(50_000, Math.min(2_000_000, Runtime.getRuntime().maxMemory() / 8 / 200));
     /** Cached directory structures before the cache is dropped (memory bound). */
     private static final int DIR_BUDGET = 200_000;
 
@@ -199,14 +202,17 @@ public final class Resolver {
 
     private LowerIndex buildIndex(DirInfo d) throws FsException {
         Map<String, int[]> names = new HashMap<>();
+        Map<String, NativeOs.DirEnt> tops = new HashMap<>();
         for (int pos = 0; pos < d.lowers.length; pos++) {
             Path dir = stack.lower(d.lowers[pos]).host(d.path);
             List<String> markers = new ArrayList<>();
-            for (String nm : list(dir)) {
+            for (NativeOs.DirEnt e : os.readDir(dir)) {
+                String nm = e.name();
                 String w = WhiteoutCodec.whitedOutName(nm);
                 if (w != null) {
                     markers.add(w);
                 } else if (!WhiteoutCodec.isMarkerName(nm)) {
+                    if (!names.containsKey(nm)) tops.put(nm, e);
                     append(names, nm, pos);
                 }
             }
@@ -215,7 +221,33 @@ public final class Resolver {
                 if (o == null || o[o.length - 1] != pos) append(names, w, -(pos + 1));
             }
         }
-        return new LowerIndex(d.lowers, names);
+        return new LowerIndex(d.lowers, names, visible(d, names, tops));
+    }
+
+    /**
+     * The lower part of a listing: the topmost object of each name that is not a whiteout, typed
+     * from the directory entries; only char devices (whiteout?), entries of unknown type and,
+     * in directories marked as holding xattr whiteouts, empty-file candidates cost an lstat.
+     */
+    private List<Entry> visible(DirInfo d, Map<String, int[]> names, Map<String, NativeOs.DirEnt> tops) throws FsException {
+        List<Entry> v = new ArrayList<>(tops.size());
+        for (Map.Entry<String, int[]> e : names.entrySet()) {
+            int first = e.getValue()[0];
+            if (first < 0) continue;
+            String nm = e.getKey();
+            Layer l = stack.lower(d.lowers[first]);
+            NativeOs.DirEnt de = tops.get(nm);
+            int type = de.type();
+            if (type == 0 || type == StatInfo.S_IFCHR || (type == StatInfo.S_IFREG && d.lowerX[first])) {
+                Path hp = l.host(d.path).resolve(nm);
+                StatInfo st = os.lstatOrNull(hp);
+                if (st == null || codec.isWhiteout(hp, st, d.lowerX[first])) continue;
+                v.add(Entry.of(nm, l, st, true));
+            } else {
+                v.add(new Entry(nm, l, type, l.dev(), de.ino(), true));
+            }
+        }
+        return v;
     }
 
     private static void append(Map<String, int[]> names, String nm, int pos) {
@@ -227,18 +259,6 @@ public final class Resolver {
             n[o.length] = pos;
             names.put(nm, n);
         }
-    }
-
-    private static List<String> list(Path dir) throws FsException {
-        List<String> out = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) out.add(p.getFileName().toString());
-        } catch (java.nio.file.NoSuchFileException e) {
-            return out;
-        } catch (IOException e) {
-            throw new FsException(ErrorKind.IO, "cannot read directory " + dir + ": " + e.getMessage(), e);
-        }
-        return out;
     }
 
     /** One visible entry of a merged listing: where it lives, its type bits and layer inode. */
@@ -259,54 +279,38 @@ public final class Resolver {
         Set<String> hidden = new HashSet<>();
         LowerIndex li = d.lowers.length > 0 ? lowerIndex(d) : null;
         if (d.upper) {
-            Path dir = stack.upper().host(path);
-            for (String nm : list(dir)) {
+            Layer up = stack.upper();
+            Path dir = up.host(path);
+            for (NativeOs.DirEnt de : os.readDir(dir)) {
+                String nm = de.name();
                 String w = WhiteoutCodec.whitedOutName(nm);
                 if (w != null) {
                     hidden.add(w);
                     continue;
                 }
                 if (WhiteoutCodec.isMarkerName(nm)) continue;
-                Path hp = dir.resolve(nm);
-                StatInfo st = os.lstatOrNull(hp);
-                if (st == null) continue;
                 boolean lowerHas = li != null && li.names.containsKey(nm);
-                if (codec.isWhiteout(hp, st, d.upperX)) {
-                    hidden.add(nm);
-                    continue;
+                int type = de.type();
+                if (type == 0 || type == StatInfo.S_IFCHR || (type == StatInfo.S_IFREG && d.upperX)) {
+                    Path hp = dir.resolve(nm);
+                    StatInfo st = os.lstatOrNull(hp);
+                    if (st == null) continue;
+                    if (codec.isWhiteout(hp, st, d.upperX)) {
+                        hidden.add(nm);
+                        continue;
+                    }
+                    out.put(nm, Entry.of(nm, up, st, lowerHas));
+                } else {
+                    out.put(nm, new Entry(nm, up, type, up.dev(), de.ino(), lowerHas));
                 }
-                out.put(nm, Entry.of(nm, stack.upper(), st, lowerHas));
             }
         }
         if (li != null) {
-            for (Entry e : visibleLowers(path, d, li)) {
+            for (Entry e : li.visible) {
                 if (!out.containsKey(e.name()) && !hidden.contains(e.name())) out.put(e.name(), e);
             }
         }
         return new ArrayList<>(out.values());
-    }
-
-    /**
-     * The lower part of a listing: the topmost object of each name that is not a whiteout. Lower
-     * layers do not change while mounted, so it is worked out once per directory (one lstat per
-     * name) and kept with the directory's index.
-     */
-    private List<Entry> visibleLowers(FsPath path, DirInfo d, LowerIndex li) throws FsException {
-        List<Entry> v = li.visible;
-        if (v != null) return v;
-        v = new ArrayList<>(li.names.size());
-        for (Map.Entry<String, int[]> e : li.names.entrySet()) {
-            String nm = e.getKey();
-            int first = e.getValue()[0];
-            if (first < 0) continue;
-            Layer l = stack.lower(d.lowers[first]);
-            Path hp = l.host(path).resolve(nm);
-            StatInfo st = os.lstatOrNull(hp);
-            if (st == null || codec.isWhiteout(hp, st, d.lowerX[first])) continue;
-            v.add(Entry.of(nm, l, st, true));
-        }
-        li.visible = v;
-        return v;
     }
 
     /** True when the merged directory shows no entries. */

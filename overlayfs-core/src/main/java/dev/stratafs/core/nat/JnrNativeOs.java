@@ -42,6 +42,7 @@ final class JnrNativeOs implements NativeOs {
         libc = LibraryLoader.create(LibC.class).load("c");
         runtime = Runtime.getRuntime(libc);
         statBuf = ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, Statx.SIZE));
+        direntBuf = ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 * 1024));
         openExtra = OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC;
     }
 
@@ -99,6 +100,61 @@ final class JnrNativeOs implements NativeOs {
         check(libc.statx(fd, EMPTY_PATH, Statx.AT_EMPTY_PATH | Statx.AT_SYMLINK_NOFOLLOW,
                 Statx.BASIC_STATS, buf), "fstat", "fd " + fd);
         return Statx.decode(buf);
+    }
+
+    // ---- directories ----
+
+    /** getdents64 buffer per thread: 32 KiB holds a few hundred entries per call. */
+    private final ThreadLocal<Pointer> direntBuf;
+
+    @Override
+    public java.util.List<DirEnt> readDir(Path dir) throws FsException {
+        int fd = libc.open(cpath(dir), O_RDONLY_DIRECTORY_NOFOLLOW, 0);
+        if (fd < 0) {
+            int e = errno();
+            if (e == Errnos.ENOENT) {
+                return java.util.List.of();
+            }
+            throw Errnos.exception(e, "opendir", dir);
+        }
+        try {
+            Pointer buf = direntBuf.get();
+            java.util.List<DirEnt> out = new java.util.ArrayList<>();
+            byte[] name = new byte[256];
+            while (true) {
+                long n = libc.getdents64(fd, buf, buf.size());
+                if (n < 0) {
+                    if (errno() == Errnos.EINTR) continue;
+                    throw fail("getdents64", dir);
+                }
+                if (n == 0) break;
+                int off = 0;
+                while (off < n) {
+                    long ino = buf.getLong(off);
+                    int reclen = buf.getShort(off + 16) & 0xffff;
+                    int dtype = buf.getByte(off + 18) & 0xff;
+                    int len = 0;
+                    while (len < reclen - 19 && buf.getByte(off + 19 + len) != 0) len++;
+                    if (len > name.length) name = new byte[len];
+                    buf.get(off + 19, name, 0, len);
+                    if (!(len == 1 && name[0] == '.') && !(len == 2 && name[0] == '.' && name[1] == '.')) {
+                        out.add(new DirEnt(new String(name, 0, len, java.nio.charset.StandardCharsets.UTF_8), ino, dtypeToMode(dtype)));
+                    }
+                    off += reclen;
+                }
+            }
+            return out;
+        } finally {
+            libc.close(fd);
+        }
+    }
+
+    private static final int O_RDONLY_DIRECTORY_NOFOLLOW =
+            NativeOs.OpenFlags.O_RDONLY | NativeOs.OpenFlags.O_DIRECTORY | NativeOs.OpenFlags.O_NOFOLLOW | NativeOs.OpenFlags.O_CLOEXEC;
+
+    /** dirent d_type (DT_*) to S_IF* type bits: DT_x is S_IFx >> 12; DT_UNKNOWN is 0. */
+    private static int dtypeToMode(int dtype) {
+        return (dtype & 0xf) << 12;
     }
 
     // ---- namespace ----

@@ -84,6 +84,9 @@ public interface LibC {
     @ssize_t long copy_file_range(int fdIn, LongLongByReference offIn, int fdOut,
                                   LongLongByReference offOut, @size_t long len, int flags);
 
+    /** glibc >= 2.30; fills buf with struct linux_dirent64 records. */
+    @ssize_t long getdents64(int fd, Pointer buf, @size_t long count);
+
     int geteuid();
 
     int getegid();

@@ -102,6 +102,19 @@ public interface NativeOs {
      */
     CopyMethod copyFile(int srcFd, int dstFd, long length) throws FsException;
 
+    /**
+     * One directory entry as getdents64(2) reports it: name, d_ino, and the file type as S_IF*
+     * bits (0 when the filesystem does not report types: the caller must lstat).
+     */
+    record DirEnt(String name, long ino, int type) {}
+
+    /**
+     * The entries of a directory, without "." and "..", read with getdents64(2) on an fd opened
+     * with O_DIRECTORY|O_NOFOLLOW (a symlink in place of the directory fails with LOOP or
+     * NOT_DIRECTORY). An empty list when the directory does not exist.
+     */
+    List<DirEnt> readDir(Path dir) throws FsException;
+
     int geteuid();
 
     int getegid();

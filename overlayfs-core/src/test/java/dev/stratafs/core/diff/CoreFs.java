@@ -8,6 +8,7 @@ import dev.stratafs.core.OverlayFs;
 import dev.stratafs.core.SetTime;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.nat.NativeOs;
 import dev.stratafs.core.nat.NativeOs.OpenFlags;
 import dev.stratafs.core.nat.StatInfo;
 import java.io.ByteArrayOutputStream;
@@ -151,6 +152,11 @@ final class CoreFs implements MergedFs {
     @Override
     public void rename(String from, String to) throws FsException {
         run(() -> fs.rename(from, to, 0));
+    }
+
+    @Override
+    public void renameNoReplace(String from, String to) throws FsException {
+        run(() -> fs.rename(from, to, NativeOs.RENAME_NOREPLACE));
     }
 
     @Override

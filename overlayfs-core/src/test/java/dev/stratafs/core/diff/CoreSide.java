@@ -12,10 +12,14 @@ import java.util.List;
 /**
  * The side under test: the core opened on its own copy of the fixture. With
  * {@code -Dstratafs.diff.core=kernel} it is a second kernel overlay instead, which checks the
- * harness itself (kernel against kernel must show no difference but the expected ones).
+ * harness itself (kernel against kernel must show no difference but the expected ones). With
+ * {@code -Dstratafs.diff.core=mount} it is the core mounted by the {@link CoreMountFactory} named
+ * in {@code -Dstratafs.diff.mountFactory} (fuse-mount's ITs: a stratafs FUSE mount), driven
+ * through java.nio on the mountpoint exactly as the kernel side is.
  */
 final class CoreSide implements AutoCloseable {
     static final String PROPERTY = "stratafs.diff.core";
+    static final String FACTORY_PROPERTY = "stratafs.diff.mountFactory";
 
     private final MergedFs fs;
     private final AutoCloseable resource;
@@ -29,7 +33,18 @@ final class CoreSide implements AutoCloseable {
         return "kernel".equals(System.getProperty(PROPERTY));
     }
 
+    /** The core reached through a mount of its own rather than through the facade. */
+    static boolean mounted() {
+        return "mount".equals(System.getProperty(PROPERTY));
+    }
+
     static CoreSide open(Path base, List<Path> lowers, Path upper, Path work, String mountName) throws IOException {
+        if (mounted()) {
+            Path mnt = base.resolve(mountName);
+            Files.createDirectories(mnt);
+            AutoCloseable m = factory().mount(lowers, upper, work, mnt);
+            return new CoreSide(new KernelFs("core(mounted)", mnt), m);
+        }
         if (kernelStub()) {
             Path mnt = base.resolve(mountName);
             Files.createDirectories(mnt);
@@ -41,6 +56,18 @@ final class CoreSide implements AutoCloseable {
         StackConfig cfg = b.build();
         OverlayFs ofs = OverlayFs.open(cfg);
         return new CoreSide(new CoreFs(ofs, new Caller(0, 0, umask())), ofs);
+    }
+
+    private static CoreMountFactory factory() {
+        String name = System.getProperty(FACTORY_PROPERTY);
+        if (name == null || name.isBlank()) {
+            throw new IllegalStateException("-D" + PROPERTY + "=mount needs -D" + FACTORY_PROPERTY + "=<class>");
+        }
+        try {
+            return Class.forName(name).asSubclass(CoreMountFactory.class).getConstructor().newInstance();
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalStateException("cannot create the mount factory " + name, e);
+        }
     }
 
     MergedFs fs() {

@@ -4,6 +4,7 @@ import dev.stratafs.core.SetTime;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import dev.stratafs.core.nat.NativeOs;
+import dev.stratafs.core.nat.Natives;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -23,7 +24,9 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The merged view of a kernel overlay mount. java.nio where it makes the very system call
+ * The merged view of a mount: the kernel overlay, and the core side too when it is mounted
+ * ({@code -Dstratafs.diff.core=kernel} or {@code =mount}, see {@link CoreSide}), so both sides
+ * make the very same system calls. java.nio where it makes the very system call
  * (open, rename with ATOMIC_MOVE, link, symlink, mkdir); coreutils/attr tools where java.nio
  * cannot (mknod, lsetxattr of trusted.*, utimensat with nanoseconds, unlink(2) of a directory).
  */
@@ -217,6 +220,12 @@ final class KernelFs implements MergedFs {
         } catch (IOException e) {
             throw KernelErrors.translate(e);
         }
+    }
+
+    @Override
+    public void renameNoReplace(String from, String to) throws FsException {
+        // java.nio has no renameat2(2); the core's native layer makes the very call on the mount.
+        Natives.get().rename(host(from), host(to), NativeOs.RENAME_NOREPLACE);
     }
 
     @Override

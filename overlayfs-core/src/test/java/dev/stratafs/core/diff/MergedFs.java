@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * The merged view as a script sees it, with one implementation per side: {@link KernelFs} acts on
- * a kernel overlay mount through java.nio (and a few tools), {@link CoreFs} on the core's facade.
+ * a mount through java.nio (and a few tools), {@link CoreFs} on the core's facade.
  * Paths are merged-view paths ("/a/b"). Every failure is an {@link FsException} whose kind both
  * sides name alike.
  */
@@ -49,6 +49,9 @@ interface MergedFs {
 
     /** rename(2) without flags. */
     void rename(String from, String to) throws FsException;
+
+    /** renameat2(2) with RENAME_NOREPLACE: EEXIST rather than replacing an existing target. */
+    void renameNoReplace(String from, String to) throws FsException;
 
     void link(String existing, String newPath) throws FsException;
 

@@ -119,6 +119,10 @@ final class Ops {
         return mutation("rename " + from + " " + to, fs -> fs.rename(from, to));
     }
 
+    static Op renameNoReplace(String from, String to) {
+        return mutation("renameat2 RENAME_NOREPLACE " + from + " " + to, fs -> fs.renameNoReplace(from, to));
+    }
+
     static Op link(String existing, String newPath) {
         return mutation("link " + existing + " " + newPath, fs -> fs.link(existing, newPath));
     }

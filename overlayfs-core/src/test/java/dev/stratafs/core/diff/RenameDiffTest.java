@@ -127,6 +127,28 @@ class RenameDiffTest {
     }
 
     /*
+     * renameat2(2) RENAME_NOREPLACE: EEXIST over a lower or an upper target, else a plain rename.
+     * Through a stratafs FUSE mount (-Dstratafs.diff.core=mount) the VFS still answers EEXIST (fs/
+     * namei.c do_renameat2 checks before the filesystem), but a rename it would make fails with
+     * EINVAL: FUSE passes rename flags only as FUSE_RENAME2, protocol 7.23, which libfuse 2 does
+     * not speak (fs/fuse/dir.c fuse_rename2), so the core never sees the call.
+     */
+    @Test
+    void renameNoReplaceRefusesExistingTargets() {
+        Op move = renameNoReplace("/a/new", "/a/newer");
+        Scenario.Builder s = Scenario.on(fixture())
+                .then(create("/a/new", 0644), write("/a/new", 0, "new"), renameNoReplace("/a/new", "/a/one"),
+                        renameNoReplace("/a/two", "/a/three"), renameNoReplace("/a/one", "/a/new"));
+        if (CoreSide.mounted()) {
+            s.expectDifference(move, "OK", "INVALID", "libfuse 2 cannot pass renameat2 flags",
+                    k -> k.rename("/a/newer", "/a/new"));
+        } else {
+            s.then(move);
+        }
+        DiffHarness.run(s.then(list("/a"), read("/a/one"), read("/a/three"), stat("/a/new")).build());
+    }
+
+    /*
      * rename of an upper-only dir over an empty lower dir: the lower dir is replaced, and must
      * not show through afterwards (lower 1's p holds q, so the target is made empty first).
      */

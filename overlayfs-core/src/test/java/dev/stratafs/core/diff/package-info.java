@@ -11,6 +11,9 @@
  * Needs root and a kernel with overlayfs; otherwise the scenarios are skipped. With
  * {@code -Dstratafs.diff.core=kernel} the core side is a second kernel mount, which checks the
  * harness itself (then only the scenarios that state expected differences, or mount the kernel
- * with index=on, fail).
+ * with index=on, fail). With {@code -Dstratafs.diff.core=mount -Dstratafs.diff.mountFactory=<class>}
+ * the core side is the core mounted by that {@link dev.stratafs.core.diff.CoreMountFactory} and
+ * driven through java.nio like the kernel: fuse-mount's failsafe runs this suite so against a
+ * stratafs FUSE mount (its execution {@code mount-diff}).
  */
 package dev.stratafs.core.diff;

@@ -271,4 +271,30 @@ class JnrNativeOsTest {
         assertEquals(0, p.waitFor(), out);
         return out;
     }
+
+    @Test
+    void readDirReportsNamesInodesAndTypesWithoutDotEntries() throws Exception {
+        java.nio.file.Path d = java.nio.file.Files.createDirectories(dir.resolve("rd"));
+        java.nio.file.Files.writeString(d.resolve("f"), "x");
+        java.nio.file.Files.createDirectories(d.resolve("sub"));
+        java.nio.file.Files.createSymbolicLink(d.resolve("ln"), d.resolve("f"));
+        os.mknod(d.resolve("wh"), StatInfo.S_IFCHR, 0);
+        for (int i = 0; i < 2000; i++) java.nio.file.Files.createFile(d.resolve("n" + i)); // several getdents64 calls
+        java.util.Map<String, NativeOs.DirEnt> m = new java.util.HashMap<>();
+        for (NativeOs.DirEnt e : os.readDir(d)) m.put(e.name(), e);
+        org.junit.jupiter.api.Assertions.assertEquals(2004, m.size());
+        org.junit.jupiter.api.Assertions.assertEquals(StatInfo.S_IFREG, m.get("f").type());
+        org.junit.jupiter.api.Assertions.assertEquals(StatInfo.S_IFDIR, m.get("sub").type());
+        org.junit.jupiter.api.Assertions.assertEquals(StatInfo.S_IFLNK, m.get("ln").type());
+        org.junit.jupiter.api.Assertions.assertEquals(StatInfo.S_IFCHR, m.get("wh").type());
+        org.junit.jupiter.api.Assertions.assertEquals(os.lstat(d.resolve("f")).ino(), m.get("f").ino());
+    }
+
+    @Test
+    void readDirRefusesASymlinkInPlaceOfTheDirectory() throws Exception {
+        java.nio.file.Path real = java.nio.file.Files.createDirectories(dir.resolve("real"));
+        java.nio.file.Path link = java.nio.file.Files.createSymbolicLink(dir.resolve("link"), real);
+        org.junit.jupiter.api.Assertions.assertThrows(dev.stratafs.core.error.FsException.class, () -> os.readDir(link));
+        org.junit.jupiter.api.Assertions.assertTrue(os.readDir(dir.resolve("missing")).isEmpty());
+    }
 }

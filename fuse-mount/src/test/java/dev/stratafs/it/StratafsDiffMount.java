@@ -1,0 +1,50 @@
+package dev.stratafs.it;
+
+import dev.stratafs.core.OverlayFs;
+import dev.stratafs.core.StackConfig;
+import dev.stratafs.core.diff.CoreMountFactory;
+import dev.stratafs.fuse.FuseOptions;
+import dev.stratafs.fuse.mount.MountSession;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The core side of overlayfs-core's differential suite as a real stratafs FUSE mount (failsafe
+ * execution {@code mount-diff} in this module's pom names this class). Mounted as the command
+ * line mounts as root (allow_other, default_permissions), but with every kernel cache timeout 0
+ * so that a cached entry or attribute cannot hide a difference from the kernel overlay
+ * ({@code -Dstratafs.diff.mountTimeout=1} tries the command line's default instead).
+ */
+public final class StratafsDiffMount implements CoreMountFactory {
+    static final String TIMEOUT_PROPERTY = "stratafs.diff.mountTimeout";
+
+    @Override
+    public AutoCloseable mount(List<Path> lowers, Path upper, Path work, Path mountPoint) throws IOException {
+        StackConfig.Builder b = StackConfig.builder().lowers(lowers);
+        if (upper != null) b.upper(upper, work);
+        OverlayFs fs = OverlayFs.open(b.build());
+        MountSession session;
+        try {
+            session = MountSession.mount(fs, mountPoint, options());
+        } catch (IOException | RuntimeException e) {
+            fs.close();
+            throw e;
+        }
+        return () -> {
+            long bugs = session.unexpectedFailures();
+            try {
+                session.close();
+            } finally {
+                fs.close();
+            }
+            // An unexpected exception answers EIO; the step outcomes show EIO, this names the cause.
+            if (bugs > 0) throw new IllegalStateException(bugs + " requests failed with an unexpected exception (see the log)");
+        };
+    }
+
+    static FuseOptions options() {
+        double timeout = Double.parseDouble(System.getProperty(TIMEOUT_PROPERTY, "0"));
+        return FuseOptions.builder().timeoutSeconds(timeout).allowOther(true).defaultPermissions(true).build();
+    }
+}

@@ -1,0 +1,21 @@
+package dev.stratafs.core.diff;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Mounts the core on a stack, for {@code -Dstratafs.diff.core=mount}: the differential suite
+ * then drives the mount through java.nio like the kernel overlay ({@link KernelFs}). Implemented
+ * where the mount lives (fuse-mount's tests; this module must not depend on it) and named by
+ * {@code -Dstratafs.diff.mountFactory}; loaded by reflection through a public no-argument
+ * constructor.
+ */
+public interface CoreMountFactory {
+    /**
+     * Mounts lowers (topmost first), upper and work (both null for a read-only stack) at
+     * mountPoint, an existing empty directory, and returns once the mount answers. Closing the
+     * result unmounts and releases everything, and must not leave the mount behind on failure.
+     */
+    AutoCloseable mount(List<Path> lowers, Path upper, Path work, Path mountPoint) throws IOException;
+}
