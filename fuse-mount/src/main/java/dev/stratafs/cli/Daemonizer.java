@@ -48,9 +48,7 @@ final class Daemonizer {
 
     /** @param args the command line exactly as main received it */
     int run(String[] args, MountRequest req) throws CliException {
-        if (!Files.isDirectory(req.mountPoint())) {
-            throw new CliException("mountpoint " + req.mountPoint() + " is not a directory");
-        }
+        MountRunner.requireMountPoint(req.mountPoint());
         Path mp;
         try {
             mp = req.mountPoint().toRealPath(); // mountinfo lists the resolved path

@@ -4,6 +4,7 @@ import dev.stratafs.core.OverlayFs;
 import dev.stratafs.fuse.mount.MountSession;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -26,15 +27,37 @@ final class MountRunner {
 
     private MountRunner() {}
 
+    /** The mountpoint must be a directory; a dead FUSE mount there gets a message of its own. */
+    static void requireMountPoint(Path mountPoint) throws CliException {
+        if (MountTable.isFuseMountedAt(mountPoint) && !answersStatfs(mountPoint)) {
+            throw new CliException("mountpoint " + mountPoint + " holds a dead FUSE mount (its daemon is gone);"
+                    + " unmount it first: fusermount -u " + mountPoint);
+        }
+        if (!Files.isDirectory(mountPoint)) {
+            throw new CliException("mountpoint " + mountPoint + " is not a directory");
+        }
+    }
+
+    /**
+     * A FUSE mount whose daemon died answers ENOTCONN, but a stat may still be served from the
+     * kernel's attribute cache for a while (attr_timeout); statfs is never cached, so ask that.
+     */
+    private static boolean answersStatfs(Path mountPoint) {
+        try {
+            Files.getFileStore(mountPoint).getTotalSpace();
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** @return the exit status once unmounted; throws when the mount cannot be set up */
     static int run(MountRequest req, Readiness readiness) throws CliException {
         req.notes().forEach(n -> LOG.debug("{}", n));
         if (LOG.isDebugEnabled()) {
             LOG.debug("stack {} fuse options {}", req.stack(), describe(req));
         }
-        if (!Files.isDirectory(req.mountPoint())) {
-            throw new CliException("mountpoint " + req.mountPoint() + " is not a directory");
-        }
+        requireMountPoint(req.mountPoint());
         OverlayFs fs;
         try {
             fs = OverlayFs.open(req.stack());

@@ -584,17 +584,20 @@ public final class OverlayFs implements Closeable {
             if (!e.layer().isUpper()) return false;
             if (e.isDirectory() && !fullyUpper(dir.resolve(dev.stratafs.core.path.Name.of(e.name())))) return false;
         }
-        // Every visible entry is in the upper: the lower parts can be cut off.
+        // Every visible entry is in the upper: the lower parts can be cut off. Opaque first, then
+        // drop the whiteouts it makes redundant: a crash in between must not bring deleted lower
+        // files back (the other order had that window); stale whiteouts in an opaque dir are inert.
         Path host = stack.upper().host(dir);
-        boolean xwhiteouts = codec.opacity(host) == WhiteoutCodec.Opacity.XWHITEOUTS;
+        boolean xwhiteouts = codec.opacity(host) == WhiteoutCodec.Opacity.XWHITEOUTS; // before markOpaque changes it
+        codec.markOpaque(host);
         for (String nm : listNames(host)) {
+            if (nm.equals(WhiteoutCodec.OPAQUE_MARKER)) continue;
             Path c = host.resolve(nm);
             StatInfo st = os.lstatOrNull(c);
             if (st != null && !st.isDirectory() && (codec.isWhiteout(c, st, xwhiteouts) || WhiteoutCodec.isMarkerName(nm))) {
                 os.unlink(c);
             }
         }
-        codec.markOpaque(host);
         resolver.invalidate(dir);
         return true;
     }

@@ -55,7 +55,35 @@ public final class MountSession implements Closeable {
     }
 
     public static MountSession mount(OverlayFs fs, Path mountPoint, FuseOptions options) throws IOException {
+        refuseLayersUnder(fs, mountPoint);
         return mount(FsBackend.of(fs), mountPoint, options);
+    }
+
+    /**
+     * The core reaches its layers by path. A layer that is the mountpoint or lies below it would,
+     * once mounted, be reached through this very mount: every request would call back into the
+     * daemon and the mount hangs (the kernel overlay allows it because it holds the layers'
+     * dentries from before the mount). A layer that merely contains the mountpoint is fine.
+     */
+    static void refuseLayersUnder(OverlayFs fs, Path mountPoint) throws IOException {
+        if (!Files.isDirectory(mountPoint)) return; // reported by mount() with its own message
+        Path mnt = mountPoint.toRealPath();
+        java.util.Map<Path, String> layers = new java.util.LinkedHashMap<>();
+        fs.config().lowers().forEach(l -> layers.putIfAbsent(l, "lowerdir"));
+        fs.config().upper().ifPresent(u -> layers.put(u, "upperdir"));
+        fs.config().work().ifPresent(w -> layers.put(w, "workdir"));
+        for (java.util.Map.Entry<Path, String> e : layers.entrySet()) {
+            Path real;
+            try {
+                real = e.getKey().toRealPath();
+            } catch (IOException gone) {
+                continue; // the core has opened it; nothing to compare
+            }
+            if (real.startsWith(mnt)) {
+                throw new IOException(e.getValue() + " " + e.getKey() + (real.equals(mnt) ? " is the mountpoint " : " lies inside the mountpoint ")
+                        + mountPoint + ": stratafs reaches its layers by path, so it cannot mount over them; mount elsewhere");
+            }
+        }
     }
 
     /** As {@link #mount(OverlayFs, Path, FuseOptions)} for any backend (tests mount stand-ins). */
