@@ -27,13 +27,28 @@ public final class ImageAnalyzer {
     }
 
     public Analysis analyze(String ref) throws IOException {
+        return analyze(ref, Progress.NONE);
+    }
+
+    /**
+     * {@link #analyze(String)}, reporting a "scanning" phase per layer that advances by the size
+     * of each regular file seen; its total is the content size counted at unpack time (a hard
+     * link counted there once may be seen here twice, so a phase can overshoot a little).
+     */
+    public Analysis analyze(String ref, Progress progress) throws IOException {
         StoredImage im = store.image(ref);
         NativeOs os = store.os();
         Map<String, PathData> paths = new HashMap<>();
         MergedView below = new MergedView();
         for (int i = 0; i < im.layers().size(); i++) {
-            Path root = store.layerDir(im.layers().get(i).diffId());
-            visitLeaves(os, root, "", below, paths);
+            StoredImage.Layer layer = im.layers().get(i);
+            Path root = store.layerDir(layer.diffId());
+            progress.start(Progress.layer(i, im.layers().size(), layer.blob().digest(), "scanning"), layer.size());
+            try {
+                visitLeaves(os, root, "", below, paths, progress);
+            } finally {
+                progress.done();
+            }
             below.add(os, i, root);
         }
         long min = 0;
@@ -58,8 +73,8 @@ public final class ImageAnalyzer {
         return new Analysis(size, user, efficiency, wasted, userWasted, waste);
     }
 
-    private void visitLeaves(NativeOs os, Path dir, String rel, MergedView below, Map<String, PathData> paths)
-            throws IOException {
+    private void visitLeaves(NativeOs os, Path dir, String rel, MergedView below, Map<String, PathData> paths,
+                             Progress progress) throws IOException {
         List<Path> kids = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             ds.forEach(kids::add);
@@ -76,7 +91,7 @@ public final class ImageAnalyzer {
                     empty = !ds.iterator().hasNext();
                 }
                 if (!empty) {
-                    visitLeaves(os, c, r, below, paths);
+                    visitLeaves(os, c, r, below, paths, progress);
                     continue;
                 }
             }
@@ -86,6 +101,9 @@ public final class ImageAnalyzer {
                 size = prev != null && prev.stat().isDirectory() ? below.sizeBelow(r) : 0;
             } else {
                 size = st.isRegular() ? st.size() : 0;
+                if (size > 0) {
+                    progress.advance(size);
+                }
             }
             PathData d = paths.computeIfAbsent(r, k -> new PathData());
             d.cumulative += size;

@@ -35,6 +35,15 @@ public final class ImageCommitter {
     }
 
     public StoredImage commit(String fromRef, Path upper, String newName, Options opt) throws IOException {
+        return commit(fromRef, upper, newName, opt, Progress.NONE);
+    }
+
+    /**
+     * {@link #commit(String, Path, String, Options)}, reporting a "committing" phase (file
+     * content bytes written into the layer tar) and then the store's phases for the new layer.
+     */
+    public StoredImage commit(String fromRef, Path upper, String newName, Options opt, Progress progress)
+            throws IOException {
         if (!Files.isDirectory(upper)) {
             throw FsException.of(ErrorKind.NOT_DIRECTORY, "upper is not a directory", upper);
         }
@@ -50,7 +59,11 @@ public final class ImageCommitter {
                      DigestOutputStream compressed = new DigestOutputStream(file, comp);
                      GZIPOutputStream gz = new GZIPOutputStream(compressed, 1 << 16);
                      DigestOutputStream tar = new DigestOutputStream(gz, diff)) {
-                    new LayerTarWriter(store.os(), opt.layerMtime()).write(upper, tar);
+                    LayerTarWriter w = new LayerTarWriter(store.os(), opt.layerMtime(), progress);
+                    progress.start("committing " + upper.getFileName(), w.contentBytes(upper));
+                    w.write(upper, tar);
+                } finally {
+                    progress.done();
                 }
                 Digest diffId = Digest.of(diff);
                 Digest blobDigest = Digest.of(comp);
@@ -94,7 +107,7 @@ public final class ImageCommitter {
                 return store.store(Json.bytes(manifest), name, d -> {
                     Path p = staging.resolve(d.hex());
                     return Files.newInputStream(Files.exists(p) ? p : store.blobPath(d));
-                }, work);
+                }, work, progress);
             } finally {
                 Trees.delete(staging);
             }

@@ -32,18 +32,27 @@ public final class ImageExporter {
     }
 
     public void export(String ref, Path dest, Format format) throws IOException {
+        export(ref, dest, format, Progress.NONE);
+    }
+
+    /**
+     * {@link #export(String, Path, Format)}, reporting one "exporting" phase whose total is the
+     * size of the stored blobs it reads (for docker-archive: the compressed layers, counted as
+     * they are decompressed).
+     */
+    public void export(String ref, Path dest, Format format, Progress progress) throws IOException {
         store.locked(() -> {
             StoredImage im = store.image(ref);
             if (format == Format.OCI) {
-                oci(im, dest);
+                oci(im, dest, progress);
             } else {
-                dockerArchive(im, dest);
+                dockerArchive(im, dest, progress);
             }
             return null;
         });
     }
 
-    private void oci(StoredImage im, Path dest) throws IOException {
+    private void oci(StoredImage im, Path dest, Progress progress) throws IOException {
         if (Files.exists(dest) && (!Files.isDirectory(dest) || !isEmpty(dest))) {
             throw FsException.of(ErrorKind.EXISTS, "export destination exists and is not an empty directory", dest);
         }
@@ -51,11 +60,22 @@ public final class ImageExporter {
         Files.createDirectories(blobs);
         List<Digest> all = new ArrayList<>(List.of(im.manifest(), im.config()));
         im.layers().forEach(l -> all.add(l.blob().digest()));
-        for (Digest d : all) {
-            Path to = blobs.resolve(d.hex());
-            if (!Files.exists(to)) {
-                Files.copy(store.blobPath(d), to);
+        long total = 0;
+        for (Digest d : new java.util.LinkedHashSet<>(all)) {
+            total += Files.size(store.blobPath(d));
+        }
+        progress.start("exporting " + im.name(), total);
+        try {
+            for (Digest d : all) {
+                Path to = blobs.resolve(d.hex());
+                if (!Files.exists(to)) {
+                    try (InputStream in = Counting.in(Files.newInputStream(store.blobPath(d)), progress)) {
+                        Files.copy(in, to);
+                    }
+                }
             }
+        } finally {
+            progress.done();
         }
         Files.writeString(dest.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
         JsonObject desc = new Descriptor(Descriptor.OCI_MANIFEST, im.manifest(), Files.size(store.blobPath(im.manifest()))).toJson();
@@ -71,12 +91,20 @@ public final class ImageExporter {
         Files.write(dest.resolve("index.json"), Json.bytes(index));
     }
 
-    private void dockerArchive(StoredImage im, Path dest) throws IOException {
+    private void dockerArchive(StoredImage im, Path dest, Progress progress) throws IOException {
         if (Files.exists(dest)) {
             throw FsException.of(ErrorKind.EXISTS, "export destination exists", dest);
         }
         Path staging = store.newStaging("export");
         Path part = dest.resolveSibling(dest.getFileName() + ".part");
+        long total = 0;
+        java.util.Set<Digest> distinct = new java.util.HashSet<>();
+        for (StoredImage.Layer l : im.layers()) {
+            if (distinct.add(l.diffId())) {
+                total += Files.size(store.blobPath(l.blob().digest()));
+            }
+        }
+        progress.start("exporting " + im.name(), total);
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(part), 1 << 16);
              TarArchiveOutputStream tar = new TarArchiveOutputStream(out)) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
@@ -88,7 +116,8 @@ public final class ImageExporter {
                 String member = "blobs/sha256/" + l.diffId().hex();
                 if (!layers.contains(new com.google.gson.JsonPrimitive(member))) {
                     Path raw = staging.resolve(l.diffId().hex());
-                    try (InputStream in = Compression.decompress(Files.newInputStream(store.blobPath(l.blob().digest())))) {
+                    try (InputStream in = Compression.decompress(
+                            Counting.in(Files.newInputStream(store.blobPath(l.blob().digest())), progress))) {
                         Files.copy(in, raw);
                     }
                     file(tar, member, raw);
@@ -116,6 +145,7 @@ public final class ImageExporter {
             Files.deleteIfExists(part);
             throw e;
         } finally {
+            progress.done();
             Trees.delete(staging);
         }
         Files.move(part, dest, java.nio.file.StandardCopyOption.ATOMIC_MOVE);

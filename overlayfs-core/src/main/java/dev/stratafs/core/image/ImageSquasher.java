@@ -28,6 +28,14 @@ public final class ImageSquasher {
     }
 
     public StoredImage squash(String ref, String newName, Instant created) throws IOException {
+        return squash(ref, newName, created, Progress.NONE);
+    }
+
+    /**
+     * {@link #squash(String, String, Instant)}, reporting a "squashing" phase (file content bytes
+     * written into the tar) and then the store's phases for the new layer.
+     */
+    public StoredImage squash(String ref, String newName, Instant created, Progress progress) throws IOException {
         String name = ImageName.normalize(newName);
         return store.locked(() -> {
             StoredImage im = store.image(ref);
@@ -43,7 +51,11 @@ public final class ImageSquasher {
                      DigestOutputStream compressed = new DigestOutputStream(file, comp);
                      GZIPOutputStream gz = new GZIPOutputStream(compressed, 1 << 16);
                      DigestOutputStream tar = new DigestOutputStream(gz, diff)) {
-                    new LayerTarWriter(store.os(), 0).writeMerged(view.entries(), tar);
+                    progress.start("squashing " + im.layers().size() + " layers",
+                            LayerTarWriter.contentBytes(view.entries()));
+                    new LayerTarWriter(store.os(), 0, progress).writeMerged(view.entries(), tar);
+                } finally {
+                    progress.done();
                 }
                 Digest diffId = Digest.of(diff);
                 Digest blobDigest = Digest.of(comp);
@@ -79,7 +91,7 @@ public final class ImageSquasher {
 
                 Path work = staging.resolve("work");
                 Files.createDirectory(work);
-                return store.store(Json.bytes(manifest), name, d -> Files.newInputStream(staging.resolve(d.hex())), work);
+                return store.store(Json.bytes(manifest), name, d -> Files.newInputStream(staging.resolve(d.hex())), work, progress);
             } finally {
                 Trees.delete(staging);
             }

@@ -117,6 +117,11 @@ public final class ImageStore {
      * FILE:NAME) under {@code name} (else the name the source carries).
      */
     public StoredImage importImage(String source, String name) throws IOException {
+        return importImage(source, name, Progress.NONE);
+    }
+
+    /** {@link #importImage(String, String)}, reporting each layer's copy and unpack to {@code progress}. */
+    public StoredImage importImage(String source, String name, Progress progress) throws IOException {
         return locked(() -> {
             Path staging = newStaging("import");
             try {
@@ -147,7 +152,7 @@ public final class ImageStore {
                     if (n == null) {
                         throw new FsException(ErrorKind.INVALID, "the source names no image; give --tag NAME");
                     }
-                    return store(is.manifest(), ImageName.normalize(n), is::openBlob, staging);
+                    return store(is.manifest(), ImageName.normalize(n), is::openBlob, staging, progress);
                 }
             } catch (IllegalStateException | UnsupportedOperationException | ClassCastException
                      | IllegalArgumentException e) {
@@ -169,6 +174,16 @@ public final class ImageStore {
      * renamed into place, so a bad image leaves the store as it was.
      */
     StoredImage store(byte[] manifestBytes, String name, BlobOpener blobs, Path staging) throws IOException {
+        return store(manifestBytes, name, blobs, staging, Progress.NONE);
+    }
+
+    /**
+     * {@link #store(byte[], String, BlobOpener, Path)} reporting, per layer, a "copying" phase
+     * (source bytes read and hashed) when the blob is new and an "unpacking" phase (blob bytes
+     * read, before decompression) when the layer is new; each phase's total is the blob's size.
+     */
+    StoredImage store(byte[] manifestBytes, String name, BlobOpener blobs, Path staging, Progress progress)
+            throws IOException {
         Path sb = staging.resolve("blobs");
         Path sl = staging.resolve("layers");
         Files.createDirectories(sb);
@@ -182,7 +197,7 @@ public final class ImageStore {
         if (configDesc.size() > MAX_JSON) {
             throw new FsException(ErrorKind.INVALID, "image config of " + configDesc.size() + " bytes is implausibly large");
         }
-        Path configFile = fetch(configDesc, blobs, sb);
+        Path configFile = fetch(configDesc, blobs, sb, Progress.NONE, null);
         JsonObject config = Json.object(Files.readAllBytes(configFile), "image config");
         List<Digest> diffIds = diffIds(config);
         if (diffIds.size() != layerDescs.size()) {
@@ -193,7 +208,7 @@ public final class ImageStore {
         for (int i = 0; i < layerDescs.size(); i++) {
             Descriptor ld = layerDescs.get(i);
             Digest diffId = diffIds.get(i);
-            Path blob = fetch(ld, blobs, sb);
+            Path blob = fetch(ld, blobs, sb, progress, Progress.layer(i, layerDescs.size(), ld.digest(), "copying"));
             if (hasLayer(diffId) || Files.exists(sl.resolve(diffId.hex()))) {
                 continue; // same content already unpacked: layers are shared, never unpacked twice
             }
@@ -201,7 +216,8 @@ public final class ImageStore {
             os.mkdir(dest, 0755);
             MessageDigest md = Digest.newSha256();
             UnpackStats stats;
-            try (InputStream raw = Files.newInputStream(blob);
+            progress.start(Progress.layer(i, layerDescs.size(), ld.digest(), "unpacking"), Files.size(blob));
+            try (InputStream raw = Counting.in(Files.newInputStream(blob), progress);
                  DigestInputStream in = new DigestInputStream(Compression.decompress(raw), md)) {
                 stats = unpacker.unpack(in, dest);
                 in.transferTo(OutputStream.nullOutputStream()); // tar padding counts in the diff_id
@@ -209,6 +225,8 @@ public final class ImageStore {
                 throw e;
             } catch (IOException e) {
                 throw new FsException(ErrorKind.INVALID, "corrupt layer " + ld.digest() + ": " + e.getMessage(), e);
+            } finally {
+                progress.done();
             }
             Digest actual = Digest.of(md);
             if (!actual.equals(diffId)) {
@@ -250,7 +268,7 @@ public final class ImageStore {
     }
 
     /** Copies a blob into staging while checking its digest and size; an existing store blob is reused. */
-    private Path fetch(Descriptor d, BlobOpener blobs, Path sb) throws IOException {
+    private Path fetch(Descriptor d, BlobOpener blobs, Path sb, Progress progress, String phase) throws IOException {
         Path have = blobPath(d.digest());
         if (Files.isRegularFile(have)) {
             return have;
@@ -261,10 +279,13 @@ public final class ImageStore {
         }
         MessageDigest md = Digest.newSha256();
         long n;
-        try (InputStream in = new DigestInputStream(blobs.open(d.digest()), md)) {
+        progress.start(phase, d.size());
+        try (InputStream in = new DigestInputStream(Counting.in(blobs.open(d.digest()), progress), md)) {
             n = Files.copy(in, dest);
         } catch (NoSuchFileException e) {
             throw new FsException(ErrorKind.NOT_FOUND, "missing blob " + d.digest(), e);
+        } finally {
+            progress.done();
         }
         Digest actual = Digest.of(md);
         if (!actual.equals(d.digest()) || (d.size() >= 0 && n != d.size())) {

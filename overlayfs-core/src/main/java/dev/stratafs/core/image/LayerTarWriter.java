@@ -31,12 +31,63 @@ final class LayerTarWriter {
     private final NativeOs os;
     private final long mtime;
     private final UpperDiff formats;
+    private final Progress progress;
 
     /** @param mtimeSec the mtime written for every entry */
     LayerTarWriter(NativeOs os, long mtimeSec) {
+        this(os, mtimeSec, Progress.NONE);
+    }
+
+    /**
+     * @param progress advanced by the file content bytes written (headers are not counted), so
+     *     a phase begun with {@link #contentBytes(Path)} or {@link #contentBytes(Map)} as its
+     *     total ends at exactly that total
+     */
+    LayerTarWriter(NativeOs os, long mtimeSec, Progress progress) {
         this.os = os;
         this.mtime = mtimeSec;
         this.formats = new UpperDiff(os);
+        this.progress = progress;
+    }
+
+    /** The content bytes {@link #write} will put in the tar: regular files, each inode once. */
+    long contentBytes(Path upper) throws IOException {
+        long sum = 0;
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        java.util.ArrayDeque<Path> todo = new java.util.ArrayDeque<>(List.of(upper));
+        while (!todo.isEmpty()) {
+            Path dir = todo.pop();
+            for (NativeOs.DirEnt d : os.readDir(dir)) {
+                // getdents64's type spares an lstat for all but files, directories and unknowns
+                if (d.type() != 0 && d.type() != StatInfo.S_IFREG && d.type() != StatInfo.S_IFDIR) {
+                    continue;
+                }
+                Path p = dir.resolve(d.name());
+                StatInfo st = os.lstatOrNull(p);
+                if (st == null) {
+                    continue;
+                }
+                if (st.isDirectory()) {
+                    todo.push(p);
+                } else if (st.isRegular() && (st.nlink() < 2 || seen.add(st.dev() + ":" + st.ino()))) {
+                    sum += st.size();
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** The content bytes {@link #writeMerged} will put in the tar: regular files, each inode once. */
+    static long contentBytes(Map<String, MergedView.Entry> entries) {
+        long sum = 0;
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (MergedView.Entry e : entries.values()) {
+            StatInfo st = e.stat();
+            if (st.isRegular() && (st.nlink() < 2 || seen.add(st.dev() + ":" + st.ino()))) {
+                sum += st.size();
+            }
+        }
+        return sum;
     }
 
     void write(Path upper, OutputStream out) throws IOException {
@@ -135,7 +186,7 @@ final class LayerTarWriter {
         }
         xattrs(tar, p, e);
         if (st.isRegular()) {
-            try (InputStream in = Files.newInputStream(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (InputStream in = Counting.in(Files.newInputStream(p, java.nio.file.LinkOption.NOFOLLOW_LINKS), progress)) {
                 put(tar, e, in);
             }
         } else {

@@ -521,4 +521,9 @@ final class JnrNativeOs implements NativeOs {
     public int getegid() {
         return libc.getegid();
     }
+
+    @Override
+    public boolean isatty(int fd) {
+        return libc.isatty(fd) == 1;
+    }
 }

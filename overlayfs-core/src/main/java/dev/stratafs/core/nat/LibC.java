@@ -90,4 +90,7 @@ public interface LibC {
     int geteuid();
 
     int getegid();
+
+    /** 1 for a terminal, else 0 with errno ENOTTY or EBADF. */
+    int isatty(int fd);
 }

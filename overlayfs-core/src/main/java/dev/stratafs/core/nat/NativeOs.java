@@ -119,6 +119,15 @@ public interface NativeOs {
 
     int getegid();
 
+    /**
+     * isatty(3): whether {@code fd} (2 for stderr) is a terminal, for progress output that only
+     * makes sense there. A default so that other implementations need not change; false is the
+     * safe answer (no escape output in pipes and logs).
+     */
+    default boolean isatty(int fd) {
+        return false;
+    }
+
     enum CopyMethod { CLONE, COPY_FILE_RANGE, READ_WRITE }
 
     /**
