@@ -15,6 +15,7 @@ import dev.stratafs.core.image.ImageInspector;
 import dev.stratafs.core.nat.Natives;
 import dev.stratafs.core.image.ImageSquasher;
 import dev.stratafs.core.image.ImageStore;
+import dev.stratafs.core.image.Progress;
 import dev.stratafs.core.image.StoredImage;
 import dev.stratafs.core.image.UpperDiff;
 import dev.stratafs.core.image.WhichResult;
@@ -63,19 +64,36 @@ public final class ImageCommand {
 
     private final PrintStream out;
     private final PrintStream err;
+    /** Where import, commit, export, squash and analyze report how far they are. */
+    private final Progress progress;
 
-    private ImageCommand(PrintStream out, PrintStream err) {
+    private ImageCommand(PrintStream out, PrintStream err, Progress progress) {
         this.out = out;
         this.err = err;
+        this.progress = progress;
     }
 
-    /** Entry point for `stratafs image ARGS` (a leading "image" word is accepted and skipped). */
+    /**
+     * Entry point for `stratafs image ARGS` (a leading "image" word is accepted and skipped).
+     * Long work draws a progress line on stderr when that is a terminal.
+     */
     public static int run(String[] args) {
-        return run(args, System.out, System.err);
+        Progress p;
+        try {
+            p = TerminalProgress.forStderr(Natives.get(), System.getenv(), System.err);
+        } catch (RuntimeException | LinkageError e) {
+            p = Progress.NONE; // no libc binding: dispatch reports that properly
+        }
+        return new ImageCommand(System.out, System.err, p).dispatch(new ArrayList<>(Arrays.asList(args)));
     }
 
+    /** For tests: no progress output. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        return new ImageCommand(out, err).dispatch(new ArrayList<>(Arrays.asList(args)));
+        return run(args, out, err, Progress.NONE);
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err, Progress progress) {
+        return new ImageCommand(out, err, progress).dispatch(new ArrayList<>(Arrays.asList(args)));
     }
 
     private int dispatch(List<String> words) {
@@ -212,7 +230,7 @@ public final class ImageCommand {
     private int importImage(ImageStore store, List<String> words) throws IOException, Args.UsageException {
         Args a = Args.parse(words, Set.of("--tag"), Set.of());
         a.expectPositional(1, 1, "import SOURCE [--tag NAME]");
-        StoredImage im = store.importImage(a.positional.get(0), a.get("--tag"));
+        StoredImage im = store.importImage(a.positional.get(0), a.get("--tag"), progress);
         out.println(im.name() + " " + im.manifest());
         return OK;
     }
@@ -361,7 +379,7 @@ public final class ImageCommand {
         ImageCommitter.Options o = new ImageCommitter.Options(
                 a.get("--created-by", "stratafs image commit"), a.get("--message", a.get("-m")), 0, Instant.now());
         StoredImage im = new ImageCommitter(store).commit(a.require("--from"), Path.of(a.require("--upper")),
-                a.require("--tag"), o);
+                a.require("--tag"), o, progress);
         StoredImage.Layer top = im.layers().get(im.layers().size() - 1);
         out.println(im.name() + " " + im.manifest() + " layer " + top.blob().digest());
         return OK;
@@ -375,14 +393,14 @@ public final class ImageCommand {
             case "docker-archive", "docker" -> ImageExporter.Format.DOCKER_ARCHIVE;
             default -> throw new Args.UsageException("--format is oci or docker-archive");
         };
-        new ImageExporter(store).export(a.positional.get(0), Path.of(a.positional.get(1)), f);
+        new ImageExporter(store).export(a.positional.get(0), Path.of(a.positional.get(1)), f, progress);
         return OK;
     }
 
     private int squash(ImageStore store, List<String> words) throws IOException, Args.UsageException {
         Args a = Args.parse(words, Set.of("--tag"), Set.of());
         a.expectPositional(1, 1, "squash REF --tag NEW");
-        StoredImage im = new ImageSquasher(store).squash(a.positional.get(0), a.require("--tag"), Instant.now());
+        StoredImage im = new ImageSquasher(store).squash(a.positional.get(0), a.require("--tag"), Instant.now(), progress);
         out.println(im.name() + " " + im.manifest() + " layer " + im.layers().get(0).blob().digest());
         return OK;
     }
@@ -398,7 +416,7 @@ public final class ImageCommand {
         Args a = Args.parse(words, Set.of("--lowest-efficiency", "--highest-wasted-bytes", "--highest-user-wasted-percent"),
                 Set.of("--ci"));
         a.expectPositional(1, 1, "analyze REF [--ci] [thresholds]");
-        Analysis r = new ImageAnalyzer(store).analyze(a.positional.get(0));
+        Analysis r = new ImageAnalyzer(store).analyze(a.positional.get(0), progress);
         out.println("Image name: " + store.image(a.positional.get(0)).name());
         out.println("Total Image size: " + Sizes.human(r.imageSize()));
         out.println("Potential wasted space: " + Sizes.human(r.wastedBytes()));
