@@ -127,11 +127,15 @@ final class TerminalProgress implements Progress {
         String amount = total >= 0 ? Sizes.human(done) + "/" + Sizes.human(total) : Sizes.human(done);
         String rate = elapsedNanos > 0 ? Sizes.human((long) (done * 1e9 / elapsedNanos)) + "/s" : "";
         String tail = " " + amount + (rate.isEmpty() ? "" : " " + rate);
+        // the bar's width comes from the widest numbers this phase can show, so it stays put
+        // from frame to frame while "9.99MB" becomes "10.0MB" (Sizes.human: at most 6 characters)
+        int tailWidth = total >= 0 ? Math.max(tail.length(), 1 + 6 + 1 + Sizes.human(total).length() + 1 + 8)
+                : tail.length();
         int bar = 0;
         if (total >= 0) {
-            bar = Math.max(MIN_BAR, Math.min(MAX_BAR, width - label.length() - tail.length() - 3));
+            bar = Math.max(MIN_BAR, Math.min(MAX_BAR, width - label.length() - tailWidth - 3));
         }
-        int room = width - tail.length() - (bar > 0 ? bar + 3 : 0);
+        int room = width - tailWidth - (bar > 0 ? bar + 3 : 0);
         String l = label.length() <= room ? label : label.substring(0, Math.max(0, room));
         StringBuilder sb = new StringBuilder(l);
         if (bar > 0) {
