@@ -26,7 +26,11 @@ public final class FsPath {
 
     /** Parses "/a/b", "a/b" or "/" (repeated and trailing slashes are ignored). */
     public static FsPath parse(String path) throws FsException {
-        if (path.length() >= MAX_BYTES) {
+        // PATH_MAX counts the NUL: a path below the mount may have 4095 bytes, and FUSE hands it
+        // over with a leading '/'. Counted in UTF-8 bytes, as the kernel counts.
+        int slash = path.startsWith("/") ? 1 : 0;
+        if (path.length() - slash >= MAX_BYTES / 3
+                && path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length - slash >= MAX_BYTES) {
             throw new FsException(ErrorKind.NAME_TOO_LONG, "path longer than " + (MAX_BYTES - 1) + " bytes");
         }
         List<Name> names = new ArrayList<>();

@@ -53,6 +53,17 @@ class FsPathTest {
     }
 
     @Test
+    void pathOf4095BytesBelowTheMountIsAccepted() throws FsException {
+        // "/" + 15 components of 255 bytes joined by '/' + a final one: 4095 bytes without the leading slash
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 15; i++) sb.append('/').append("c".repeat(255));
+        sb.append('/').append("e".repeat(4095 - 15 * 256));
+        assertEquals(4095, sb.length() - 1);
+        assertEquals(16, FsPath.parse(sb.toString()).depth());
+        assertEquals(ErrorKind.NAME_TOO_LONG, assertThrows(FsException.class, () -> FsPath.parse(sb + "x")).kind());
+    }
+
+    @Test
     void startsWithComparesWholeComponents() throws FsException {
         assertTrue(FsPath.parse("/a/b").startsWith(FsPath.parse("/a")));
         assertTrue(!FsPath.parse("/ab").startsWith(FsPath.parse("/a")));
