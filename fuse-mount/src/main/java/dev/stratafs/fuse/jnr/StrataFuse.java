@@ -55,8 +55,6 @@ import ru.serce.jnrfuse.struct.Timespec;
  */
 public final class StrataFuse extends FuseStubFS {
     private static final Logger LOG = LoggerFactory.getLogger(StrataFuse.class);
-    /** FUSE's largest read/write with big_writes and max_write=131072 (libfuse 2 max_read default). */
-    private static final int IO_BUFFER = 128 * 1024;
     private static final String ACL_ACCESS = "system.posix_acl_access";
     private static final String ACL_DEFAULT = "system.posix_acl_default";
 
@@ -74,9 +72,7 @@ public final class StrataFuse extends FuseStubFS {
     private final Set<String> callbackThreads = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<Boolean> threadNoted = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
-    /** Per loop thread: the byte[] a read or write is staged in (FUSE hands us native memory). */
-    private final ThreadLocal<byte[]> ioBuffers = ThreadLocal.withInitial(() -> new byte[IO_BUFFER]);
-    /** Per loop thread: a native struct stat for the d_ino/d_type of readdir entries. */
+    /** Per worker thread: a native struct stat for the d_ino/d_type of readdir entries. */
     private final ThreadLocal<FileStat> direntStats = ThreadLocal.withInitial(StrataFuse::newNativeStat);
 
     public StrataFuse(FsBackend fs, FuseOptions options) {
@@ -546,15 +542,14 @@ public final class StrataFuse extends FuseStubFS {
         return run("read", path, () -> {
             OpenFile f = files.get(fi.fh.get());
             int want = (int) Math.min(size, Integer.MAX_VALUE - 8);
-            byte[] b = ioBuffer(want);
+            long address = buf.address(); // libfuse's reply buffer: the core reads straight into it
             // Without direct_io the kernel takes a short read for end of file: fill all we can.
             int total = 0;
             while (total < want) {
-                int n = f.read(b, total, want - total, offset + total);
+                int n = f.readTo(address + total, want - total, offset + total);
                 if (n <= 0) break;
                 total += n;
             }
-            buf.put(0, b, 0, total);
             return total;
         });
     }
@@ -564,26 +559,16 @@ public final class StrataFuse extends FuseStubFS {
         return run("write", path, () -> {
             OpenFile f = files.get(fi.fh.get());
             int len = (int) Math.min(size, Integer.MAX_VALUE - 8);
-            byte[] b = ioBuffer(len);
-            buf.get(0, b, 0, len);
+            long address = buf.address(); // the request's data, written from where it lies
             // A short write answer is an error to the writer; the core may write in pieces.
             int total = 0;
             while (total < len) {
-                int n = f.write(b, total, len - total, offset + total);
+                int n = f.writeFrom(address + total, len - total, offset + total);
                 if (n <= 0) break;
                 total += n;
             }
             return total;
         });
-    }
-
-    private byte[] ioBuffer(int size) {
-        byte[] b = ioBuffers.get();
-        if (b.length < size) {
-            b = new byte[size];
-            ioBuffers.set(b);
-        }
-        return b;
     }
 
     @Override
