@@ -60,6 +60,13 @@ public final class DirBackend implements FsBackend {
         this.stall = until;
     }
 
+    private volatile java.util.function.Consumer<String> beforeGetattr = p -> {};
+
+    /** Runs {@code hook} at the start of every getattr (tests block requests with it). */
+    public void beforeGetattr(java.util.function.Consumer<String> hook) {
+        this.beforeGetattr = hook;
+    }
+
     private Path p(String path) {
         String rel = path.startsWith("/") ? path.substring(1) : path;
         return rel.isEmpty() ? root : root.resolve(rel);
@@ -73,6 +80,7 @@ public final class DirBackend implements FsBackend {
     @Override
     public FileAttr getattr(String path) throws IOException {
         if (failOn.test(path)) throw new IllegalStateException("injected bug for " + path);
+        beforeGetattr.accept(path);
         java.util.concurrent.CountDownLatch s = stall;
         if (s != null && path.equals("/")) {
             try {

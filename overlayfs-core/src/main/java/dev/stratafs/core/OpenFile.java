@@ -1,5 +1,6 @@
 package dev.stratafs.core;
 
+import dev.stratafs.core.nat.NativeMemory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -19,6 +20,25 @@ public interface OpenFile extends Closeable {
     int write(ByteBuffer src, long position) throws IOException;
 
     int write(byte[] src, int off, int len, long position) throws IOException;
+
+    /**
+     * Reads up to {@code len} bytes at position into native memory at {@code address} (the FUSE
+     * adapter's reply buffer); returns bytes read, fewer only at end of file. The default stages
+     * through a heap array; {@link dev.stratafs.core.handle.FileHandle} reads in place.
+     */
+    default int readTo(long address, int len, long position) throws IOException {
+        byte[] tmp = new byte[len];
+        int n = read(tmp, 0, len, position);
+        if (n > 0) NativeMemory.put(address, tmp, 0, n);
+        return n;
+    }
+
+    /** Writes {@code len} bytes from native memory at {@code address}, as {@link #write(byte[], int, int, long)}. */
+    default int writeFrom(long address, int len, long position) throws IOException {
+        byte[] tmp = new byte[len];
+        NativeMemory.get(address, tmp, 0, len);
+        return write(tmp, 0, len, position);
+    }
 
     void truncate(long size) throws IOException;
 

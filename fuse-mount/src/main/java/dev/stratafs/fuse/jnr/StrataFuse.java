@@ -17,10 +17,14 @@ import dev.stratafs.fuse.HiddenFiles;
 import dev.stratafs.fuse.IdMapper;
 import dev.stratafs.fuse.RequestGuard;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import jnr.ffi.Memory;
@@ -47,12 +51,10 @@ import ru.serce.jnrfuse.struct.Timespec;
  * The jnr-fuse (libfuse 2 high-level, path based) face of a {@link FsBackend}. Each callback is
  * one line through {@link RequestGuard}, which answers failures with -errno; this class only
  * converts between jnr structs and core values. Open files and directories live in handle tables
- * keyed by fuse_file_info.fh. Thread safe: libfuse calls from several loop threads.
+ * keyed by fuse_file_info.fh. Thread safe: called from several {@link FuseLoop} workers.
  */
 public final class StrataFuse extends FuseStubFS {
     private static final Logger LOG = LoggerFactory.getLogger(StrataFuse.class);
-    /** FUSE's largest read/write with big_writes and max_write=131072 (libfuse 2 max_read default). */
-    private static final int IO_BUFFER = 128 * 1024;
     private static final String ACL_ACCESS = "system.posix_acl_access";
     private static final String ACL_DEFAULT = "system.posix_acl_default";
 
@@ -67,10 +69,10 @@ public final class StrataFuse extends FuseStubFS {
     private final CountDownLatch initialized = new CountDownLatch(1);
     private final CountDownLatch destroyed = new CountDownLatch(1);
     private volatile Runnable umountHook;
+    private final Set<String> callbackThreads = ConcurrentHashMap.newKeySet();
+    private final ThreadLocal<Boolean> threadNoted = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
-    /** Per loop thread: the byte[] a read or write is staged in (FUSE hands us native memory). */
-    private final ThreadLocal<byte[]> ioBuffers = ThreadLocal.withInitial(() -> new byte[IO_BUFFER]);
-    /** Per loop thread: a native struct stat for the d_ino/d_type of readdir entries. */
+    /** Per worker thread: a native struct stat for the d_ino/d_type of readdir entries. */
     private final ThreadLocal<FileStat> direntStats = ThreadLocal.withInitial(StrataFuse::newNativeStat);
 
     public StrataFuse(FsBackend fs, FuseOptions options) {
@@ -97,12 +99,54 @@ public final class StrataFuse extends FuseStubFS {
     // ---- lifecycle, used by dev.stratafs.fuse.mount ----
 
     /**
-     * Runs the FUSE loop on the calling thread until the filesystem is unmounted. {@code -f} is
-     * always given (jnr-fuse adds it); {@code debug} adds {@code -d}. Throws when libfuse refuses
-     * to mount (bad option, busy mountpoint).
+     * Mounts and runs the FUSE loop until the filesystem is unmounted; the calling thread waits
+     * for the workers (see {@link FuseLoop}) and then calls destroy. {@code -f} is always given;
+     * {@code debug} adds {@code -d}. Throws when libfuse refuses to mount (bad option, busy
+     * mountpoint). As jnr-fuse's mount() did, registers a shutdown hook calling {@link #umount()}
+     * for as long as the loop runs.
      */
-    public void runLoop(Path mountPoint, List<String> fuseArgs, boolean debug) {
-        mount(mountPoint, true, debug, fuseArgs.toArray(new String[0]));
+    public void runLoop(Path mountPoint, List<String> fuseArgs, boolean debug) throws IOException {
+        if (!mounted.compareAndSet(false, true)) throw new IllegalStateException("already mounted at " + this.mountPoint);
+        this.mountPoint = mountPoint;
+        List<String> argv = new ArrayList<>();
+        argv.add("stratafs"); // argv[0]: the program name libfuse prefixes its messages with
+        argv.add("-f");
+        if (debug) argv.add("-d");
+        argv.add(mountPoint.toAbsolutePath().toString());
+        argv.addAll(fuseArgs);
+        Thread hook = new Thread(this::umount, "stratafs-fuse-shutdown " + mountPoint);
+        java.lang.Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            FuseLoop.run(argv, Struct.getMemory(fuseOperations), Struct.size(fuseOperations), mountPoint.toString());
+        } finally {
+            mounted.set(false);
+            try {
+                java.lang.Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is what ended the loop
+            }
+        }
+    }
+
+    /**
+     * Names of the threads callbacks ran on so far (for tests: they must be the loop's own Java
+     * threads, never native threads jffi attached for a single call).
+     */
+    public Set<String> callbackThreadNames() {
+        return Set.copyOf(callbackThreads);
+    }
+
+    private void noteThread() {
+        if (!threadNoted.get()) {
+            threadNoted.set(Boolean.TRUE);
+            callbackThreads.add(Thread.currentThread().getName());
+        }
+    }
+
+    /** Every callback goes through here: records the thread once, answers failures with -errno. */
+    private int run(String op, String path, RequestGuard.Request body) {
+        noteThread();
+        return guard.run(op, path, body);
     }
 
     /** True once libfuse called init: the kernel connection is up. */
@@ -147,6 +191,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public Pointer init(Pointer conn) {
+        noteThread();
         LOG.debug("FUSE init: connection up");
         initialized.countDown();
         return null;
@@ -154,6 +199,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public void destroy(Pointer initResult) {
+        noteThread();
         // The kernel connection is gone; nobody can release what is still open.
         for (OpenFile f : files.drain()) {
             try {
@@ -171,7 +217,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int getattr(String path, FileStat stat) {
-        return guard.run("getattr", path, () -> fill(stat, hidden.isEmpty() ? fs.getattr(path) : attrOf(path)));
+        return run("getattr", path, () -> fill(stat, hidden.isEmpty() ? fs.getattr(path) : attrOf(path)));
     }
 
     /** getattr that also answers for names of files unlinked while open (see {@link HiddenFiles}). */
@@ -207,7 +253,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-        return guard.run("fgetattr", path, () -> {
+        return run("fgetattr", path, () -> {
             OpenFile f = files.find(fi.fh.get());
             return fill(stat, f != null ? f.getattr() : attrOf(path));
         });
@@ -234,7 +280,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int access(String path, int mask) {
-        return guard.run("access", path, () -> {
+        return run("access", path, () -> {
             fs.access(path, mask, caller());
             return 0;
         });
@@ -242,7 +288,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int statfs(String path, Statvfs st) {
-        return guard.run("statfs", path, () -> {
+        return run("statfs", path, () -> {
             FsStat s = fs.statfs(path);
             st.f_bsize.set(s.bsize());
             st.f_frsize.set(s.frsize());
@@ -261,7 +307,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int opendir(String path, FuseFileInfo fi) {
-        return guard.run("opendir", path, () -> {
+        return run("opendir", path, () -> {
             DirHandle h = new DirHandle(path);
             h.snapshot = snapshot(path);
             fi.fh.set(dirs.add(h));
@@ -286,7 +332,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int readdir(String path, Pointer buf, FuseFillDir filter, @off_t long offset, FuseFileInfo fi) {
-        return guard.run("readdir", path, () -> {
+        return run("readdir", path, () -> {
             DirHandle h = dirs.get(fi.fh.get());
             DirSnapshot d;
             synchronized (h) {
@@ -310,7 +356,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int releasedir(String path, FuseFileInfo fi) {
-        return guard.run("releasedir", path, () -> {
+        return run("releasedir", path, () -> {
             dirs.remove(fi.fh.get());
             return 0;
         });
@@ -318,7 +364,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int fsyncdir(String path, FuseFileInfo fi) {
-        return guard.run("fsyncdir", path, () -> {
+        return run("fsyncdir", path, () -> {
             dirs.get(fi.fh.get());
             return 0; // the core fsyncs directories as part of its own operations
         });
@@ -326,7 +372,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int mkdir(String path, @mode_t long mode) {
-        return guard.run("mkdir", path, () -> {
+        return run("mkdir", path, () -> {
             fs.mkdir(path, (int) mode & 07777, caller());
             return 0;
         });
@@ -334,7 +380,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int rmdir(String path) {
-        return guard.run("rmdir", path, () -> {
+        return run("rmdir", path, () -> {
             fs.rmdir(path);
             return 0;
         });
@@ -344,7 +390,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int mknod(String path, @mode_t long mode, @dev_t long rdev) {
-        return guard.run("mknod", path, () -> {
+        return run("mknod", path, () -> {
             fs.mknod(path, (int) mode, rdev, caller());
             return 0;
         });
@@ -352,7 +398,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int unlink(String path) {
-        return guard.run("unlink", path, () -> {
+        return run("unlink", path, () -> {
             if (!hidden.isEmpty() && hidden.forget(path)) return 0; // last release of a hidden file
             fs.unlink(path);
             return 0;
@@ -362,7 +408,7 @@ public final class StrataFuse extends FuseStubFS {
     @Override
     public int rename(String oldpath, String newpath) {
         // libfuse 2 has no renameat2 flags: always a plain rename(2).
-        return guard.run("rename", oldpath, () -> {
+        return run("rename", oldpath, () -> {
             if (HiddenFiles.isHiddenName(newpath)) {
                 // libfuse hiding an open file it was asked to unlink (or to rename over)?
                 FileAttr a = fs.getattr(oldpath);
@@ -379,7 +425,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int link(String oldpath, String newpath) {
-        return guard.run("link", newpath, () -> {
+        return run("link", newpath, () -> {
             fs.link(oldpath, newpath);
             return 0;
         });
@@ -387,7 +433,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int symlink(String target, String linkPath) {
-        return guard.run("symlink", linkPath, () -> {
+        return run("symlink", linkPath, () -> {
             fs.symlink(target, linkPath, caller());
             return 0;
         });
@@ -395,7 +441,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int readlink(String path, Pointer buf, @size_t long size) {
-        return guard.run("readlink", path, () -> {
+        return run("readlink", path, () -> {
             if (size <= 0) throw new FsException(ErrorKind.INVALID, "readlink: empty buffer");
             byte[] target = fs.readlink(path).getBytes(StandardCharsets.UTF_8);
             // libfuse wants a NUL-terminated string, truncated to fit (fuse.h readlink).
@@ -410,7 +456,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int chmod(String path, @mode_t long mode) {
-        return guard.run("chmod", path, () -> {
+        return run("chmod", path, () -> {
             if (!hidden.isEmpty() && openHidden(path) != null) return 0; // unlinked: nothing left to change
             fs.chmod(path, (int) mode & 07777);
             return 0;
@@ -419,7 +465,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int chown(String path, @uid_t long uid, @gid_t long gid) {
-        return guard.run("chown", path, () -> {
+        return run("chown", path, () -> {
             // (uid_t) -1 leaves the id unchanged (chown(2)); it arrives as 0xffffffff.
             if (!hidden.isEmpty() && openHidden(path) != null) return 0;
             int u = (int) uid;
@@ -431,7 +477,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int utimens(String path, Timespec[] timespec) {
-        return guard.run("utimens", path, () -> {
+        return run("utimens", path, () -> {
             if (!hidden.isEmpty() && openHidden(path) != null) return 0;
             fs.utimens(path, time(timespec[0]), time(timespec[1]));
             return 0;
@@ -447,7 +493,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int truncate(String path, @off_t long size) {
-        return guard.run("truncate", path, () -> {
+        return run("truncate", path, () -> {
             OpenFile h = hidden.isEmpty() ? null : openHidden(path);
             if (h != null) {
                 h.truncate(size);
@@ -460,7 +506,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
-        return guard.run("ftruncate", path, () -> {
+        return run("ftruncate", path, () -> {
             OpenFile f = files.find(fi.fh.get());
             if (f != null) {
                 f.truncate(size);
@@ -475,7 +521,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int create(String path, @mode_t long mode, FuseFileInfo fi) {
-        return guard.run("create", path, () -> {
+        return run("create", path, () -> {
             OpenFile f = fs.create(path, fi.flags.get(), (int) mode & 07777, caller());
             fi.fh.set(files.add(f));
             return 0;
@@ -484,7 +530,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int open(String path, FuseFileInfo fi) {
-        return guard.run("open", path, () -> {
+        return run("open", path, () -> {
             OpenFile f = fs.open(path, fi.flags.get(), caller());
             fi.fh.set(files.add(f));
             return 0;
@@ -493,33 +539,31 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return guard.run("read", path, () -> {
+        return run("read", path, () -> {
             OpenFile f = files.get(fi.fh.get());
             int want = (int) Math.min(size, Integer.MAX_VALUE - 8);
-            byte[] b = ioBuffer(want);
+            long address = buf.address(); // libfuse's reply buffer: the core reads straight into it
             // Without direct_io the kernel takes a short read for end of file: fill all we can.
             int total = 0;
             while (total < want) {
-                int n = f.read(b, total, want - total, offset + total);
+                int n = f.readTo(address + total, want - total, offset + total);
                 if (n <= 0) break;
                 total += n;
             }
-            buf.put(0, b, 0, total);
             return total;
         });
     }
 
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return guard.run("write", path, () -> {
+        return run("write", path, () -> {
             OpenFile f = files.get(fi.fh.get());
             int len = (int) Math.min(size, Integer.MAX_VALUE - 8);
-            byte[] b = ioBuffer(len);
-            buf.get(0, b, 0, len);
+            long address = buf.address(); // the request's data, written from where it lies
             // A short write answer is an error to the writer; the core may write in pieces.
             int total = 0;
             while (total < len) {
-                int n = f.write(b, total, len - total, offset + total);
+                int n = f.writeFrom(address + total, len - total, offset + total);
                 if (n <= 0) break;
                 total += n;
             }
@@ -527,18 +571,9 @@ public final class StrataFuse extends FuseStubFS {
         });
     }
 
-    private byte[] ioBuffer(int size) {
-        byte[] b = ioBuffers.get();
-        if (b.length < size) {
-            b = new byte[size];
-            ioBuffers.set(b);
-        }
-        return b;
-    }
-
     @Override
     public int flush(String path, FuseFileInfo fi) {
-        return guard.run("flush", path, () -> {
+        return run("flush", path, () -> {
             files.get(fi.fh.get());
             return 0; // data goes to the layer on write; close(2) has nothing left to push
         });
@@ -546,7 +581,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int fsync(String path, int isdatasync, FuseFileInfo fi) {
-        return guard.run("fsync", path, () -> {
+        return run("fsync", path, () -> {
             files.get(fi.fh.get()).fsync(isdatasync != 0);
             return 0;
         });
@@ -554,7 +589,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int release(String path, FuseFileInfo fi) {
-        return guard.run("release", path, () -> {
+        return run("release", path, () -> {
             OpenFile f = files.remove(fi.fh.get());
             if (f != null) f.close();
             return 0;
@@ -563,7 +598,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int fallocate(String path, int mode, @off_t long off, @off_t long length, FuseFileInfo fi) {
-        return guard.run("fallocate", path, () -> {
+        return run("fallocate", path, () -> {
             files.get(fi.fh.get()).fallocate(mode, off, length);
             return 0;
         });
@@ -573,7 +608,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
-        return guard.run("setxattr", path, () -> {
+        return run("setxattr", path, () -> {
             refuseAcl(name);
             byte[] v = new byte[(int) size];
             if (size > 0) value.get(0, v, 0, v.length);
@@ -584,7 +619,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
-        return guard.run("getxattr", path, () -> {
+        return run("getxattr", path, () -> {
             refuseAcl(name);
             return answerSized(value, size, fs.getxattr(path, name));
         });
@@ -592,7 +627,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int listxattr(String path, Pointer list, @size_t long size) {
-        return guard.run("listxattr", path, () -> {
+        return run("listxattr", path, () -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             for (String n : fs.listxattr(path)) {
                 if (noAcl && isAcl(n)) continue;
@@ -605,7 +640,7 @@ public final class StrataFuse extends FuseStubFS {
 
     @Override
     public int removexattr(String path, String name) {
-        return guard.run("removexattr", path, () -> {
+        return run("removexattr", path, () -> {
             refuseAcl(name);
             fs.removexattr(path, name);
             return 0;

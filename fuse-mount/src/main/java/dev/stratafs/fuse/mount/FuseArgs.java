@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * The libfuse 2 command line for a mount, after the program name, {@code -f} (and {@code -d})
- * and the mountpoint, which jnr-fuse puts first. Never {@code -s}: the loop is multithreaded.
+ * and the mountpoint, which {@link dev.stratafs.fuse.jnr.StrataFuse#runLoop} puts first. Never
+ * {@code -s}: the loop is multithreaded.
  */
 final class FuseArgs {
     /** FUSE's largest request payload with big_writes (libfuse 2 caps max_write at 128 KiB). */

@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * proven live (init seen, the mountpoint listed as fuse in /proc/self/mountinfo and answering a
  * stat); {@link #close} unmounts and is idempotent.
  *
- * <p>The FUSE loop runs blocking on a thread of our own: jnr-fuse's non-blocking mount returns
- * after 2 s whatever happened. jnr-fuse also registers a shutdown hook per mount that calls
- * umount(); {@link StrataFuse} routes it to {@link #close}, so a JVM exit unmounts exactly once.
+ * <p>The FUSE loop runs blocking on a thread of our own, which waits for the loop's Java worker
+ * threads and tears the mount down after them. {@link StrataFuse} registers a shutdown hook per
+ * mount that calls umount() and routes it to {@link #close}, so a JVM exit unmounts exactly once.
  */
 public final class MountSession implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(MountSession.class);
@@ -160,6 +160,11 @@ public final class MountSession implements Closeable {
     /** Requests answered EIO because of a bug (an unexpected exception) so far. */
     public long unexpectedFailures() {
         return fuse.guard().unexpectedCount();
+    }
+
+    /** Names of the threads FUSE callbacks ran on so far (tests check they are the loop's workers). */
+    java.util.Set<String> callbackThreadNames() {
+        return fuse.callbackThreadNames();
     }
 
     private void startLoop(List<String> args, boolean debug) {

@@ -93,18 +93,18 @@ public final class FileHandle implements OpenFile {
         return fd;
     }
 
-    /** One pread(2) or pwrite(2) call. */
+    /** One pread(2) or pwrite(2) call for the part of the request from {@code done} on. */
     private interface Io {
-        int call(int fd, byte[] buf, int off, int len, long position) throws FsException;
+        int call(int fd, int done, int len, long position) throws FsException;
     }
 
     /** Repeats a short read/write until done or at end of file: FUSE expects whole requests. */
-    private int transfer(Io io, byte[] buf, int off, int len, long position) throws FsException {
+    private int transfer(Io io, int len, long position) throws FsException {
         int f = lockFd();
         try {
             int total = 0;
             while (total < len) {
-                int n = io.call(f, buf, off + total, len - total, position + total);
+                int n = io.call(f, total, len - total, position + total);
                 if (n <= 0) break;
                 total += n;
             }
@@ -117,7 +117,13 @@ public final class FileHandle implements OpenFile {
     @Override
     public int read(byte[] dst, int off, int len, long position) throws IOException {
         followCopyUp();
-        return transfer(os::pread, dst, off, len, position);
+        return transfer((f, done, n, pos) -> os.pread(f, dst, off + done, n, pos), len, position);
+    }
+
+    @Override
+    public int readTo(long address, int len, long position) throws IOException {
+        followCopyUp();
+        return transfer((f, done, n, pos) -> os.preadAddress(f, address + done, n, pos), len, position);
     }
 
     @Override
@@ -131,7 +137,13 @@ public final class FileHandle implements OpenFile {
     @Override
     public int write(byte[] src, int off, int len, long position) throws IOException {
         requireWritable();
-        return transfer(os::pwrite, src, off, len, position);
+        return transfer((f, done, n, pos) -> os.pwrite(f, src, off + done, n, pos), len, position);
+    }
+
+    @Override
+    public int writeFrom(long address, int len, long position) throws IOException {
+        requireWritable();
+        return transfer((f, done, n, pos) -> os.pwriteAddress(f, address + done, n, pos), len, position);
     }
 
     @Override

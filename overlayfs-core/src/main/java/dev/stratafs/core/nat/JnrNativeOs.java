@@ -387,6 +387,24 @@ final class JnrNativeOs implements NativeOs {
         return (int) n;
     }
 
+    @Override
+    public int preadAddress(int fd, long address, int len, long position) throws FsException {
+        long n = libc.pread(fd, address, len, position);
+        if (n < 0) {
+            throw fail("pread", "fd " + fd);
+        }
+        return (int) n;
+    }
+
+    @Override
+    public int pwriteAddress(int fd, long address, int len, long position) throws FsException {
+        long n = libc.pwrite(fd, address, len, position);
+        if (n < 0) {
+            throw fail("pwrite", "fd " + fd);
+        }
+        return (int) n;
+    }
+
     // ---- copy up ----
 
     @Override

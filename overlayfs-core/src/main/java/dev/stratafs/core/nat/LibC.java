@@ -6,6 +6,7 @@ import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.byref.LongLongByReference;
+import jnr.ffi.types.intptr_t;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
@@ -76,6 +77,11 @@ public interface LibC {
     @ssize_t long pread(int fd, Pointer buf, @size_t long count, @off_t long offset);
 
     @ssize_t long pwrite(int fd, Pointer buf, @size_t long count, @off_t long offset);
+
+    /** pread(2) into native memory given by address (a FUSE request buffer): no staging copy. */
+    @ssize_t long pread(int fd, @intptr_t long buf, @size_t long count, @off_t long offset);
+
+    @ssize_t long pwrite(int fd, @intptr_t long buf, @size_t long count, @off_t long offset);
 
     @off_t long lseek(int fd, @off_t long offset, int whence);
 

@@ -95,6 +95,25 @@ public interface NativeOs {
     int pwrite(int fd, byte[] buf, int off, int len, long position) throws FsException;
 
     /**
+     * pread(2) straight into native memory at {@code address} (e.g. a FUSE reply buffer), sparing
+     * the heap array and its copy. The default stages through {@link #pread} for implementations
+     * that have no native path.
+     */
+    default int preadAddress(int fd, long address, int len, long position) throws FsException {
+        byte[] tmp = new byte[len];
+        int n = pread(fd, tmp, 0, len, position);
+        if (n > 0) NativeMemory.put(address, tmp, 0, n);
+        return n;
+    }
+
+    /** pwrite(2) straight from native memory at {@code address}; see {@link #preadAddress}. */
+    default int pwriteAddress(int fd, long address, int len, long position) throws FsException {
+        byte[] tmp = new byte[len];
+        NativeMemory.get(address, tmp, 0, len);
+        return pwrite(fd, tmp, 0, len, position);
+    }
+
+    /**
      * Copies the whole regular file {@code srcFd} into {@code dstFd} (which is empty): tries
      * FICLONE first, then copy_file_range(2) over data extents only (SEEK_DATA/SEEK_HOLE) so holes
      * stay holes, then a read/write loop where the kernel cannot help. Ends with the destination

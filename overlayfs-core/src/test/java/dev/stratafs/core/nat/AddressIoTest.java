@@ -1,0 +1,115 @@
+package dev.stratafs.core.nat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.stratafs.core.Caller;
+import dev.stratafs.core.OpenFile;
+import dev.stratafs.core.OverlayFs;
+import dev.stratafs.core.StackConfig;
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.nat.NativeOs.OpenFlags;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reads and writes straight to native memory by address (what the FUSE adapter does with its
+ * request buffers), in place and through the staging defaults.
+ */
+class AddressIoTest {
+    private static final Caller ROOT = Caller.of(0, 0);
+    private final NativeOs os = Natives.get();
+
+    @TempDir Path dir;
+
+    private static Pointer buffer(int size) {
+        return Memory.allocateDirect(Runtime.getSystemRuntime(), size);
+    }
+
+    private static String string(Pointer p, int off, int n) {
+        byte[] b = new byte[n];
+        p.get(off, b, 0, n);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /* dir/ f "0123456789" */
+    @Test
+    void preadAddressFillsTheBufferAndPwriteAddressWritesFromIt() throws Exception {
+        Path f = Files.writeString(dir.resolve("f"), "0123456789");
+        int fd = os.open(f, OpenFlags.O_RDWR, 0);
+        try {
+            Pointer p = buffer(16);
+            assertEquals(4, os.preadAddress(fd, p.address() + 2, 4, 3));
+            assertEquals("3456", string(p, 2, 4));
+            assertEquals(0, os.preadAddress(fd, p.address(), 4, 10), "end of file");
+            p.put(0, "ab".getBytes(StandardCharsets.UTF_8), 0, 2);
+            assertEquals(2, os.pwriteAddress(fd, p.address(), 2, 8));
+        } finally {
+            os.close(fd);
+        }
+        assertEquals("01234567ab", Files.readString(f));
+    }
+
+    /* dir/ f "0123456789"; a NativeOs with only the heap-array pread/pwrite (the defaults) */
+    @Test
+    void defaultAddressMethodsStageThroughTheHeapArrayCalls() throws Exception {
+        InvocationHandler h = (proxy, m, args) -> {
+            if (m.isDefault()) return InvocationHandler.invokeDefault(proxy, m, args);
+            try {
+                return m.invoke(os, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        NativeOs staging = (NativeOs) Proxy.newProxyInstance(NativeOs.class.getClassLoader(), new Class<?>[] {NativeOs.class}, h);
+        Path f = Files.writeString(dir.resolve("f"), "0123456789");
+        int fd = staging.open(f, OpenFlags.O_RDWR, 0);
+        try {
+            Pointer p = buffer(8);
+            assertEquals(3, staging.preadAddress(fd, p.address(), 3, 7));
+            assertEquals("789", string(p, 0, 3));
+            assertEquals(3, staging.pwriteAddress(fd, p.address(), 3, 0));
+        } finally {
+            staging.close(fd);
+        }
+        assertEquals("7893456789", Files.readString(f));
+    }
+
+    /*
+     * lower/ only "lower data"; upper/ empty. A handle opened read-only on the lower file, then
+     * another handle writes (copy-up): readTo through the first sees the upper copy.
+     */
+    @Test
+    void readToOfHandleOpenedBeforeCopyUpSeesTheUpperCopy() throws Exception {
+        Path lower = Files.createDirectories(dir.resolve("lower"));
+        Files.writeString(lower.resolve("only"), "lower data");
+        OverlayFs fs = OverlayFs.open(StackConfig.builder().lower(lower)
+                .upper(Files.createDirectories(dir.resolve("upper")), Files.createDirectories(dir.resolve("work"))).build());
+        try (OpenFile r = fs.open("/only", OpenFlags.O_RDONLY, ROOT)) {
+            Pointer p = buffer(64);
+            assertEquals(10, r.readTo(p.address(), 64, 0));
+            assertEquals("lower data", string(p, 0, 10));
+            try (OpenFile w = fs.open("/only", OpenFlags.O_WRONLY, ROOT)) {
+                p.put(0, "UPPER".getBytes(StandardCharsets.UTF_8), 0, 5);
+                assertEquals(5, w.writeFrom(p.address(), 5, 0));
+            }
+            Pointer q = buffer(64);
+            assertEquals(10, r.readTo(q.address(), 64, 0));
+            assertEquals("UPPER data", string(q, 0, 10));
+            FsException e = assertThrows(FsException.class, () -> r.writeFrom(q.address(), 1, 0));
+            assertEquals(ErrorKind.BAD_HANDLE, e.kind(), "read-only handle");
+        } finally {
+            fs.close();
+        }
+    }
+}
