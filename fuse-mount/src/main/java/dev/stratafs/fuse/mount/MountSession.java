@@ -8,16 +8,11 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -218,27 +213,36 @@ public final class MountSession implements Closeable {
     }
 
     /**
-     * Stats the mounted root on a helper thread, so that a filesystem that never answers cannot
-     * hold mount() past its deadline. null when the stat succeeded, else what went wrong.
+     * Stats the mounted root from a child process: a thread of this process waiting on its own
+     * mount would pin the process should it be killed meanwhile (the kernel cannot finish the
+     * exit while a thread waits for an answer only this process could give; the mount then
+     * hangs until aborted through fusectl). A child is killable and never holds the daemon.
+     * null when the stat succeeded, else what went wrong.
      */
     private String probeStat(long deadline) throws InterruptedException {
-        CompletableFuture<String> result = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                Files.readAttributes(mountPoint, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                result.complete(null);
-            } catch (Throwable e) {
-                result.complete("stat of the mounted root failed: " + e);
-            }
-        }, "stratafs-mount-probe");
-        t.setDaemon(true);
-        t.start();
+        Process p;
         try {
-            return result.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            return "stat of the mounted root did not answer";
-        } catch (ExecutionException e) {
-            return "stat of the mounted root failed: " + e.getCause();
+            p = new ProcessBuilder("stat", "-c", "%i", "--", mountPoint.toString())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectErrorStream(false)
+                    .start();
+        } catch (IOException e) {
+            return "cannot run stat(1) to probe the mount: " + e.getMessage();
+        }
+        try {
+            if (!p.waitFor(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                return "stat of the mounted root did not answer";
+            }
+            if (p.exitValue() != 0) {
+                String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+                return "stat of the mounted root failed: " + err;
+            }
+            return null;
+        } catch (IOException e) {
+            return "stat of the mounted root failed: " + e.getMessage();
+        } finally {
+            if (p.isAlive()) p.destroyForcibly();
         }
     }
 
