@@ -15,17 +15,26 @@ public final class Resolved {
     private final FsPath path;
     private final Layer layer;
     private final StatInfo stat;
-    private final boolean lowerHasName;
+    private final LowerProbe lowerProbe;
+    private Boolean lowerHasName;
 
-    Resolved(FsPath path, Layer layer, StatInfo stat, boolean lowerHasName) {
+    /** Whether a lower layer shows the name: asked only by removals and renames, not by lookups. */
+    interface LowerProbe {
+        boolean lowerHasName() throws FsException;
+
+        LowerProbe NO = () -> false;
+        LowerProbe YES = () -> true;
+    }
+
+    Resolved(FsPath path, Layer layer, StatInfo stat, LowerProbe lowerProbe) {
         this.path = path;
         this.layer = layer;
         this.stat = stat;
-        this.lowerHasName = lowerHasName;
+        this.lowerProbe = lowerProbe;
     }
 
-    static Resolved missing(FsPath path, boolean lowerHasName) {
-        return new Resolved(path, null, null, lowerHasName);
+    static Resolved missing(FsPath path, LowerProbe lowerProbe) {
+        return new Resolved(path, null, null, lowerProbe);
     }
 
     public FsPath path() { return path; }
@@ -48,7 +57,14 @@ public final class Resolved {
      * True when some lower layer has a visible object under this name (below any upper entry):
      * removing the upper entry would expose it, so removal must leave a whiteout.
      */
-    public boolean lowerHasName() { return lowerHasName; }
+    public boolean lowerHasName() throws FsException {
+        Boolean b = lowerHasName;
+        if (b == null) {
+            b = lowerProbe.lowerHasName();
+            lowerHasName = b;
+        }
+        return b;
+    }
 
     public Resolved requireExists() throws FsException {
         if (layer == null) throw new FsException(ErrorKind.NOT_FOUND, "no such file or directory: " + path);

@@ -7,7 +7,6 @@ import dev.stratafs.core.layer.LayerStack;
 import dev.stratafs.core.nat.NativeOs;
 import dev.stratafs.core.nat.StatInfo;
 import dev.stratafs.core.path.FsPath;
-import dev.stratafs.core.path.Name;
 import dev.stratafs.core.whiteout.WhiteoutCodec;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -65,15 +64,10 @@ public final class Resolver {
         if (path.isRoot()) {
             DirInfo d = dirInfo(path);
             Layer top = d.upper ? stack.upper() : stack.lower(d.lowers[0]);
-            return new Resolved(path, top, os.lstat(top.root()), false);
+            return new Resolved(path, top, os.lstat(top.root()), Resolved.LowerProbe.NO);
         }
         DirInfo parent = dirInfo(path.parent());
         return lookupChild(parent, path);
-    }
-
-    /** Like {@link #resolve} but for a path whose parent must exist as a directory. */
-    public Resolved resolveInParent(FsPath path) throws FsException {
-        return resolve(path);
     }
 
     /** True when the merged directory at {@code path} is made of more than one layer directory. */
@@ -89,7 +83,7 @@ public final class Resolver {
     private Resolved lookupChild(DirInfo parent, FsPath path) throws FsException {
         String n = path.fileName().value();
         if (WhiteoutCodec.isMarkerName(n)) {
-            return Resolved.missing(path, false);
+            return Resolved.missing(path, Resolved.LowerProbe.NO);
         }
         int[] occ = null;
         if (parent.lowers.length > 0) {
@@ -99,21 +93,23 @@ public final class Resolver {
             Layer up = stack.upper();
             Path hp = up.host(path);
             StatInfo st = os.lstatOrNull(hp);
+            // Whether the lower name is visible costs a stat and matters only to removals: asked lazily.
+            int[] o = occ;
+            Resolved.LowerProbe lowerPos = o == null ? Resolved.LowerProbe.NO : () -> lowerPositive(parent, path, o);
             if (st != null) {
-                boolean lowerPos = occ != null && lowerPositive(parent, path, occ);
                 if (codec.isWhiteout(hp, st, parent.upperX)) return Resolved.missing(path, lowerPos);
                 return new Resolved(path, up, st, lowerPos);
             }
             if (occ != null && upperMarkers(parent).contains(n)) {
-                return Resolved.missing(path, lowerPositive(parent, path, occ));
+                return Resolved.missing(path, lowerPos);
             }
         }
-        if (occ == null || occ[0] < 0) return Resolved.missing(path, false);
+        if (occ == null || occ[0] < 0) return Resolved.missing(path, Resolved.LowerProbe.NO);
         Layer l = stack.lower(parent.lowers[occ[0]]);
         Path hp = l.host(path);
         StatInfo st = os.lstatOrNull(hp);
-        if (st == null || codec.isWhiteout(hp, st, parent.lowerX[occ[0]])) return Resolved.missing(path, false);
-        return new Resolved(path, l, st, true);
+        if (st == null || codec.isWhiteout(hp, st, parent.lowerX[occ[0]])) return Resolved.missing(path, Resolved.LowerProbe.NO);
+        return new Resolved(path, l, st, Resolved.LowerProbe.YES);
     }
 
     /**
@@ -341,11 +337,6 @@ public final class Resolver {
     /** True when the merged directory shows no entries. */
     public boolean isEmptyDir(FsPath path) throws FsException {
         return list(path).isEmpty();
-    }
-
-    /** Resolves a child name of a directory path. */
-    public Resolved child(FsPath dir, Name name) throws FsException {
-        return resolve(dir.resolve(name));
     }
 
     /** Forgets cached directory structure at and below {@code path}; call after changing the upper there. */

@@ -28,11 +28,9 @@ public final class Name implements Comparable<Name> {
                 throw new FsException(ErrorKind.INVALID, "file name contains '/' or NUL: '" + s.replace("\0", "\\0") + "'");
             }
         }
-        // Fast path: pure ASCII names are as many bytes as chars.
-        if (s.length() > MAX_BYTES || (s.length() * 3 > MAX_BYTES && s.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES)) {
-            if (s.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES) {
-                throw new FsException(ErrorKind.NAME_TOO_LONG, "file name longer than " + MAX_BYTES + " bytes");
-            }
+        // A char is at most 3 UTF-8 bytes here: only names longer than MAX_BYTES/3 chars need encoding.
+        if (s.length() * 3 > MAX_BYTES && s.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES) {
+            throw new FsException(ErrorKind.NAME_TOO_LONG, "file name longer than " + MAX_BYTES + " bytes");
         }
         return new Name(s);
     }
