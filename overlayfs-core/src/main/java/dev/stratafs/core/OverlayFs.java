@@ -261,13 +261,11 @@ public final class OverlayFs implements Closeable {
     /** mknod(2): mode carries the type (S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK, S_IFREG). */
     public void mknod(String path, int mode, long rdev, Caller caller) throws IOException {
         FsPath p = FsPath.parse(path);
-        int type = mode & StatInfo.S_IFMT;
-        if (type == 0) type = StatInfo.S_IFREG;
+        int type = (mode & StatInfo.S_IFMT) == 0 ? StatInfo.S_IFREG : mode & StatInfo.S_IFMT;
         if (type == StatInfo.S_IFDIR || type == StatInfo.S_IFLNK) {
             throw new FsException(ErrorKind.INVALID, "mknod cannot make this type: " + p);
         }
-        ns.writeLock().lock();
-        try {
+        changeEntry(p, () -> {
             resolver.resolve(p).requireMissing();
             requireWritable(p);
             requireCreatableName(p);
@@ -275,16 +273,12 @@ public final class OverlayFs implements Closeable {
             Creation c = beginCreate(p);
             os.mknod(c.target, type | (perm & 0777), rdev);
             finishCreate(c, perm, caller, false);
-        } finally {
-            resolver.markersChanged(p);
-            ns.writeLock().unlock();
-        }
+        });
     }
 
     public void mkdir(String path, int mode, Caller caller) throws IOException {
         FsPath p = FsPath.parse(path);
-        ns.writeLock().lock();
-        try {
+        changeEntry(p, () -> {
             resolver.resolve(p).requireMissing();
             requireWritable(p);
             requireCreatableName(p);
@@ -295,10 +289,7 @@ public final class OverlayFs implements Closeable {
             if (c.replacesWhiteout || c.aufsMarker != null) codec.markOpaque(c.target);
             finishCreate(c, perm, caller, true);
             resolver.invalidate(p);
-        } finally {
-            resolver.markersChanged(p);
-            ns.writeLock().unlock();
-        }
+        });
     }
 
     public void symlink(String target, String path, Caller caller) throws IOException {
@@ -307,18 +298,14 @@ public final class OverlayFs implements Closeable {
         if (target.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= PATH_MAX) {
             throw new FsException(ErrorKind.NAME_TOO_LONG, "symlink target too long: " + p);
         }
-        ns.writeLock().lock();
-        try {
+        changeEntry(p, () -> {
             resolver.resolve(p).requireMissing();
             requireWritable(p);
             requireCreatableName(p);
             Creation c = beginCreate(p);
             os.symlink(target, c.target);
             finishCreate(c, -1, caller, false);
-        } finally {
-            resolver.markersChanged(p);
-            ns.writeLock().unlock();
-        }
+        });
     }
 
     /** Where a new object is made: in place, or in the workdir when it must replace a whiteout atomically. */
@@ -376,15 +363,11 @@ public final class OverlayFs implements Closeable {
 
     public void unlink(String path) throws IOException {
         FsPath p = FsPath.parse(path);
-        ns.writeLock().lock();
-        try {
+        changeEntry(p, () -> {
             Resolved r = resolver.resolve(p).requireNotDirectory();
             requireWritable(p);
             removeNonDir(r);
-        } finally {
-            resolver.markersChanged(p);
-            ns.writeLock().unlock();
-        }
+        });
     }
 
     private void removeNonDir(Resolved r) throws FsException {
@@ -425,17 +408,13 @@ public final class OverlayFs implements Closeable {
     public void rmdir(String path) throws IOException {
         FsPath p = FsPath.parse(path);
         if (p.isRoot()) throw new FsException(ErrorKind.BUSY, "cannot remove the root directory");
-        ns.writeLock().lock();
-        try {
+        changeEntry(p, () -> {
             Resolved r = resolver.resolve(p).requireDirectory();
             requireWritable(p);
             if (!resolver.isEmptyDir(p)) throw new FsException(ErrorKind.NOT_EMPTY, "directory not empty: " + p);
             removeEmptyDir(r);
             resolver.invalidate(p);
-        } finally {
-            resolver.markersChanged(p);
-            ns.writeLock().unlock();
-        }
+        });
     }
 
     /** Removes a directory whose merged view is empty; its upper copy may still hold whiteouts. */
@@ -789,6 +768,24 @@ public final class OverlayFs implements Closeable {
     private static void requireUserXattrAllowed(Resolved r, String name) throws FsException {
         if (name.startsWith("user.") && !r.stat().isRegular() && !r.stat().isDirectory()) {
             throw new FsException(ErrorKind.NOT_PERMITTED, "user.* xattrs are only allowed on files and directories: " + r.path());
+        }
+    }
+
+    private interface EntryChange {
+        void apply() throws IOException;
+    }
+
+    /**
+     * Makes or removes the entry at {@code p} under the namespace write lock; afterwards its
+     * directory's AUFS markers are read again, since the change may have added or dropped one.
+     */
+    private void changeEntry(FsPath p, EntryChange change) throws IOException {
+        ns.writeLock().lock();
+        try {
+            change.apply();
+        } finally {
+            resolver.markersChanged(p);
+            ns.writeLock().unlock();
         }
     }
 
