@@ -376,6 +376,11 @@ public final class DirBackend implements FsBackend {
         }
 
         @Override
+        public long ino() {
+            return ino;
+        }
+
+        @Override
         public String path() {
             return path;
         }

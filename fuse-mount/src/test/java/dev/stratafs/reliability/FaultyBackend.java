@@ -75,6 +75,7 @@ final class FaultyBackend implements FsBackend {
             @Override public void fsync(boolean dataOnly) throws IOException { f.fsync(dataOnly); }
             @Override public void fallocate(int mode, long off, long len) throws IOException { f.fallocate(mode, off, len); }
             @Override public FileAttr getattr() throws IOException { check("getattr", p); return f.getattr(); }
+            @Override public long ino() { return f.ino(); }
             @Override public String path() { return f.path(); }
             @Override public void close() throws IOException { f.close(); }
         };

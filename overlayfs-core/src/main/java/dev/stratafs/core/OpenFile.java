@@ -50,6 +50,9 @@ public interface OpenFile extends Closeable {
 
     FileAttr getattr() throws IOException;
 
+    /** The mount's inode number of the file this handle was opened on (what getattr reports). */
+    long ino();
+
     /** The merged-view path this handle was opened at (informational; renames do not update it). */
     String path();
 

@@ -226,29 +226,21 @@ public final class StrataFuse extends FuseStubFS {
         return f != null ? f.getattr() : fs.getattr(path);
     }
 
-    private boolean isOpen(long ino) {
+    /** An open handle of the file with this inode number, or null: no fstat, the handle knows its inode. */
+    private OpenFile openWithIno(long ino) {
         for (OpenFile f : files.values()) {
-            try {
-                if (f.getattr().ino() == ino) return true;
-            } catch (Exception e) {
-                // closed meanwhile
-            }
+            if (f.ino() == ino) return f;
         }
-        return false;
+        return null;
     }
 
     /** An open handle of the file hidden under {@code path}, null when path is no hidden name. */
     private OpenFile openHidden(String path) throws Exception {
         Long ino = hidden.inoOf(path);
         if (ino == null) return null;
-        for (OpenFile f : files.values()) {
-            try {
-                if (f.getattr().ino() == ino) return f;
-            } catch (Exception e) {
-                // closed meanwhile: not this one
-            }
-        }
-        throw new FsException(ErrorKind.NOT_FOUND, "unlinked file no longer open: " + path);
+        OpenFile f = openWithIno(ino);
+        if (f == null) throw new FsException(ErrorKind.NOT_FOUND, "unlinked file no longer open: " + path);
+        return f;
     }
 
     @Override
@@ -412,7 +404,7 @@ public final class StrataFuse extends FuseStubFS {
             if (HiddenFiles.isHiddenName(newpath)) {
                 // libfuse hiding an open file it was asked to unlink (or to rename over)?
                 FileAttr a = fs.getattr(oldpath);
-                if (!a.isDirectory() && isOpen(a.ino())) {
+                if (!a.isDirectory() && openWithIno(a.ino()) != null) {
                     fs.unlink(oldpath);
                     hidden.hide(newpath, a.ino());
                     return 0;

@@ -55,7 +55,7 @@ public final class FileHandle implements OpenFile {
         this.seenGeneration = generation.getAsLong();
     }
 
-    /** Mount inode number of the file this handle was opened on. */
+    @Override
     public long ino() { return ino; }
 
     /** Current fd; valid only while the caller holds no expectations across calls (for fstat). */
