@@ -371,36 +371,28 @@ final class JnrNativeOs implements NativeOs {
 
     @Override
     public int pread(int fd, byte[] buf, int off, int len, long position) throws FsException {
-        long n = libc.pread(fd, ByteBuffer.wrap(buf, off, len), len, position);
-        if (n < 0) {
-            throw fail("pread", "fd " + fd);
-        }
-        return (int) n;
+        return count(libc.pread(fd, ByteBuffer.wrap(buf, off, len), len, position), "pread", fd);
     }
 
     @Override
     public int pwrite(int fd, byte[] buf, int off, int len, long position) throws FsException {
-        long n = libc.pwrite(fd, ByteBuffer.wrap(buf, off, len), len, position);
-        if (n < 0) {
-            throw fail("pwrite", "fd " + fd);
-        }
-        return (int) n;
+        return count(libc.pwrite(fd, ByteBuffer.wrap(buf, off, len), len, position), "pwrite", fd);
     }
 
     @Override
     public int preadAddress(int fd, long address, int len, long position) throws FsException {
-        long n = libc.pread(fd, address, len, position);
-        if (n < 0) {
-            throw fail("pread", "fd " + fd);
-        }
-        return (int) n;
+        return count(libc.pread(fd, address, len, position), "pread", fd);
     }
 
     @Override
     public int pwriteAddress(int fd, long address, int len, long position) throws FsException {
-        long n = libc.pwrite(fd, address, len, position);
+        return count(libc.pwrite(fd, address, len, position), "pwrite", fd);
+    }
+
+    /** The byte count of a pread/pwrite, or its errno as an exception. */
+    private int count(long n, String call, int fd) throws FsException {
         if (n < 0) {
-            throw fail("pwrite", "fd " + fd);
+            throw fail(call, "fd " + fd);
         }
         return (int) n;
     }
