@@ -4,15 +4,10 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * `image commit`: an upper directory becomes a new gzip layer on top of an existing image. The
@@ -52,23 +47,17 @@ public final class ImageCommitter {
             StoredImage base = store.image(fromRef);
             Path staging = store.newStaging("commit");
             try {
-                Path blob = staging.resolve("layer.tar.gz");
-                MessageDigest diff = Digest.newSha256();
-                MessageDigest comp = Digest.newSha256();
-                try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(blob), 1 << 16);
-                     DigestOutputStream compressed = new DigestOutputStream(file, comp);
-                     GZIPOutputStream gz = new GZIPOutputStream(compressed, 1 << 16);
-                     DigestOutputStream tar = new DigestOutputStream(gz, diff)) {
-                    LayerTarWriter w = new LayerTarWriter(store.os(), opt.layerMtime(), progress);
+                LayerTarWriter w = new LayerTarWriter(store.os(), opt.layerMtime(), progress);
+                LayerTarWriter.GzLayer layer;
+                try {
                     progress.start("committing " + upper.getFileName(), w.contentBytes(upper));
-                    w.write(upper, tar);
+                    layer = LayerTarWriter.writeGzipped(staging, tar -> w.write(upper, tar));
                 } finally {
                     progress.done();
                 }
-                Digest diffId = Digest.of(diff);
-                Digest blobDigest = Digest.of(comp);
-                Path named = staging.resolve(blobDigest.hex());
-                Files.move(blob, named);
+                Digest diffId = layer.diffId();
+                Digest blobDigest = layer.blobDigest();
+                Path named = layer.file();
 
                 JsonObject config = store.config(base.config()).deepCopy();
                 config.addProperty("created", opt.created().toString());

@@ -2,18 +2,13 @@ package dev.stratafs.core.image;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * `image squash`: an image's merged tree as one reproducible gzip layer (no whiteouts left: what
@@ -44,23 +39,18 @@ public final class ImageSquasher {
             MergedView view = MergedView.of(store.os(), bottomUp);
             Path staging = store.newStaging("squash");
             try {
-                Path blob = staging.resolve("layer.tar.gz");
-                MessageDigest diff = Digest.newSha256();
-                MessageDigest comp = Digest.newSha256();
-                try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(blob), 1 << 16);
-                     DigestOutputStream compressed = new DigestOutputStream(file, comp);
-                     GZIPOutputStream gz = new GZIPOutputStream(compressed, 1 << 16);
-                     DigestOutputStream tar = new DigestOutputStream(gz, diff)) {
+                LayerTarWriter.GzLayer layer;
+                try {
                     progress.start("squashing " + im.layers().size() + " layers",
                             LayerTarWriter.contentBytes(view.entries()));
-                    new LayerTarWriter(store.os(), 0, progress).writeMerged(view.entries(), tar);
+                    LayerTarWriter w = new LayerTarWriter(store.os(), 0, progress);
+                    layer = LayerTarWriter.writeGzipped(staging, tar -> w.writeMerged(view.entries(), tar));
                 } finally {
                     progress.done();
                 }
-                Digest diffId = Digest.of(diff);
-                Digest blobDigest = Digest.of(comp);
-                Path named = staging.resolve(blobDigest.hex());
-                Files.move(blob, named);
+                Digest diffId = layer.diffId();
+                Digest blobDigest = layer.blobDigest();
+                Path named = layer.file();
 
                 JsonObject config = store.config(im.config()).deepCopy();
                 config.addProperty("created", created.toString());

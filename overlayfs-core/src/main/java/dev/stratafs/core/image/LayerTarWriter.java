@@ -315,4 +315,33 @@ final class LayerTarWriter {
     static int compareBytes(String a, String b) {
         return java.util.Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
     }
+
+    /** A gzip-compressed layer in a staging directory: its diff_id, its blob digest, and the file named by it. */
+    record GzLayer(Digest diffId, Digest blobDigest, Path file) {}
+
+    /** Writes the uncompressed tar into the stream it is given. */
+    interface TarBody {
+        void write(java.io.OutputStream tar) throws java.io.IOException;
+    }
+
+    /**
+     * Runs {@code body} into a gzip layer blob in {@code staging}, hashing the tar (diff_id) and
+     * the compressed bytes (blob digest) as they pass, then names the file by the blob digest.
+     */
+    static GzLayer writeGzipped(Path staging, TarBody body) throws java.io.IOException {
+        Path blob = staging.resolve("layer.tar.gz");
+        java.security.MessageDigest diff = Digest.newSha256();
+        java.security.MessageDigest comp = Digest.newSha256();
+        try (java.io.OutputStream file = new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(blob), 1 << 16);
+             java.security.DigestOutputStream compressed = new java.security.DigestOutputStream(file, comp);
+             java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(compressed, 1 << 16);
+             java.security.DigestOutputStream tar = new java.security.DigestOutputStream(gz, diff)) {
+            body.write(tar);
+        }
+        Digest diffId = Digest.of(diff);
+        Digest blobDigest = Digest.of(comp);
+        Path named = staging.resolve(blobDigest.hex());
+        java.nio.file.Files.move(blob, named);
+        return new GzLayer(diffId, blobDigest, named);
+    }
 }
