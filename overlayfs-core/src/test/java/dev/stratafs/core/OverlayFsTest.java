@@ -78,7 +78,7 @@ class OverlayFsTest {
     private void write(String p, String s, int flags) throws IOException {
         try (OpenFile f = fs.open(p, flags, ROOT)) {
             byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            f.write(b, 0, b.length, (flags & OpenFlags.O_APPEND) != 0 ? 0 : 0);
+            f.write(b, 0, b.length, 0);
         }
     }
 
