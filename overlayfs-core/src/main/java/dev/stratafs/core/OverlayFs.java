@@ -453,13 +453,9 @@ public final class OverlayFs implements Closeable {
         }
     }
 
-    private static List<String> listNames(Path dir) throws FsException {
+    private List<String> listNames(Path dir) throws FsException {
         List<String> out = new ArrayList<>();
-        try (java.nio.file.DirectoryStream<Path> ds = java.nio.file.Files.newDirectoryStream(dir)) {
-            for (Path c : ds) out.add(c.getFileName().toString());
-        } catch (IOException e) {
-            throw new FsException(ErrorKind.IO, "cannot read directory " + dir + ": " + e.getMessage(), e);
-        }
+        for (NativeOs.DirEnt e : os.readDir(dir)) out.add(e.name());
         return out;
     }
 

@@ -4,9 +4,6 @@ import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import dev.stratafs.core.nat.NativeOs;
 import dev.stratafs.core.nat.StatInfo;
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -95,11 +92,8 @@ public final class WorkDir {
     }
 
     private void clean(Path dir) throws FsException {
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path c : ds) discard(c);
-        } catch (IOException e) {
-            throw new FsException(ErrorKind.IO, "cannot clean workdir " + dir + ": " + e.getMessage(), e);
-        }
+        // Through NativeOs, not java.nio: a crashed tree copy can be deeper than PATH_MAX.
+        for (NativeOs.DirEnt e : os.readDir(dir)) discard(dir.resolve(e.name()));
     }
 
     public Path root() { return root; }

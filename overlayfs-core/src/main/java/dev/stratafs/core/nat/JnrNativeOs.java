@@ -32,6 +32,12 @@ final class JnrNativeOs implements NativeOs {
     private static final int RW_BUFFER = 1 << 20;
 
     private static final byte[] EMPTY_PATH = {0};
+    /** PATH_MAX from limits.h: the longest string a path argument may be, with its NUL. */
+    static final int PATH_MAX = 4096;
+    /** O_PATH from asm-generic/fcntl.h (the same on x86_64 and aarch64); not in jnr-constants. */
+    private static final int O_PATH = 010000000;
+    /** AT_REMOVEDIR from fcntl.h: unlinkat(2) acts as rmdir(2). */
+    private static final int AT_REMOVEDIR = 0x200;
 
     private final LibC libc;
     private final Runtime runtime;
@@ -77,12 +83,14 @@ final class JnrNativeOs implements NativeOs {
     @Override
     public StatInfo lstatOrNull(Path p) throws FsException {
         Pointer buf = statBuf.get();
-        if (libc.statx(AT_FDCWD, cpath(p), Statx.AT_SYMLINK_NOFOLLOW, Statx.BASIC_STATS, buf) < 0) {
-            int e = errno();
-            if (e == Errnos.ENOENT || e == Errnos.ENOTDIR) {
-                return null;
+        try (At at = at(p)) {
+            if (at.failed() || libc.statx(at.fd, at.name, Statx.AT_SYMLINK_NOFOLLOW, Statx.BASIC_STATS, buf) < 0) {
+                int e = at.failed() ? at.errno : errno();
+                if (e == Errnos.ENOENT || e == Errnos.ENOTDIR) {
+                    return null;
+                }
+                throw Errnos.exception(e, "lstat", p);
             }
-            throw Errnos.exception(e, "lstat", p);
         }
         return Statx.decode(buf);
     }
@@ -90,7 +98,10 @@ final class JnrNativeOs implements NativeOs {
     @Override
     public StatInfo lstat(Path p) throws FsException {
         Pointer buf = statBuf.get();
-        check(libc.statx(AT_FDCWD, cpath(p), Statx.AT_SYMLINK_NOFOLLOW, Statx.BASIC_STATS, buf), "lstat", p);
+        try (At at = at(p)) {
+            at.check(at.ok() ? libc.statx(at.fd, at.name, Statx.AT_SYMLINK_NOFOLLOW, Statx.BASIC_STATS, buf) : -1,
+                    "lstat", p);
+        }
         return Statx.decode(buf);
     }
 
@@ -109,9 +120,13 @@ final class JnrNativeOs implements NativeOs {
 
     @Override
     public java.util.List<DirEnt> readDir(Path dir) throws FsException {
-        int fd = libc.open(cpath(dir), O_RDONLY_DIRECTORY_NOFOLLOW, 0);
+        int fd;
+        int e;
+        try (At at = at(dir)) {
+            fd = at.ok() ? libc.openat(at.fd, at.name, O_RDONLY_DIRECTORY_NOFOLLOW, 0) : -1;
+            e = fd >= 0 ? 0 : at.failed() ? at.errno : errno();
+        }
         if (fd < 0) {
-            int e = errno();
             if (e == Errnos.ENOENT) {
                 return java.util.List.of();
             }
@@ -161,81 +176,105 @@ final class JnrNativeOs implements NativeOs {
 
     @Override
     public void mknod(Path p, int mode, long rdev) throws FsException {
-        byte[] path = cpath(p);
-        int rc;
-        try {
-            rc = libc.mknod(path, mode, rdev);
-        } catch (UnsatisfiedLinkError old) {
-            // glibc < 2.33: mknod is an inline wrapper around __xmknod; _MKNOD_VER is 0 on
-            // x86_64 and aarch64.
-            rc = libc.__xmknod(0, path, mode, new LongLongByReference(rdev));
+        try (At at = at(p)) {
+            int rc;
+            if (at.failed()) {
+                rc = -1;
+            } else {
+                try {
+                    rc = libc.mknodat(at.fd, at.name, mode, rdev);
+                } catch (UnsatisfiedLinkError old) {
+                    // glibc < 2.33: mknodat is an inline wrapper around __xmknodat; _MKNOD_VER
+                    // is 0 on x86_64 and aarch64.
+                    rc = libc.__xmknodat(0, at.fd, at.name, mode, new LongLongByReference(rdev));
+                }
+            }
+            at.check(rc, "mknod", p);
         }
-        check(rc, "mknod", p);
     }
 
     @Override
     public void mkdir(Path p, int mode) throws FsException {
-        check(libc.mkdir(cpath(p), mode), "mkdir", p);
+        try (At at = at(p)) {
+            at.check(at.ok() ? libc.mkdirat(at.fd, at.name, mode) : -1, "mkdir", p);
+        }
     }
 
     @Override
     public void rmdir(Path p) throws FsException {
-        check(libc.rmdir(cpath(p)), "rmdir", p);
+        try (At at = at(p)) {
+            at.check(at.ok() ? libc.unlinkat(at.fd, at.name, AT_REMOVEDIR) : -1, "rmdir", p);
+        }
     }
 
     @Override
     public void unlink(Path p) throws FsException {
-        check(libc.unlink(cpath(p)), "unlink", p);
+        try (At at = at(p)) {
+            at.check(at.ok() ? libc.unlinkat(at.fd, at.name, 0) : -1, "unlink", p);
+        }
     }
 
     @Override
     public void symlink(String target, Path link) throws FsException {
-        check(libc.symlink(cstr(target), cpath(link)), "symlink", link);
+        try (At at = at(link)) {
+            at.check(at.ok() ? libc.symlinkat(cstr(target), at.fd, at.name) : -1, "symlink", link);
+        }
     }
 
     @Override
     public String readlink(Path p) throws FsException {
-        byte[] path = cpath(p);
-        // readlink(2) truncates silently; a result that fills the buffer may be cut, so grow.
-        for (int size = 256; ; size *= 2) {
-            byte[] buf = new byte[size];
-            long n = libc.readlink(path, buf, size);
-            if (n < 0) {
-                throw fail("readlink", p);
-            }
-            if (n < size) {
-                return new String(buf, 0, (int) n, StandardCharsets.UTF_8);
+        try (At at = at(p)) {
+            // readlink(2) truncates silently; a result that fills the buffer may be cut, so grow.
+            for (int size = 256; ; size *= 2) {
+                byte[] buf = new byte[size];
+                long n = at.ok() ? libc.readlinkat(at.fd, at.name, buf, size) : -1;
+                at.check(n, "readlink", p);
+                if (n < size) {
+                    return new String(buf, 0, (int) n, StandardCharsets.UTF_8);
+                }
             }
         }
     }
 
     @Override
     public void link(Path existing, Path newLink) throws FsException {
-        check(libc.linkat(AT_FDCWD, cpath(existing), AT_FDCWD, cpath(newLink), 0), "link", newLink);
+        try (At from = at(existing); At to = at(newLink)) {
+            from.check(from.ok() ? 0 : -1, "link", existing);
+            to.check(to.ok() ? libc.linkat(from.fd, from.name, to.fd, to.name, 0) : -1, "link", newLink);
+        }
     }
 
     @Override
     public void lchown(Path p, int uid, int gid) throws FsException {
-        check(libc.lchown(cpath(p), uid, gid), "lchown", p);
+        try (At at = at(p)) {
+            at.check(at.ok() ? libc.fchownat(at.fd, at.name, uid, gid, Statx.AT_SYMLINK_NOFOLLOW) : -1, "lchown", p);
+        }
     }
 
     @Override
     public void chmod(Path p, int mode) throws FsException {
-        check(libc.chmod(cpath(p), mode), "chmod", p);
+        try (At at = at(p)) {
+            // Flags 0: fchmodat(2) refuses AT_SYMLINK_NOFOLLOW before glibc 2.32, and the caller
+            // has checked that p is not a symlink.
+            at.check(at.ok() ? libc.fchmodat(at.fd, at.name, mode, 0) : -1, "chmod", p);
+        }
     }
 
     @Override
     public void utimens(Path p, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec)
             throws FsException {
         long[] times = {atimeSec, atimeNsec, mtimeSec, mtimeNsec};
-        check(libc.utimensat(AT_FDCWD, cpath(p), times, Statx.AT_SYMLINK_NOFOLLOW), "utimensat", p);
+        try (At at = at(p)) {
+            at.check(at.ok() ? libc.utimensat(at.fd, at.name, times, Statx.AT_SYMLINK_NOFOLLOW) : -1, "utimensat", p);
+        }
     }
 
     @Override
     public void rename(Path from, Path to, int flags) throws FsException {
-        if (libc.renameat2(AT_FDCWD, cpath(from), AT_FDCWD, cpath(to), flags) < 0) {
-            int e = errno();
-            throw Errnos.exception(e, "rename", from + " -> " + to);
+        try (At a = at(from); At b = at(to)) {
+            String what = from + " -> " + to;
+            a.check(a.ok() ? 0 : -1, "rename", what);
+            b.check(b.ok() ? libc.renameat2(a.fd, a.name, b.fd, b.name, flags) : -1, "rename", what);
         }
     }
 
@@ -243,10 +282,14 @@ final class JnrNativeOs implements NativeOs {
 
     @Override
     public byte[] getxattr(Path p, String name) throws FsException {
-        byte[] path = cpath(p);
-        byte[] cname = cstr(name);
+        try (XattrPath x = xattrPath(p, "getxattr")) {
+            return getxattr(x, p, cstr(name), name);
+        }
+    }
+
+    private byte[] getxattr(XattrPath x, Path p, byte[] cname, String name) throws FsException {
         while (true) {
-            long size = libc.lgetxattr(path, cname, null, 0);
+            long size = x.get(cname, null, 0);
             if (size < 0) {
                 return xattrMissing(p, name);
             }
@@ -254,7 +297,7 @@ final class JnrNativeOs implements NativeOs {
             if (size == 0) {
                 return value;
             }
-            long n = libc.lgetxattr(path, cname, value, size);
+            long n = x.get(cname, value, size);
             if (n >= 0) {
                 return n == size ? value : java.util.Arrays.copyOf(value, (int) n);
             }
@@ -275,14 +318,21 @@ final class JnrNativeOs implements NativeOs {
 
     @Override
     public void setxattr(Path p, String name, byte[] value, int flags) throws FsException {
-        check(libc.lsetxattr(cpath(p), cstr(name), value, value.length, flags), "setxattr", p + " " + name);
+        try (XattrPath x = xattrPath(p, "setxattr")) {
+            check(x.set(cstr(name), value, flags), "setxattr", p + " " + name);
+        }
     }
 
     @Override
     public List<String> listxattr(Path p) throws FsException {
-        byte[] path = cpath(p);
+        try (XattrPath x = xattrPath(p, "listxattr")) {
+            return listxattr(x, p);
+        }
+    }
+
+    private List<String> listxattr(XattrPath x, Path p) throws FsException {
         while (true) {
-            long size = libc.llistxattr(path, null, 0);
+            long size = x.list(null, 0);
             if (size < 0) {
                 return listFailed(p);
             }
@@ -290,7 +340,7 @@ final class JnrNativeOs implements NativeOs {
                 return Collections.emptyList();
             }
             byte[] buf = new byte[(int) size];
-            long n = libc.llistxattr(path, buf, size);
+            long n = x.list(buf, size);
             if (n >= 0) {
                 return parseNames(buf, (int) n);
             }
@@ -325,7 +375,9 @@ final class JnrNativeOs implements NativeOs {
 
     @Override
     public void removexattr(Path p, String name) throws FsException {
-        check(libc.lremovexattr(cpath(p), cstr(name)), "removexattr", p + " " + name);
+        try (XattrPath x = xattrPath(p, "removexattr")) {
+            check(x.remove(cstr(name)), "removexattr", p + " " + name);
+        }
     }
 
     // ---- filesystem ----
@@ -343,9 +395,11 @@ final class JnrNativeOs implements NativeOs {
 
     @Override
     public int open(Path p, int flags, int mode) throws FsException {
-        int fd = libc.open(cpath(p), flags | openExtra, mode);
-        check(fd, "open", p);
-        return fd;
+        try (At at = at(p)) {
+            int fd = at.ok() ? libc.openat(at.fd, at.name, flags | openExtra, mode) : -1;
+            at.check(fd, "open", p);
+            return fd;
+        }
     }
 
     @Override
@@ -519,6 +573,132 @@ final class JnrNativeOs implements NativeOs {
                 done += w;
             }
             return n;
+        }
+    }
+
+    // ---- paths longer than PATH_MAX ----
+
+    /**
+     * Where a *at call finds {@code p}: AT_FDCWD and the absolute path when the kernel takes the
+     * string (almost always), else an O_PATH fd of an ancestor and the rest. Paths inside a
+     * filesystem have no length limit (path_resolution(7): PATH_MAX bounds one argument
+     * string), and kernel overlayfs works on dentries, so a merged path of up to PATH_MAX-1
+     * bytes must work below a layer root of any length. A failed walk keeps its errno for
+     * the caller's own error report; closing releases the ancestor fd.
+     */
+    private At at(Path p) {
+        byte[] c = cpath(p);
+        if (c.length <= PATH_MAX) {
+            return new At(AT_FDCWD, c, 0);
+        }
+        int fd = AT_FDCWD;
+        int start = 0;
+        int end = c.length - 1; // without the NUL
+        while (end - start >= PATH_MAX) {
+            // The longest run of whole components that fits in one argument. Names are at most
+            // NAME_MAX bytes, so a slash is always found.
+            int slash = start + PATH_MAX - 1;
+            while (slash > start && c[slash] != '/') slash--;
+            if (slash == start) {
+                // One component longer than PATH_MAX: not a name any Linux filesystem has.
+                if (fd != AT_FDCWD) libc.close(fd);
+                return new At(AT_FDCWD, null, Errnos.ENAMETOOLONG);
+            }
+            byte[] chunk = java.util.Arrays.copyOfRange(c, start, slash + 1);
+            chunk[chunk.length - 1] = 0;
+            // O_NOFOLLOW|O_DIRECTORY: a symlink in place of a directory fails (ELOOP/ENOTDIR),
+            // as it would for the last component of a short path.
+            int next = libc.openat(fd, chunk, O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0);
+            int e = next < 0 ? errno() : 0;
+            if (fd != AT_FDCWD) libc.close(fd);
+            if (next < 0) {
+                return new At(AT_FDCWD, null, e);
+            }
+            fd = next;
+            start = slash + 1;
+        }
+        return new At(fd, java.util.Arrays.copyOfRange(c, start, c.length), 0);
+    }
+
+    /** A dirfd and a NUL-terminated name relative to it, or the errno of a failed walk. */
+    private final class At implements AutoCloseable {
+        final int fd;
+        final byte[] name;
+        final int errno;
+
+        At(int fd, byte[] name, int errno) {
+            this.fd = fd;
+            this.name = name;
+            this.errno = errno;
+        }
+
+        boolean ok() {
+            return errno == 0;
+        }
+
+        boolean failed() {
+            return errno != 0;
+        }
+
+        /** Throws for a negative result: the walk's errno if the walk failed, else the call's. */
+        void check(long rc, String call, Object path) throws FsException {
+            if (rc < 0) {
+                throw Errnos.exception(failed() ? errno : errno(), call, path);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (fd != AT_FDCWD) libc.close(fd);
+        }
+    }
+
+    /**
+     * The path the l*xattr calls take for {@code p}: the path itself when short; for a long one
+     * an O_PATH|O_NOFOLLOW fd of the object, named by /proc/self/fd/N for the following *xattr
+     * calls (the magic link resolves to the object, a symlink included, and goes no further).
+     */
+    private XattrPath xattrPath(Path p, String call) throws FsException {
+        byte[] c = cpath(p);
+        if (c.length <= PATH_MAX) {
+            return new XattrPath(c, -1);
+        }
+        try (At at = at(p)) {
+            int fd = at.ok() ? libc.openat(at.fd, at.name, O_PATH | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0) : -1;
+            at.check(fd, call, p);
+            return new XattrPath(cstr("/proc/self/fd/" + fd), fd);
+        }
+    }
+
+    private final class XattrPath implements AutoCloseable {
+        private final byte[] path;
+        private final int fd;
+
+        XattrPath(byte[] path, int fd) {
+            this.path = path;
+            this.fd = fd;
+        }
+
+        long get(byte[] name, byte[] value, long size) {
+            return fd < 0 ? libc.lgetxattr(path, name, value, size) : libc.getxattr(path, name, value, size);
+        }
+
+        int set(byte[] name, byte[] value, int flags) {
+            return fd < 0 ? libc.lsetxattr(path, name, value, value.length, flags)
+                    : libc.setxattr(path, name, value, value.length, flags);
+        }
+
+        long list(byte[] buf, long size) {
+            return fd < 0 ? libc.llistxattr(path, buf, size) : libc.listxattr(path, buf, size);
+        }
+
+        int remove(byte[] name) {
+            return fd < 0 ? libc.lremovexattr(path, name) : libc.removexattr(path, name);
+        }
+
+        @Override
+        public void close() {
+            if (fd >= 0) libc.close(fd);
         }
     }
 

@@ -24,26 +24,25 @@ import java.nio.ByteBuffer;
 public interface LibC {
     int statx(int dirfd, @In byte[] path, int flags, int mask, Pointer buf);
 
-    int mknod(@In byte[] path, int mode, long dev);
+    int mknodat(int dirfd, @In byte[] path, int mode, long dev);
 
-    /** glibc < 2.33 exports only this versioned wrapper of mknod. */
-    int __xmknod(int ver, @In byte[] path, int mode, @In LongLongByReference dev);
+    /** glibc < 2.33 exports only this versioned wrapper of mknodat. */
+    int __xmknodat(int ver, int dirfd, @In byte[] path, int mode, @In LongLongByReference dev);
 
-    int mkdir(@In byte[] path, int mode);
+    int mkdirat(int dirfd, @In byte[] path, int mode);
 
-    int rmdir(@In byte[] path);
+    /** unlink(2) and, with AT_REMOVEDIR, rmdir(2). */
+    int unlinkat(int dirfd, @In byte[] path, int flags);
 
-    int unlink(@In byte[] path);
+    int symlinkat(@In byte[] target, int newdirfd, @In byte[] link);
 
-    int symlink(@In byte[] target, @In byte[] link);
-
-    @ssize_t long readlink(@In byte[] path, @Out byte[] buf, @size_t long size);
+    @ssize_t long readlinkat(int dirfd, @In byte[] path, @Out byte[] buf, @size_t long size);
 
     int linkat(int olddirfd, @In byte[] oldpath, int newdirfd, @In byte[] newpath, int flags);
 
-    int lchown(@In byte[] path, int uid, int gid);
+    int fchownat(int dirfd, @In byte[] path, int uid, int gid, int flags);
 
-    int chmod(@In byte[] path, int mode);
+    int fchmodat(int dirfd, @In byte[] path, int mode, int flags);
 
     /** times: struct timespec[2] flattened as {atime sec, nsec, mtime sec, nsec}. */
     int utimensat(int dirfd, @In byte[] path, @In long[] times, int flags);
@@ -58,9 +57,20 @@ public interface LibC {
 
     int lremovexattr(@In byte[] path, @In byte[] name);
 
+    // The following forms, for /proc/self/fd/N of an O_PATH fd: the magic link lands on the
+    // object itself (a symlink is not followed further), and fgetxattr(2) refuses O_PATH fds.
+
+    @ssize_t long getxattr(@In byte[] path, @In byte[] name, @Out byte[] value, @size_t long size);
+
+    int setxattr(@In byte[] path, @In byte[] name, @In byte[] value, @size_t long size, int flags);
+
+    @ssize_t long listxattr(@In byte[] path, @Out byte[] list, @size_t long size);
+
+    int removexattr(@In byte[] path, @In byte[] name);
+
     int statvfs(@In byte[] path, Pointer buf);
 
-    int open(@In byte[] path, int flags, int mode);
+    int openat(int dirfd, @In byte[] path, int flags, int mode);
 
     int close(int fd);
 

@@ -1,6 +1,5 @@
 package dev.stratafs.core.path;
 
-import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -11,9 +10,6 @@ import java.util.List;
  * the empty path. Immutable; parsed from the absolute form the FUSE layer uses ("/a/b").
  */
 public final class FsPath {
-    /** PATH_MAX on Linux, counted with the terminating NUL. */
-    public static final int MAX_BYTES = 4096;
-
     public static final FsPath ROOT = new FsPath(List.of(), "");
 
     private final List<Name> names;
@@ -26,13 +22,9 @@ public final class FsPath {
 
     /** Parses "/a/b", "a/b" or "/" (repeated and trailing slashes are ignored). */
     public static FsPath parse(String path) throws FsException {
-        // PATH_MAX counts the NUL: a path below the mount may have 4095 bytes, and FUSE hands it
-        // over with a leading '/'. Counted in UTF-8 bytes, as the kernel counts.
-        int slash = path.startsWith("/") ? 1 : 0;
-        if (path.length() - slash >= MAX_BYTES / 3
-                && path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length - slash >= MAX_BYTES) {
-            throw new FsException(ErrorKind.NAME_TOO_LONG, "path longer than " + (MAX_BYTES - 1) + " bytes");
-        }
+        // No limit on the whole path: PATH_MAX bounds one syscall argument (path_resolution(7)),
+        // which the kernel checks before FUSE sees anything; a process that chdir'ed deep may
+        // reach names far below it, and kernel overlayfs serves them. Names keep NAME_MAX.
         List<Name> names = new ArrayList<>();
         int i = 0;
         int n = path.length();

@@ -47,20 +47,12 @@ class FsPathTest {
     }
 
     @Test
-    void pathsAtPathMaxAreRefused() {
-        String p = ("/" + "d".repeat(200)).repeat(21);
-        assertEquals(ErrorKind.NAME_TOO_LONG, assertThrows(FsException.class, () -> FsPath.parse(p)).kind());
-    }
-
-    @Test
-    void pathOf4095BytesBelowTheMountIsAccepted() throws FsException {
-        // "/" + 15 components of 255 bytes joined by '/' + a final one: 4095 bytes without the leading slash
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 15; i++) sb.append('/').append("c".repeat(255));
-        sb.append('/').append("e".repeat(4095 - 15 * 256));
-        assertEquals(4095, sb.length() - 1);
-        assertEquals(16, FsPath.parse(sb.toString()).depth());
-        assertEquals(ErrorKind.NAME_TOO_LONG, assertThrows(FsException.class, () -> FsPath.parse(sb + "x")).kind());
+    void pathsLongerThanPathMaxAreAcceptedBecauseOnlySyscallArgumentsAreBounded() throws FsException {
+        // 40 components of 255 bytes: ~10 KiB below the mount, reachable by chdir'ing deep;
+        // kernel overlayfs serves it, and so must we.
+        String p = ("/" + "d".repeat(255)).repeat(40);
+        assertEquals(40, FsPath.parse(p).depth());
+        assertEquals(p, FsPath.parse(p).toString());
     }
 
     @Test
