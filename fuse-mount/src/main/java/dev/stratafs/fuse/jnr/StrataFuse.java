@@ -81,6 +81,37 @@ public final class StrataFuse extends FuseStubFS {
         this.staticNlink = options.staticNlink();
         this.noAcl = options.noAcl();
         setOperationFlags();
+        reuseStructsOnHotCallbacks();
+    }
+
+    /** Per worker thread: jnr views re-pointed at each request's buffers (see below). */
+    private final ThreadLocal<FileStat> statViews = ThreadLocal.withInitial(() -> new FileStat(Runtime.getSystemRuntime()));
+    private final ThreadLocal<FuseFileInfo> infoViews = ThreadLocal.withInitial(
+            // FuseFileInfo's constructor is protected: make one over a placeholder buffer.
+            () -> FuseFileInfo.of(Memory.allocateDirect(Runtime.getSystemRuntime(), 64)));
+
+    /**
+     * jnr-fuse wraps every getattr/fgetattr/read buffer in a new FileStat or FuseFileInfo, each
+     * a Struct of ~20 field objects: the largest allocation per lookup. The hot callbacks
+     * instead re-point one view per worker thread ({@link Struct#useMemory}); a view never
+     * outlives its callback.
+     */
+    private void reuseStructsOnHotCallbacks() {
+        fuseOperations.getattr.set((path, stbuf) -> getattr(path, statView(stbuf)));
+        fuseOperations.fgetattr.set((path, stbuf, fi) -> fgetattr(path, statView(stbuf), infoView(fi)));
+        fuseOperations.read.set((path, buf, size, offset, fi) -> read(path, buf, size, offset, infoView(fi)));
+    }
+
+    private FileStat statView(Pointer p) {
+        FileStat v = statViews.get();
+        v.useMemory(p);
+        return v;
+    }
+
+    private FuseFileInfo infoView(Pointer p) {
+        FuseFileInfo v = infoViews.get();
+        v.useMemory(p);
+        return v;
     }
 
     /**
