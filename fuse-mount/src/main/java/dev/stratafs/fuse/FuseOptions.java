@@ -26,6 +26,7 @@ public final class FuseOptions {
     private final List<IdRange> gidMap;
     private final String fsName;
     private final List<String> extraFuseOptions;
+    private final boolean lowLevel;
 
     private FuseOptions(Builder b) {
         this.timeoutSeconds = b.timeoutSeconds;
@@ -41,6 +42,7 @@ public final class FuseOptions {
         this.gidMap = List.copyOf(b.gidMap);
         this.fsName = b.fsName;
         this.extraFuseOptions = List.copyOf(b.extraFuseOptions);
+        this.lowLevel = b.lowLevel;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -64,6 +66,8 @@ public final class FuseOptions {
     public String fsName() { return fsName; }
     /** Further raw -o words for libfuse (e.g. from a test), appended last. */
     public List<String> extraFuseOptions() { return extraFuseOptions; }
+    /** Serve through libfuse 3's low-level API ({@code -o lowlevel}) instead of libfuse 2's path API. */
+    public boolean lowLevel() { return lowLevel; }
 
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -80,6 +84,7 @@ public final class FuseOptions {
         b.gidMap.addAll(gidMap);
         b.fsName = fsName;
         b.extraFuseOptions.addAll(extraFuseOptions);
+        b.lowLevel = lowLevel;
         return b;
     }
 
@@ -97,6 +102,7 @@ public final class FuseOptions {
         private final List<IdRange> gidMap = new ArrayList<>();
         private String fsName = "stratafs";
         private final List<String> extraFuseOptions = new ArrayList<>();
+        private boolean lowLevel;
 
         private Builder() {}
 
@@ -117,6 +123,7 @@ public final class FuseOptions {
         public Builder gidMap(List<IdRange> m) { gidMap.clear(); gidMap.addAll(m); return this; }
         public Builder fsName(String n) { this.fsName = Objects.requireNonNull(n); return this; }
         public Builder extraFuseOption(String o) { extraFuseOptions.add(Objects.requireNonNull(o)); return this; }
+        public Builder lowLevel(boolean v) { this.lowLevel = v; return this; }
         public FuseOptions build() { return new FuseOptions(this); }
     }
 }

@@ -53,7 +53,7 @@ import ru.serce.jnrfuse.struct.Timespec;
  * converts between jnr structs and core values. Open files and directories live in handle tables
  * keyed by fuse_file_info.fh. Thread safe: called from several {@link FuseLoop} workers.
  */
-public final class StrataFuse extends FuseStubFS {
+public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.FuseEngine {
     private static final Logger LOG = LoggerFactory.getLogger(StrataFuse.class);
     private static final String ACL_ACCESS = "system.posix_acl_access";
     private static final String ACL_DEFAULT = "system.posix_acl_default";

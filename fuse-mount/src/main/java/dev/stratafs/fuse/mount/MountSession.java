@@ -2,7 +2,9 @@ package dev.stratafs.fuse.mount;
 
 import dev.stratafs.core.OverlayFs;
 import dev.stratafs.fuse.FsBackend;
+import dev.stratafs.fuse.FuseEngine;
 import dev.stratafs.fuse.FuseOptions;
+import dev.stratafs.fuse.jnr.LowLevelFuse;
 import dev.stratafs.fuse.jnr.StrataFuse;
 import java.io.Closeable;
 import java.io.IOException;
@@ -36,7 +38,7 @@ public final class MountSession implements Closeable {
     private static final long PROBE_INTERVAL_MS = 20;
 
     private final Path mountPoint;
-    private final StrataFuse fuse;
+    private final FuseEngine fuse;
     private final CountDownLatch loopEnded = new CountDownLatch(1);
     private volatile Throwable loopFailure;
     private volatile int connectionMinor = -1;
@@ -44,7 +46,7 @@ public final class MountSession implements Closeable {
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile IOException closeFailure;
 
-    private MountSession(Path mountPoint, StrataFuse fuse) {
+    private MountSession(Path mountPoint, FuseEngine fuse) {
         this.mountPoint = mountPoint;
         this.fuse = fuse;
     }
@@ -98,10 +100,10 @@ public final class MountSession implements Closeable {
         warnUnlessUtf8();
         // mountinfo shows the resolved path; compare like with like.
         Path mnt = mountPoint.toRealPath();
-        List<String> args = FuseArgs.of(options, fs.readOnly());
-        StrataFuse fuse;
+        List<String> args = options.lowLevel() ? LowLevelArgs.of(options, fs.readOnly()) : FuseArgs.of(options, fs.readOnly());
+        FuseEngine fuse;
         try {
-            fuse = new StrataFuse(fs, options);
+            fuse = options.lowLevel() ? newLowLevel(fs, options) : new StrataFuse(fs, options);
         } catch (LinkageError | RuntimeException e) {
             // jnr-fuse loads libfuse.so.2 here (Debian: libfuse2, Ubuntu 24.04: libfuse2t64)
             throw new IOException("cannot load libfuse 2 (is the libfuse2 package installed?): " + e, e);
@@ -117,6 +119,15 @@ public final class MountSession implements Closeable {
         }
         LOG.info("mounted {} (fuse args {})", mnt, args);
         return session;
+    }
+
+    private static FuseEngine newLowLevel(FsBackend fs, FuseOptions options) throws IOException {
+        try {
+            return new LowLevelFuse(fs, options);
+        } catch (LinkageError | RuntimeException e) {
+            // libfuse3.so.3: Debian's libfuse3-3 (Ubuntu 24.04: libfuse3-4), pulled in by fuse3
+            throw new IOException("cannot load libfuse 3 for -o lowlevel (is the libfuse3 package installed?): " + e, e);
+        }
     }
 
     /**

@@ -1,0 +1,212 @@
+package dev.stratafs.fuse;
+
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+
+/**
+ * The node ids the kernel knows for a low-level FUSE mount, and the merged-view path behind each.
+ *
+ * <p>One node per inode (keyed by the core's stable st_ino): hard links answer the same node id,
+ * so the kernel keeps one inode for them and a change made through one name shows through the
+ * others at once (libfuse's high-level API instead gives each name its own kernel inode). A node
+ * remembers every name it was seen under (its links); its path is that of its first link,
+ * computed from the parent chain, so that renaming a directory moves its whole subtree.
+ *
+ * <p>Lookup counts follow fuse_lowlevel.h: every successful entry reply (lookup, mknod, mkdir,
+ * symlink, link, create, and each readdirplus entry other than "." and "..") adds one; FORGET and
+ * BATCH_FORGET subtract what the kernel says. A node lives until its count drops to zero, also
+ * after its last name is gone (a file unlinked while open); the root (id 1) is never forgotten.
+ * Node ids are never reused, so generation numbers can stay 0. Thread safe (one monitor).
+ */
+public final class NodeTable {
+    /** FUSE_ROOT_ID (fuse_kernel.h). */
+    public static final long ROOT_ID = 1;
+
+    private static final class Node {
+        final long id;
+        final long ino;
+        final boolean dir;
+        long lookups;
+        /** The names this node is known under; the first gives its path. Empty once unlinked. */
+        final List<Link> links = new ArrayList<>(1);
+
+        Node(long id, long ino, boolean dir) {
+            this.id = id;
+            this.ino = ino;
+            this.dir = dir;
+        }
+    }
+
+    private record Link(Node parent, String name) {}
+
+    private record Key(long parent, String name) {}
+
+    private final HashMap<Long, Node> byId = new HashMap<>();
+    private final HashMap<Long, Node> byIno = new HashMap<>();
+    private final HashMap<Key, Node> byName = new HashMap<>();
+    private final Node root;
+    private long nextId = ROOT_ID + 1;
+
+    public NodeTable(long rootIno) {
+        root = new Node(ROOT_ID, rootIno, true);
+        root.lookups = 1;
+        byId.put(ROOT_ID, root);
+        byIno.put(rootIno, root);
+    }
+
+    /**
+     * Records a successful entry reply for {@code name} in {@code parent} naming the object with
+     * inode {@code ino}; returns the node id to answer and counts one lookup on it.
+     */
+    public synchronized long lookedUp(long parent, String name, long ino, boolean dir) throws FsException {
+        Node p = node(parent);
+        Key key = new Key(parent, name);
+        Node n = byName.get(key);
+        if (n != null && (n.ino != ino || n.dir != dir)) {
+            // Another object now has this name (replaced behind the kernel's back): detach the old one.
+            unlinkKey(key);
+            n = null;
+        }
+        if (n == null) {
+            n = byIno.get(ino);
+            // A node without names may be an unlinked file whose inode number the layer reused: never join it.
+            if (n == null || n.dir != dir || n.links.isEmpty()) {
+                n = new Node(nextId++, ino, dir);
+                byId.put(n.id, n);
+                byIno.put(ino, n);
+            } else if (dir) {
+                // A directory has one name: it can only have moved.
+                for (Link l : n.links) byName.remove(new Key(l.parent.id, l.name), n);
+                n.links.clear();
+            }
+            n.links.add(new Link(p, name));
+            byName.put(key, n);
+        }
+        n.lookups++;
+        return n.id;
+    }
+
+    /** FORGET: the kernel dropped {@code count} lookups of {@code id}. Unknown ids are ignored. */
+    public synchronized void forget(long id, long count) {
+        Node n = byId.get(id);
+        if (n == null || n == root) return;
+        n.lookups -= count;
+        if (n.lookups > 0) return;
+        byId.remove(id);
+        byIno.remove(n.ino, n);
+        // The links stay on the node: a child still alive can compute its path through them.
+        for (Link l : n.links) byName.remove(new Key(l.parent.id, l.name), n);
+    }
+
+    /** The merged-view path of {@code id}, or null once it has no name left (unlinked, or below a removed directory). */
+    public synchronized String path(long id) throws FsException {
+        return pathOf(node(id));
+    }
+
+    /** The path of {@code name} in directory {@code parent}; NOT_FOUND when the directory has no name left. */
+    public synchronized String childPath(long parent, String name) throws FsException {
+        String p = pathOf(node(parent));
+        if (p == null) throw new FsException(ErrorKind.NOT_FOUND, "directory was removed: node " + parent);
+        return p.length() == 1 ? "/" + name : p + "/" + name;
+    }
+
+    /** The inode number behind {@code id}. */
+    public synchronized long ino(long id) throws FsException {
+        return node(id).ino;
+    }
+
+    /** The node id known for {@code ino}, or 0. */
+    public synchronized long idOfIno(long ino) {
+        Node n = byIno.get(ino);
+        return n == null ? 0 : n.id;
+    }
+
+    /** unlink/rmdir of {@code name} in {@code parent} succeeded: the node loses that name (and lives on while looked up). */
+    public synchronized void unlinked(long parent, String name) {
+        unlinkKey(new Key(parent, name));
+    }
+
+    /**
+     * rename(2) succeeded: the node named {@code fromName} now has {@code toName} (its subtree
+     * follows, paths being computed); a node that was at the target loses that name, unless
+     * {@code exchange} (RENAME_EXCHANGE), which swaps the two.
+     */
+    public synchronized void renamed(long fromParent, String fromName, long toParent, String toName, boolean exchange)
+            throws FsException {
+        Key from = new Key(fromParent, fromName);
+        Key to = new Key(toParent, toName);
+        if (from.equals(to)) return;
+        Node src = byName.get(from);
+        Node dst = byName.get(to);
+        // Two links of one file: rename(2) does nothing (and succeeds).
+        if (src != null && src == dst && !exchange) return;
+        if (exchange) {
+            if (src != null) relink(src, from, to);
+            if (dst != null) relink(dst, to, from);
+            byName.remove(from);
+            byName.remove(to);
+            if (src != null) byName.put(to, src);
+            if (dst != null) byName.put(from, dst);
+            return;
+        }
+        if (dst != null) unlinkKey(to);
+        if (src != null) {
+            relink(src, from, to);
+            byName.remove(from);
+            byName.put(to, src);
+        }
+    }
+
+    /** How many lookups the kernel holds on {@code id} (0 when unknown); for tests and diagnostics. */
+    public synchronized long lookups(long id) {
+        Node n = byId.get(id);
+        return n == null ? 0 : n.lookups;
+    }
+
+    /** Nodes known, the root included. */
+    public synchronized int size() {
+        return byId.size();
+    }
+
+    private void relink(Node n, Key from, Key to) throws FsException {
+        Node newParent = node(to.parent);
+        for (int i = 0; i < n.links.size(); i++) {
+            Link l = n.links.get(i);
+            if (l.parent.id == from.parent && l.name.equals(from.name)) {
+                n.links.set(i, new Link(newParent, to.name));
+                return;
+            }
+        }
+        n.links.add(new Link(newParent, to.name));
+    }
+
+    private void unlinkKey(Key key) {
+        Node n = byName.remove(key);
+        if (n != null) n.links.removeIf(l -> l.parent.id == key.parent && l.name.equals(key.name));
+    }
+
+    private Node node(long id) throws FsException {
+        Node n = byId.get(id);
+        // The kernel asking about a node it has forgotten would be a kernel/table mismatch: ESTALE-like.
+        if (n == null) throw new FsException(ErrorKind.NOT_FOUND, "unknown node id " + id);
+        return n;
+    }
+
+    private static String pathOf(Node n) {
+        if (n.id == ROOT_ID) return "/";
+        ArrayList<String> names = new ArrayList<>();
+        for (Node c = n; c.id != ROOT_ID; ) {
+            if (c.links.isEmpty()) return null;
+            Link l = c.links.get(0);
+            names.add(l.name);
+            c = l.parent;
+            if (names.size() > 4096) return null; // a cycle would be a table bug; never spin
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = names.size() - 1; i >= 0; i--) sb.append('/').append(names.get(i));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,194 @@
+package dev.stratafs.fuse.jnr;
+
+import dev.stratafs.fuse.errno.Errno;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A libfuse 3 low-level session served by Java worker threads: fuse_session_new, _mount, then
+ * workers looping over fuse_session_receive_buf / fuse_session_process_buf (what libfuse's
+ * fuse_session_loop_mt does on pthreads; lib/fuse_loop_mt.c), then _unmount and _destroy. Java
+ * threads because jffi attaches a native thread to the JVM for each callback and detaches it
+ * afterwards (see {@link FuseLoop}). Pool policy as libfuse's: a new worker whenever a request
+ * leaves none idle (FORGETs excepted: they need no answer), a worker leaves when more than
+ * {@link #MAX_IDLE} are idle; capped at {@link #MAX_WORKERS}.
+ */
+final class Fuse3Loop {
+    private static final Logger LOG = LoggerFactory.getLogger(Fuse3Loop.class);
+    static final int MAX_IDLE = 10;
+    static final int MAX_WORKERS = 32;
+    static final String WORKER_PREFIX = "stratafs-fuse3-worker-";
+    /** fuse_kernel.h: struct fuse_in_header { uint32_t len; uint32_t opcode; ... }. */
+    private static final int OPCODE_OFFSET = 4;
+    private static final int FUSE_FORGET = 2;
+    private static final int FUSE_BATCH_FORGET = 42;
+    /** struct fuse_buf (fuse_common.h): size_t size; enum flags; void *mem; int fd; off_t pos. */
+    private static final int FUSE_BUF_SIZE = 40;
+    private static final int FUSE_BUF_MEM = 16;
+    /** struct fuse_args (fuse_opt.h): int argc; char **argv; int allocated. */
+    private static final int FUSE_ARGS_SIZE = 24;
+
+    private static volatile LibFuse3 library;
+
+    private final LibFuse3 lib;
+    private final Pointer session;
+    private final String name;
+    // Guarded by this.
+    private int workers;
+    private int idle;
+    private int started;
+    private volatile int error;
+
+    private Fuse3Loop(LibFuse3 lib, Pointer session, String name) {
+        this.lib = lib;
+        this.session = session;
+        this.name = name;
+    }
+
+    static LibFuse3 lib() {
+        LibFuse3 l = library;
+        if (l == null) {
+            synchronized (Fuse3Loop.class) {
+                l = library;
+                if (l == null) {
+                    try {
+                        // The runtime package installs libfuse3.so.3 only (the unversioned name is -dev's).
+                        l = LibraryLoader.create(LibFuse3.class).failImmediately().load("libfuse3.so.3");
+                    } catch (LinkageError | RuntimeException e) {
+                        l = LibraryLoader.create(LibFuse3.class).failImmediately().load("fuse3");
+                    }
+                    library = l;
+                }
+            }
+        }
+        return l;
+    }
+
+    /**
+     * Creates the session from {@code argv} (argv[0] the program name, then -o words and -d),
+     * mounts it at {@code mountPoint}, serves requests until unmounted, then unmounts (when still
+     * mounted) and destroys the session, which calls the destroy operation on this thread.
+     */
+    static void run(List<String> argv, Fuse3Ops ops, String mountPoint) throws IOException {
+        LibFuse3 lib = lib();
+        Runtime rt = Runtime.getSystemRuntime();
+        Pointer args = Memory.allocateDirect(rt, FUSE_ARGS_SIZE, true);
+        Pointer vec = Memory.allocateDirect(rt, (argv.size() + 1) * rt.addressSize(), true);
+        Pointer[] strings = new Pointer[argv.size()];
+        for (int i = 0; i < argv.size(); i++) {
+            byte[] b = argv.get(i).getBytes(StandardCharsets.UTF_8);
+            strings[i] = Memory.allocateDirect(rt, b.length + 1, true);
+            strings[i].put(0, b, 0, b.length);
+            vec.putPointer((long) i * rt.addressSize(), strings[i]);
+        }
+        args.putInt(0, argv.size());
+        args.putPointer(8, vec);
+        Pointer se = lib.fuse_session_new(args, ops.memory(), ops.size(), null);
+        lib.fuse_opt_free_args(args);
+        if (se == null) {
+            throw new IOException("libfuse 3 refused the options (fuse_session_new failed, its reason is on stderr): "
+                    + String.join(" ", argv));
+        }
+        Fuse3Loop loop = new Fuse3Loop(lib, se, mountPoint);
+        try {
+            if (lib.fuse_session_mount(se, mountPoint) != 0) {
+                throw new IOException("libfuse 3 could not mount " + mountPoint + " (its reason is on stderr)");
+            }
+            try {
+                loop.serve();
+            } finally {
+                lib.fuse_session_unmount(se);
+            }
+        } finally {
+            // Only once no worker is left in libfuse: destroy frees the session they use.
+            lib.fuse_session_destroy(se);
+        }
+        if (loop.error != 0) {
+            throw new IOException("reading /dev/fuse for " + mountPoint + " failed with errno " + -loop.error);
+        }
+    }
+
+    private void serve() throws IOException {
+        synchronized (this) {
+            startWorker();
+            if (workers == 0) throw new IOException("could not start a FUSE worker thread");
+            boolean interrupted = false;
+            while (workers > 0) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Holding the monitor. */
+    private void startWorker() {
+        if (workers >= MAX_WORKERS) return;
+        Thread t = new Thread(this::work, WORKER_PREFIX + (++started) + " " + name);
+        t.setDaemon(true);
+        try {
+            t.start();
+        } catch (OutOfMemoryError e) {
+            LOG.warn("cannot start another FUSE worker ({} running): {}", workers, e.toString());
+            return;
+        }
+        workers++;
+        idle++;
+    }
+
+    private void work() {
+        Runtime rt = Runtime.getSystemRuntime();
+        // libfuse mallocs buf->mem (its session buffer size) on the first receive and reuses it.
+        Pointer buf = Memory.allocateDirect(rt, FUSE_BUF_SIZE, true);
+        try {
+            while (lib.fuse_session_exited(session) == 0) {
+                int res = lib.fuse_session_receive_buf(session, buf);
+                if (res == -Errno.EINTR || res == -Errno.EAGAIN) continue;
+                if (res <= 0) {
+                    // 0: unmounted (libfuse saw ENODEV and exited the session) or exited already.
+                    if (res < 0) error = res;
+                    lib.fuse_session_exit(session);
+                    break;
+                }
+                int opcode = buf.getPointer(FUSE_BUF_MEM).getInt(OPCODE_OFFSET);
+                boolean forget = opcode == FUSE_FORGET || opcode == FUSE_BATCH_FORGET;
+                synchronized (this) {
+                    if (!forget) idle--;
+                    if (idle <= 0 && lib.fuse_session_exited(session) == 0) startWorker();
+                }
+                try {
+                    lib.fuse_session_process_buf(session, buf);
+                } finally {
+                    synchronized (this) {
+                        if (!forget) idle++;
+                    }
+                }
+                synchronized (this) {
+                    if (idle > MAX_IDLE) return; // the finally below counts this worker out
+                }
+            }
+        } catch (Throwable t) {
+            LOG.error("FUSE worker failed; ending the session", t);
+            error = -Errno.EIO;
+            lib.fuse_session_exit(session);
+        } finally {
+            Pointer mem = buf.getPointer(FUSE_BUF_MEM);
+            if (mem != null && mem.address() != 0) lib.free(mem);
+            synchronized (this) {
+                workers--;
+                idle--;
+                notifyAll();
+            }
+        }
+    }
+}

@@ -1,0 +1,857 @@
+package dev.stratafs.fuse.jnr;
+
+import dev.stratafs.core.Caller;
+import dev.stratafs.core.FileAttr;
+import dev.stratafs.core.FsStat;
+import dev.stratafs.core.OpenFile;
+import dev.stratafs.core.SetTime;
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.nat.StatInfo;
+import dev.stratafs.fuse.DirSnapshot;
+import dev.stratafs.fuse.FsBackend;
+import dev.stratafs.fuse.FuseEngine;
+import dev.stratafs.fuse.FuseOptions;
+import dev.stratafs.fuse.HandleTable;
+import dev.stratafs.fuse.IdMapper;
+import dev.stratafs.fuse.NodeTable;
+import dev.stratafs.fuse.RequestGuard;
+import dev.stratafs.fuse.errno.Errno;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.Struct;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.Statvfs;
+
+/**
+ * The libfuse 3 low-level (inode based) face of a {@link FsBackend}, {@code -o lowlevel}. The
+ * kernel names objects by node id; {@link NodeTable} turns them into the merged-view paths the
+ * core takes (one node per inode, so hard links share a kernel inode). READDIRPLUS hands the
+ * kernel attributes with the listing, so walking a tree needs no LOOKUP per entry.
+ *
+ * <p>Every callback answers exactly once: the body replies as its last step and returns 0; a
+ * failure before that (mapped by {@link RequestGuard}) is answered with fuse_reply_err. Thread
+ * safe: called from several {@link Fuse3Loop} workers.
+ */
+public final class LowLevelFuse implements FuseEngine {
+    private static final Logger LOG = LoggerFactory.getLogger(LowLevelFuse.class);
+    private static final String ACL_ACCESS = "system.posix_acl_access";
+    private static final String ACL_DEFAULT = "system.posix_acl_default";
+
+    // fuse_common.h FUSE_CAP_* (3.14).
+    private static final int CAP_ASYNC_READ = 1 << 0;
+    private static final int CAP_ATOMIC_O_TRUNC = 1 << 3;
+    private static final int CAP_READDIRPLUS = 1 << 13;
+    private static final int CAP_READDIRPLUS_AUTO = 1 << 14;
+    private static final int CAP_PARALLEL_DIROPS = 1 << 18;
+    private static final int CAP_HANDLE_KILLPRIV = 1 << 20;
+    private static final int CAP_CACHE_SYMLINKS = 1 << 23;
+    // struct fuse_conn_info (fuse_common.h): unsigned proto_major, proto_minor, max_write,
+    // max_read, max_readahead, capable, want, ...
+    private static final int CONN_MAX_WRITE = 8;
+    private static final int CONN_CAPABLE = 20;
+    private static final int CONN_WANT = 24;
+
+    // struct fuse_file_info (fuse_common.h 3.14): int flags; then unsigned bit fields from bit 0:
+    // writepage, direct_io, keep_cache, flush, nonseekable, flock_release, cache_readdir,
+    // noflush (x86_64 and aarch64 allocate them from the low bit); uint64_t fh at 16.
+    private static final int FI_FLAGS = 0;
+    private static final int FI_BITS = 4;
+    private static final int FI_FH = 16;
+    private static final int FI_KEEP_CACHE = 1 << 2;
+    private static final int FI_CACHE_READDIR = 1 << 6;
+    private static final int FI_NOFLUSH = 1 << 7;
+
+    // fuse_lowlevel.h FUSE_SET_ATTR_*.
+    private static final int SET_MODE = 1 << 0, SET_UID = 1 << 1, SET_GID = 1 << 2, SET_SIZE = 1 << 3,
+            SET_ATIME = 1 << 4, SET_MTIME = 1 << 5, SET_ATIME_NOW = 1 << 7, SET_MTIME_NOW = 1 << 8;
+
+    /** renameat2(2) flags. */
+    private static final int RENAME_EXCHANGE = 2;
+    private static final int RENAME_WHITEOUT = 4;
+
+    /** fuse_kernel.h: FUSE_NAME_OFFSET (struct fuse_dirent up to name) and for fuse_direntplus. */
+    private static final int DIRENT_NAME_OFFSET = 24;
+    private static final int DIRENTPLUS_NAME_OFFSET = 128 + 24;
+
+    private final FsBackend fs;
+    private final IdMapper ids;
+    private final boolean staticNlink;
+    private final boolean noAcl;
+    private final boolean defaultPermissions;
+    private final double timeout;
+    private final RequestGuard guard = new RequestGuard();
+    private final HandleTable<OpenFile> files = new HandleTable<>();
+    private final HandleTable<DirHandle> dirs = new HandleTable<>();
+    private final NodeTable nodes;
+    private final CountDownLatch initialized = new CountDownLatch(1);
+    private final CountDownLatch destroyed = new CountDownLatch(1);
+    private final AtomicBoolean mounted = new AtomicBoolean();
+    private volatile Runnable umountHook;
+    private final Set<String> callbackThreads = ConcurrentHashMap.newKeySet();
+    private final ThreadLocal<Boolean> threadNoted = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    private final LibFuse3 lib;
+    private final Fuse3Ops ops = new Fuse3Ops();
+
+    private final Runtime rt = Runtime.getSystemRuntime();
+    /** sizeof(struct stat) of this platform, from jnr-fuse's layout (x86_64 144, aarch64 128). */
+    private final int statSize = Struct.size(new FileStat(rt));
+    /** struct fuse_entry_param: fuse_ino_t ino; uint64_t generation; struct stat attr; double attr_timeout, entry_timeout. */
+    private final int entryAttr = 16;
+    private final int entryAttrTimeout = entryAttr + statSize;
+    private final int entryEntryTimeout = entryAttrTimeout + 8;
+    private final int entrySize = entryEntryTimeout + 8;
+    private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
+
+    public LowLevelFuse(FsBackend fs, FuseOptions options) throws IOException {
+        this.fs = fs;
+        this.ids = IdMapper.of(options);
+        this.staticNlink = options.staticNlink();
+        this.noAcl = options.noAcl();
+        this.defaultPermissions = options.defaultPermissions();
+        this.timeout = options.timeoutSeconds();
+        this.nodes = new NodeTable(fs.getattr("/").ino());
+        this.lib = Fuse3Loop.lib();
+        registerOperations();
+    }
+
+    /** Per worker thread: native reply buffers, each with a jnr view bound once. */
+    private final class Buffers {
+        final Pointer entry = Memory.allocateDirect(rt, entrySize, true);
+        final FileStat entryStat = FileStat.of(entry.slice(entryAttr));
+        final Pointer statvfs = Memory.allocateDirect(rt, Struct.size(new Statvfs(rt)), true);
+        final Statvfs statvfsView = Statvfs.of(statvfs);
+        Pointer data = Memory.allocateDirect(rt, 64 * 1024);
+        long dataSize = 64 * 1024;
+
+        Pointer data(long size) {
+            if (size > dataSize) {
+                data = Memory.allocateDirect(rt, Math.toIntExact(size));
+                dataSize = size;
+            }
+            return data;
+        }
+    }
+
+    // ---- lifecycle ----
+
+    @Override
+    public void runLoop(Path mountPoint, List<String> fuseArgs, boolean debug) throws IOException {
+        if (!mounted.compareAndSet(false, true)) throw new IllegalStateException("already mounted");
+        List<String> argv = new ArrayList<>();
+        argv.add("stratafs");
+        if (debug) argv.add("-d");
+        argv.addAll(fuseArgs);
+        Thread hook = new Thread(() -> {
+            Runnable h = umountHook;
+            if (h != null) h.run();
+        }, "stratafs-fuse3-shutdown " + mountPoint);
+        java.lang.Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            Fuse3Loop.run(argv, ops, mountPoint.toAbsolutePath().toString());
+        } finally {
+            mounted.set(false);
+            try {
+                java.lang.Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is what ended the loop
+            }
+        }
+    }
+
+    @Override
+    public boolean awaitInit(long t, TimeUnit unit) throws InterruptedException {
+        return initialized.await(t, unit);
+    }
+
+    public boolean awaitDestroy(long t, TimeUnit unit) throws InterruptedException {
+        return destroyed.await(t, unit);
+    }
+
+    @Override
+    public void setUmountHook(Runnable hook) {
+        this.umountHook = hook;
+    }
+
+    @Override
+    public RequestGuard guard() {
+        return guard;
+    }
+
+    @Override
+    public Set<String> callbackThreadNames() {
+        return Set.copyOf(callbackThreads);
+    }
+
+    /** For tests: the node table (lookup counts). */
+    public NodeTable nodes() {
+        return nodes;
+    }
+
+    private void noteThread() {
+        if (!threadNoted.get()) {
+            threadNoted.set(Boolean.TRUE);
+            callbackThreads.add(Thread.currentThread().getName());
+        }
+    }
+
+    /** Runs a request body that replies itself; answers its failure with fuse_reply_err. */
+    private void serve(Pointer req, String op, Object what, RequestGuard.Request body) {
+        noteThread();
+        int r = guard.run(op, String.valueOf(what), body);
+        if (r < 0) lib.fuse_reply_err(req, -r);
+    }
+
+    private void registerOperations() {
+        ops.set(Fuse3Ops.INIT, Fuse3Callbacks.Init.class, this::init);
+        ops.set(Fuse3Ops.DESTROY, Fuse3Callbacks.Destroy.class, u -> destroy());
+        ops.set(Fuse3Ops.LOOKUP, Fuse3Callbacks.InoName.class, this::lookup);
+        ops.set(Fuse3Ops.FORGET, Fuse3Callbacks.Forget.class, this::forget);
+        ops.set(Fuse3Ops.GETATTR, Fuse3Callbacks.InoFi.class, this::getattr);
+        ops.set(Fuse3Ops.SETATTR, Fuse3Callbacks.SetAttr.class, this::setattr);
+        ops.set(Fuse3Ops.READLINK, Fuse3Callbacks.Ino.class, this::readlink);
+        ops.set(Fuse3Ops.MKNOD, Fuse3Callbacks.Mknod.class, this::mknod);
+        ops.set(Fuse3Ops.MKDIR, Fuse3Callbacks.Mkdir.class, this::mkdir);
+        ops.set(Fuse3Ops.UNLINK, Fuse3Callbacks.InoName.class, this::unlink);
+        ops.set(Fuse3Ops.RMDIR, Fuse3Callbacks.InoName.class, this::rmdir);
+        ops.set(Fuse3Ops.SYMLINK, Fuse3Callbacks.Symlink.class, this::symlink);
+        ops.set(Fuse3Ops.RENAME, Fuse3Callbacks.Rename.class, this::rename);
+        ops.set(Fuse3Ops.LINK, Fuse3Callbacks.Link.class, this::link);
+        ops.set(Fuse3Ops.OPEN, Fuse3Callbacks.InoFi.class, this::open);
+        ops.set(Fuse3Ops.READ, Fuse3Callbacks.InoSizeOff.class, this::read);
+        ops.set(Fuse3Ops.WRITE, Fuse3Callbacks.Write.class, this::write);
+        // No flush: data reaches the layer on write; NULL here plus noflush on open means no FLUSH requests.
+        ops.set(Fuse3Ops.RELEASE, Fuse3Callbacks.InoFi.class, this::release);
+        ops.set(Fuse3Ops.FSYNC, Fuse3Callbacks.Fsync.class, this::fsync);
+        ops.set(Fuse3Ops.OPENDIR, Fuse3Callbacks.InoFi.class, this::opendir);
+        ops.set(Fuse3Ops.READDIR, Fuse3Callbacks.InoSizeOff.class, (req, ino, size, off, fi) -> readdir(req, ino, size, off, fi, false));
+        ops.set(Fuse3Ops.RELEASEDIR, Fuse3Callbacks.InoFi.class, this::releasedir);
+        ops.set(Fuse3Ops.FSYNCDIR, Fuse3Callbacks.Fsync.class, this::fsyncdir);
+        ops.set(Fuse3Ops.STATFS, Fuse3Callbacks.Ino.class, this::statfs);
+        ops.set(Fuse3Ops.SETXATTR, Fuse3Callbacks.SetXattr.class, this::setxattr);
+        ops.set(Fuse3Ops.GETXATTR, Fuse3Callbacks.GetXattr.class, this::getxattr);
+        ops.set(Fuse3Ops.LISTXATTR, Fuse3Callbacks.ListXattr.class, this::listxattr);
+        ops.set(Fuse3Ops.REMOVEXATTR, Fuse3Callbacks.InoName.class, this::removexattr);
+        // With default_permissions the kernel checks access(2) itself and sends no ACCESS.
+        if (!defaultPermissions) ops.set(Fuse3Ops.ACCESS, Fuse3Callbacks.Access.class, this::access);
+        ops.set(Fuse3Ops.CREATE, Fuse3Callbacks.Create.class, this::create);
+        ops.set(Fuse3Ops.FORGET_MULTI, Fuse3Callbacks.ForgetMulti.class, this::forgetMulti);
+        ops.set(Fuse3Ops.FALLOCATE, Fuse3Callbacks.Fallocate.class, this::fallocate);
+        ops.set(Fuse3Ops.READDIRPLUS, Fuse3Callbacks.InoSizeOff.class, (req, ino, size, off, fi) -> readdir(req, ino, size, off, fi, true));
+    }
+
+    private void init(Pointer userdata, Pointer conn) {
+        noteThread();
+        int capable = conn.getInt(CONN_CAPABLE);
+        int want = conn.getInt(CONN_WANT);
+        // Entries with attributes in the listing (no LOOKUP per file); plain READDIR kept for
+        // the kernel's choice (READDIRPLUS_AUTO: plus only while the caller stats what it lists).
+        want |= CAP_READDIRPLUS | CAP_READDIRPLUS_AUTO | CAP_PARALLEL_DIROPS | CAP_ASYNC_READ | CAP_ATOMIC_O_TRUNC;
+        if (timeout > 0) want |= CAP_CACHE_SYMLINKS;
+        // The kernel, not the core, clears set-user-ID bits on write and chown (as with libfuse 2).
+        want &= ~CAP_HANDLE_KILLPRIV;
+        conn.putInt(CONN_WANT, want & capable);
+        LOG.debug("FUSE 3 init: capable 0x{}, want 0x{}, max_write {}", Integer.toHexString(capable),
+                Integer.toHexString(want & capable), conn.getInt(CONN_MAX_WRITE));
+        initialized.countDown();
+    }
+
+    private void destroy() {
+        noteThread();
+        for (OpenFile f : files.drain()) {
+            try {
+                f.close();
+            } catch (Throwable t) {
+                LOG.debug("closing {} at unmount: {}", f.path(), t.toString());
+            }
+        }
+        dirs.drain();
+        LOG.debug("FUSE 3 destroy");
+        destroyed.countDown();
+    }
+
+    // ---- names ----
+
+    private void lookup(Pointer req, long parent, Pointer namePtr) {
+        String name = name(namePtr);
+        noteThread();
+        int r = guard.run("lookup", name, () -> {
+            String path = nodes.childPath(parent, name);
+            FileAttr a = fs.getattr(path);
+            return replyEntry(req, parent, name, a);
+        });
+        if (r == -Errno.ENOENT && timeout > 0) {
+            // A negative entry (ino 0) lets the kernel cache the absence for entry_timeout.
+            Pointer e = buffers.get().entry;
+            e.setMemory(0, entrySize, (byte) 0);
+            e.putDouble(entryEntryTimeout, timeout);
+            lib.fuse_reply_entry(req, e);
+        } else if (r < 0) {
+            lib.fuse_reply_err(req, -r);
+        }
+    }
+
+    /** Counts a lookup of {@code name} in {@code parent} and replies its entry. */
+    private int replyEntry(Pointer req, long parent, String name, FileAttr a) throws FsException {
+        Pointer e = fillEntry(parent, name, a);
+        lib.fuse_reply_entry(req, e);
+        return 0;
+    }
+
+    private Pointer fillEntry(long parent, String name, FileAttr a) throws FsException {
+        Buffers b = buffers.get();
+        fill(b.entryStat, b.entry.slice(entryAttr), a);
+        long id = nodes.lookedUp(parent, name, a.ino(), a.isDirectory());
+        b.entry.putLong(0, id);
+        b.entry.putLong(8, 0); // generation: node ids are never reused
+        b.entry.putDouble(entryAttrTimeout, timeout);
+        b.entry.putDouble(entryEntryTimeout, timeout);
+        return b.entry;
+    }
+
+    private void forget(Pointer req, long ino, long nlookup) {
+        noteThread();
+        nodes.forget(ino, nlookup);
+        lib.fuse_reply_none(req);
+    }
+
+    private void forgetMulti(Pointer req, long count, Pointer forgets) {
+        noteThread();
+        // struct fuse_forget_data { fuse_ino_t ino; uint64_t nlookup; }
+        for (long i = 0; i < count; i++) {
+            nodes.forget(forgets.getLong(i * 16), forgets.getLong(i * 16 + 8));
+        }
+        lib.fuse_reply_none(req);
+    }
+
+    private void mknod(Pointer req, long parent, Pointer namePtr, int mode, long rdev) {
+        String name = name(namePtr);
+        serve(req, "mknod", name, () -> {
+            String path = nodes.childPath(parent, name);
+            fs.mknod(path, mode, rdev, caller(req));
+            return replyEntry(req, parent, name, fs.getattr(path));
+        });
+    }
+
+    private void mkdir(Pointer req, long parent, Pointer namePtr, int mode) {
+        String name = name(namePtr);
+        serve(req, "mkdir", name, () -> {
+            String path = nodes.childPath(parent, name);
+            fs.mkdir(path, mode & 07777, caller(req));
+            return replyEntry(req, parent, name, fs.getattr(path));
+        });
+    }
+
+    private void symlink(Pointer req, Pointer linkPtr, long parent, Pointer namePtr) {
+        String name = name(namePtr);
+        serve(req, "symlink", name, () -> {
+            String path = nodes.childPath(parent, name);
+            fs.symlink(name(linkPtr), path, caller(req));
+            return replyEntry(req, parent, name, fs.getattr(path));
+        });
+    }
+
+    private void link(Pointer req, long ino, long newParent, Pointer namePtr) {
+        String name = name(namePtr);
+        serve(req, "link", name, () -> {
+            String existing = requirePath(ino);
+            String path = nodes.childPath(newParent, name);
+            fs.link(existing, path);
+            return replyEntry(req, newParent, name, fs.getattr(path));
+        });
+    }
+
+    private void unlink(Pointer req, long parent, Pointer namePtr) {
+        String name = name(namePtr);
+        serve(req, "unlink", name, () -> {
+            fs.unlink(nodes.childPath(parent, name));
+            nodes.unlinked(parent, name);
+            return replyOk(req);
+        });
+    }
+
+    private void rmdir(Pointer req, long parent, Pointer namePtr) {
+        String name = name(namePtr);
+        serve(req, "rmdir", name, () -> {
+            fs.rmdir(nodes.childPath(parent, name));
+            nodes.unlinked(parent, name);
+            return replyOk(req);
+        });
+    }
+
+    private void rename(Pointer req, long parent, Pointer namePtr, long newParent, Pointer newNamePtr, int flags) {
+        String name = name(namePtr);
+        String newName = name(newNamePtr);
+        serve(req, "rename", name, () -> {
+            // RENAME_WHITEOUT creates a whiteout device: layer business the mount does not offer.
+            if ((flags & RENAME_WHITEOUT) != 0) throw new FsException(ErrorKind.INVALID, "RENAME_WHITEOUT");
+            fs.rename(nodes.childPath(parent, name), nodes.childPath(newParent, newName), flags);
+            nodes.renamed(parent, name, newParent, newName, (flags & RENAME_EXCHANGE) != 0);
+            return replyOk(req);
+        });
+    }
+
+    private void readlink(Pointer req, long ino) {
+        serve(req, "readlink", ino, () -> {
+            byte[] t = fs.readlink(requirePath(ino)).getBytes(StandardCharsets.UTF_8);
+            byte[] z = new byte[t.length + 1];
+            System.arraycopy(t, 0, z, 0, t.length);
+            lib.fuse_reply_readlink(req, z);
+            return 0;
+        });
+    }
+
+    // ---- attributes ----
+
+    private void getattr(Pointer req, long ino, Pointer fi) {
+        serve(req, "getattr", ino, () -> replyAttr(req, attrOf(ino, fi)));
+    }
+
+    private int replyAttr(Pointer req, FileAttr a) {
+        Buffers b = buffers.get();
+        Pointer st = b.entry.slice(entryAttr);
+        fill(b.entryStat, st, a);
+        lib.fuse_reply_attr(req, st, timeout);
+        return 0;
+    }
+
+    /** Attributes of a node: through the open handle when the kernel gave one, else by path, else (unlinked) an open handle of its inode. */
+    private FileAttr attrOf(long ino, Pointer fi) throws Exception {
+        OpenFile f = fi != null ? files.find(fi.getLong(FI_FH)) : null;
+        if (f != null) return f.getattr();
+        String path = nodes.path(ino);
+        if (path != null) return fs.getattr(path);
+        OpenFile open = openWithIno(nodes.ino(ino));
+        if (open == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " was unlinked");
+        return open.getattr();
+    }
+
+    private OpenFile openWithIno(long ino) {
+        for (OpenFile f : files.values()) {
+            if (f.ino() == ino) return f;
+        }
+        return null;
+    }
+
+    private void setattr(Pointer req, long ino, Pointer attr, int toSet, Pointer fi) {
+        serve(req, "setattr", ino, () -> {
+            FileStat in = FileStat.of(attr);
+            OpenFile f = fi != null ? files.find(fi.getLong(FI_FH)) : null;
+            String path = nodes.path(ino);
+            if (f == null && path == null) f = openWithIno(nodes.ino(ino));
+            if (f == null && path == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " was unlinked");
+            // An unlinked file keeps only what its handle can change (its size); the rest has no name to change.
+            if (path != null) {
+                if ((toSet & SET_MODE) != 0) fs.chmod(path, (int) in.st_mode.intValue() & 07777);
+                if ((toSet & (SET_UID | SET_GID)) != 0) {
+                    int u = (toSet & SET_UID) != 0 ? ids.uidToContainer((int) in.st_uid.get()) : -1;
+                    int g = (toSet & SET_GID) != 0 ? ids.gidToContainer((int) in.st_gid.get()) : -1;
+                    fs.chown(path, u, g);
+                }
+            }
+            if ((toSet & SET_SIZE) != 0) {
+                if (f != null) {
+                    f.truncate(in.st_size.longValue());
+                } else {
+                    fs.truncate(path, in.st_size.longValue());
+                }
+            }
+            if (path != null && (toSet & (SET_ATIME | SET_MTIME)) != 0) {
+                SetTime at = (toSet & SET_ATIME) == 0 ? SetTime.OMIT
+                        : (toSet & SET_ATIME_NOW) != 0 ? SetTime.NOW
+                        : SetTime.of(in.st_atim.tv_sec.get(), in.st_atim.tv_nsec.longValue());
+                SetTime mt = (toSet & SET_MTIME) == 0 ? SetTime.OMIT
+                        : (toSet & SET_MTIME_NOW) != 0 ? SetTime.NOW
+                        : SetTime.of(in.st_mtim.tv_sec.get(), in.st_mtim.tv_nsec.longValue());
+                fs.utimens(path, at, mt);
+            }
+            return replyAttr(req, f != null ? f.getattr() : fs.getattr(path));
+        });
+    }
+
+    private void fill(FileStat s, Pointer mem, FileAttr a) {
+        mem.setMemory(0, statSize, (byte) 0);
+        s.st_ino.set(a.ino());
+        s.st_mode.set(a.mode());
+        s.st_nlink.set(staticNlink && a.isDirectory() ? 1 : a.nlink());
+        s.st_uid.set(Integer.toUnsignedLong(ids.uidToHost(a.uid())));
+        s.st_gid.set(Integer.toUnsignedLong(ids.gidToHost(a.gid())));
+        s.st_rdev.set(a.rdev());
+        s.st_size.set(a.size());
+        s.st_blksize.set(a.blksize());
+        s.st_blocks.set(a.blocks());
+        s.st_atim.tv_sec.set(a.atimeSec());
+        s.st_atim.tv_nsec.set(a.atimeNsec());
+        s.st_mtim.tv_sec.set(a.mtimeSec());
+        s.st_mtim.tv_nsec.set(a.mtimeNsec());
+        s.st_ctim.tv_sec.set(a.ctimeSec());
+        s.st_ctim.tv_nsec.set(a.ctimeNsec());
+    }
+
+    private void access(Pointer req, long ino, int mask) {
+        serve(req, "access", ino, () -> {
+            fs.access(requirePath(ino), mask, caller(req));
+            return replyOk(req);
+        });
+    }
+
+    private void statfs(Pointer req, long ino) {
+        serve(req, "statfs", ino, () -> {
+            FsStat s = fs.statfs("/");
+            Buffers b = buffers.get();
+            Statvfs st = b.statvfsView;
+            st.f_bsize.set(s.bsize());
+            st.f_frsize.set(s.frsize());
+            st.f_blocks.set(s.blocks());
+            st.f_bfree.set(s.bfree());
+            st.f_bavail.set(s.bavail());
+            st.f_files.set(s.files());
+            st.f_ffree.set(s.ffree());
+            st.f_favail.set(s.ffree());
+            st.f_namemax.set(s.namemax());
+            lib.fuse_reply_statfs(req, b.statvfs);
+            return 0;
+        });
+    }
+
+    // ---- files ----
+
+    private void open(Pointer req, long ino, Pointer fi) {
+        serve(req, "open", ino, () -> {
+            OpenFile f = fs.open(requirePath(ino), fi.getInt(FI_FLAGS), caller(req));
+            fi.putLong(FI_FH, files.add(f));
+            setOpenBits(fi, false);
+            if (lib.fuse_reply_open(req, fi) != 0) closeQuietly(files.remove(fi.getLong(FI_FH)));
+            return 0;
+        });
+    }
+
+    private void create(Pointer req, long parent, Pointer namePtr, int mode, Pointer fi) {
+        String name = name(namePtr);
+        serve(req, "create", name, () -> {
+            String path = nodes.childPath(parent, name);
+            OpenFile f = fs.create(path, fi.getInt(FI_FLAGS), mode & 07777, caller(req));
+            long fh = files.add(f);
+            Pointer e;
+            try {
+                e = fillEntry(parent, name, f.getattr());
+            } catch (Exception ex) {
+                closeQuietly(files.remove(fh));
+                throw ex;
+            }
+            fi.putLong(FI_FH, fh);
+            setOpenBits(fi, false);
+            // An interrupted create gets no release: close what the kernel never saw.
+            if (lib.fuse_reply_create(req, e, fi) != 0) closeQuietly(files.remove(fh));
+            return 0;
+        });
+    }
+
+    /**
+     * fuse_file_info bits for an open reply. keep_cache while caching at all: every change comes
+     * through this mount and hard links share one kernel inode, so the page cache stays right
+     * (the kernel still drops it when it sees mtime or size change, AUTO_INVAL_DATA). noflush:
+     * close(2) has nothing to push (fuse_common.h).
+     */
+    private void setOpenBits(Pointer fi, boolean dir) {
+        int bits = fi.getInt(FI_BITS) | FI_NOFLUSH;
+        if (timeout > 0) bits |= FI_KEEP_CACHE | (dir ? FI_CACHE_READDIR : 0);
+        fi.putInt(FI_BITS, bits);
+    }
+
+    private void read(Pointer req, long ino, long size, long off, Pointer fi) {
+        serve(req, "read", ino, () -> {
+            OpenFile f = files.get(fi.getLong(FI_FH));
+            int want = (int) Math.min(size, Integer.MAX_VALUE - 8);
+            Pointer buf = buffers.get().data(want);
+            long address = buf.address();
+            int total = 0;
+            while (total < want) {
+                int n = f.readTo(address + total, want - total, off + total);
+                if (n <= 0) break;
+                total += n;
+            }
+            lib.fuse_reply_buf(req, buf, total);
+            return 0;
+        });
+    }
+
+    private void write(Pointer req, long ino, Pointer data, long size, long off, Pointer fi) {
+        serve(req, "write", ino, () -> {
+            OpenFile f = files.get(fi.getLong(FI_FH));
+            int len = (int) Math.min(size, Integer.MAX_VALUE - 8);
+            long address = data.address();
+            int total = 0;
+            while (total < len) {
+                int n = f.writeFrom(address + total, len - total, off + total);
+                if (n <= 0) break;
+                total += n;
+            }
+            lib.fuse_reply_write(req, total);
+            return 0;
+        });
+    }
+
+    private void fsync(Pointer req, long ino, int datasync, Pointer fi) {
+        serve(req, "fsync", ino, () -> {
+            files.get(fi.getLong(FI_FH)).fsync(datasync != 0);
+            return replyOk(req);
+        });
+    }
+
+    private void release(Pointer req, long ino, Pointer fi) {
+        serve(req, "release", ino, () -> {
+            OpenFile f = files.remove(fi.getLong(FI_FH));
+            if (f != null) f.close();
+            return replyOk(req);
+        });
+    }
+
+    private void fallocate(Pointer req, long ino, int mode, long off, long len, Pointer fi) {
+        serve(req, "fallocate", ino, () -> {
+            files.get(fi.getLong(FI_FH)).fallocate(mode, off, len);
+            return replyOk(req);
+        });
+    }
+
+    // ---- directories ----
+
+    private void opendir(Pointer req, long ino, Pointer fi) {
+        serve(req, "opendir", ino, () -> {
+            DirHandle h = new DirHandle(ino);
+            h.snapshot = snapshot(h);
+            long fh = dirs.add(h);
+            fi.putLong(FI_FH, fh);
+            setOpenBits(fi, true);
+            if (lib.fuse_reply_open(req, fi) != 0) dirs.remove(fh);
+            return 0;
+        });
+    }
+
+    private DirSnapshot snapshot(DirHandle h) throws Exception {
+        String path = requirePath(h.node);
+        FileAttr self = fs.getattr(path);
+        if (!self.isDirectory()) throw new FsException(ErrorKind.NOT_DIRECTORY, "opendir: " + path);
+        long parentIno = self.ino();
+        int slash = path.lastIndexOf('/');
+        if (slash >= 0 && path.length() > 1) {
+            try {
+                parentIno = fs.getattr(slash == 0 ? "/" : path.substring(0, slash)).ino();
+            } catch (Exception e) {
+                parentIno = DirSnapshot.UNKNOWN_INO;
+            }
+        }
+        return DirSnapshot.of(self.ino(), parentIno, StatInfo.S_IFDIR, fs.readdir(path));
+    }
+
+    /**
+     * READDIR and READDIRPLUS: entries from the handle's snapshot from {@code off} on, as many as
+     * fit in {@code size} bytes. Plus entries carry attributes and count one lookup each (not "."
+     * and "..", which the kernel skips: fs/fuse/readdir.c fuse_direntplus_link); an entry that
+     * no longer exists goes out without attributes (node id 0, which the kernel ignores).
+     */
+    private void readdir(Pointer req, long ino, long size, long off, Pointer fi, boolean plus) {
+        serve(req, plus ? "readdirplus" : "readdir", ino, () -> {
+            DirHandle h = dirs.get(fi.getLong(FI_FH));
+            DirSnapshot d;
+            synchronized (h) {
+                // rewinddir(3) must show changes made since opendir.
+                if (off == 0 && h.served) h.snapshot = snapshot(h);
+                h.served = true;
+                d = h.snapshot;
+            }
+            Buffers b = buffers.get();
+            int cap = (int) Math.min(size, 1 << 20);
+            Pointer buf = b.data(cap);
+            long used = 0;
+            String dirPath = plus ? nodes.path(ino) : null;
+            for (int i = d.startIndex(off); i < d.size(); i++) {
+                byte[] nameZ = d.nameZ(i);
+                int need = align8((plus ? DIRENTPLUS_NAME_OFFSET : DIRENT_NAME_OFFSET) + nameZ.length - 1);
+                if (used + need > cap) break; // the kernel asks again from the last offset it got
+                Pointer at = buf.slice(used);
+                long n;
+                if (plus) {
+                    n = addPlus(req, b, at, cap - used, ino, dirPath, d, i);
+                } else {
+                    Pointer st = b.entry.slice(entryAttr);
+                    st.setMemory(0, statSize, (byte) 0);
+                    b.entryStat.st_ino.set(d.ino(i));
+                    b.entryStat.st_mode.set(d.type(i));
+                    n = lib.fuse_add_direntry(req, at, cap - used, nameZ, st, DirSnapshot.nextOffset(i));
+                }
+                used += n;
+            }
+            lib.fuse_reply_buf(req, buf, used);
+            return 0;
+        });
+    }
+
+    private long addPlus(Pointer req, Buffers b, Pointer at, long room, long dirNode, String dirPath, DirSnapshot d, int i)
+            throws FsException {
+        byte[] nameZ = d.nameZ(i);
+        String name = d.name(i);
+        FileAttr a = null;
+        if (i >= 2 && dirPath != null) {
+            try {
+                a = fs.getattr(dirPath.length() == 1 ? "/" + name : dirPath + "/" + name);
+            } catch (Exception gone) {
+                a = null; // removed since the snapshot: no attributes
+            }
+        }
+        if (a == null) {
+            b.entry.setMemory(0, entrySize, (byte) 0);
+            b.entryStat.st_ino.set(d.ino(i));
+            b.entryStat.st_mode.set(d.type(i));
+            return lib.fuse_add_direntry_plus(req, at, room, nameZ, b.entry, DirSnapshot.nextOffset(i));
+        }
+        Pointer e = fillEntry(dirNode, name, a);
+        return lib.fuse_add_direntry_plus(req, at, room, nameZ, e, DirSnapshot.nextOffset(i));
+    }
+
+    private static int align8(int n) {
+        return (n + 7) & ~7;
+    }
+
+    private void releasedir(Pointer req, long ino, Pointer fi) {
+        serve(req, "releasedir", ino, () -> {
+            dirs.remove(fi.getLong(FI_FH));
+            return replyOk(req);
+        });
+    }
+
+    private void fsyncdir(Pointer req, long ino, int datasync, Pointer fi) {
+        serve(req, "fsyncdir", ino, () -> {
+            dirs.get(fi.getLong(FI_FH));
+            return replyOk(req); // the core fsyncs directories as part of its own operations
+        });
+    }
+
+    // ---- extended attributes ----
+
+    private void setxattr(Pointer req, long ino, Pointer namePtr, Pointer value, long size, int flags) {
+        String name = name(namePtr);
+        serve(req, "setxattr", name, () -> {
+            refuseAcl(name);
+            byte[] v = new byte[(int) size];
+            if (size > 0) value.get(0, v, 0, v.length);
+            fs.setxattr(requirePath(ino), name, v, flags);
+            return replyOk(req);
+        });
+    }
+
+    private void getxattr(Pointer req, long ino, Pointer namePtr, long size) {
+        String name = name(namePtr);
+        serve(req, "getxattr", name, () -> {
+            refuseAcl(name);
+            return replySized(req, size, fs.getxattr(requirePath(ino), name));
+        });
+    }
+
+    private void listxattr(Pointer req, long ino, long size) {
+        serve(req, "listxattr", ino, () -> {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (String n : fs.listxattr(requirePath(ino))) {
+                if (noAcl && isAcl(n)) continue;
+                out.writeBytes(n.getBytes(StandardCharsets.UTF_8));
+                out.write(0);
+            }
+            return replySized(req, size, out.toByteArray());
+        });
+    }
+
+    private void removexattr(Pointer req, long ino, Pointer namePtr) {
+        String name = name(namePtr);
+        serve(req, "removexattr", name, () -> {
+            refuseAcl(name);
+            fs.removexattr(requirePath(ino), name);
+            return replyOk(req);
+        });
+    }
+
+    /** getxattr(2)/listxattr(2): size 0 asks for the size needed; a smaller buffer is ERANGE. */
+    private int replySized(Pointer req, long size, byte[] data) throws FsException {
+        if (size == 0) {
+            lib.fuse_reply_xattr(req, data.length);
+            return 0;
+        }
+        if (data.length > size) throw new FsException(ErrorKind.RANGE, "xattr buffer of " + size + " bytes, need " + data.length);
+        Pointer buf = buffers.get().data(Math.max(1, data.length));
+        buf.put(0, data, 0, data.length);
+        lib.fuse_reply_buf(req, buf, data.length);
+        return 0;
+    }
+
+    private void refuseAcl(String name) throws FsException {
+        if (noAcl && isAcl(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "ACLs are off (noacl): " + name);
+    }
+
+    private static boolean isAcl(String name) {
+        return ACL_ACCESS.equals(name) || ACL_DEFAULT.equals(name);
+    }
+
+    // ---- helpers ----
+
+    private String requirePath(long ino) throws FsException {
+        String p = nodes.path(ino);
+        if (p == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " was unlinked");
+        return p;
+    }
+
+    /** Success without data (fuse_reply_err with 0). */
+    private int replyOk(Pointer req) {
+        lib.fuse_reply_err(req, 0);
+        return 0;
+    }
+
+    private static String name(Pointer p) {
+        return p.getString(0, Integer.MAX_VALUE, StandardCharsets.UTF_8);
+    }
+
+    /** The requesting process as the core sees it (struct fuse_ctx: uid, gid, pid, umask). */
+    private Caller caller(Pointer req) {
+        Pointer c = lib.fuse_req_ctx(req);
+        int uid = c.getInt(0);
+        int gid = c.getInt(4);
+        int umask = c.getInt(12) & 0777;
+        if (!ids.isIdentity()) {
+            uid = ids.uidToContainerOrOverflow(uid);
+            gid = ids.gidToContainerOrOverflow(gid);
+        }
+        return new Caller(uid, gid, umask);
+    }
+
+    private static void closeQuietly(OpenFile f) {
+        if (f == null) return;
+        try {
+            f.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("closing {}: {}", f.path(), e.toString());
+        }
+    }
+
+    /** An open directory: its node and snapshot, replaced on rewind. Guarded by its own monitor. */
+    private static final class DirHandle {
+        final long node;
+        DirSnapshot snapshot;
+        boolean served;
+
+        DirHandle(long node) {
+            this.node = node;
+        }
+    }
+}
