@@ -18,4 +18,13 @@ public interface CoreMountFactory {
      * result unmounts and releases everything, and must not leave the mount behind on failure.
      */
     AutoCloseable mount(List<Path> lowers, Path upper, Path work, Path mountPoint) throws IOException;
+
+    /**
+     * Whether renameat2(2) flags reach the core through this mount. FUSE passes them only as
+     * FUSE_RENAME2 (protocol 7.23), which libfuse 2 does not speak: the kernel then answers
+     * EINVAL for a rename with flags that it does not refuse itself.
+     */
+    default boolean passesRenameFlags() {
+        return false;
+    }
 }

@@ -38,6 +38,11 @@ final class CoreSide implements AutoCloseable {
         return "mount".equals(System.getProperty(PROPERTY));
     }
 
+    /** renameat2(2) flags reach the core (always, unless a mount in between drops them). */
+    static boolean renameFlagsReachCore() {
+        return !mounted() || factory().passesRenameFlags();
+    }
+
     static CoreSide open(Path base, List<Path> lowers, Path upper, Path work, String mountName) throws IOException {
         if (mounted()) {
             Path mnt = base.resolve(mountName);
