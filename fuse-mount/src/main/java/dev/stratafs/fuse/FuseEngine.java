@@ -25,4 +25,9 @@ public interface FuseEngine {
 
     /** Names of the threads callbacks ran on so far. */
     Set<String> callbackThreadNames();
+
+    /** Requests of operation {@code op} (e.g. "lookup", "readdirplus") served so far; -1 when the engine does not count. */
+    default long requestCount(String op) {
+        return -1;
+    }
 }

@@ -107,6 +107,9 @@ public final class LowLevelFuse implements FuseEngine {
     private final LibFuse3 lib;
     private final Fuse3Ops ops = new Fuse3Ops();
 
+    /** Requests served, by operation name (tests check which requests a workload causes). */
+    private final ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> requests = new ConcurrentHashMap<>();
+
     private final Runtime rt = Runtime.getSystemRuntime();
     /** sizeof(struct stat) of this platform, from jnr-fuse's layout (x86_64 144, aarch64 128). */
     private final int statSize = Struct.size(new FileStat(rt));
@@ -202,6 +205,16 @@ public final class LowLevelFuse implements FuseEngine {
         return nodes;
     }
 
+    private void count(String op) {
+        requests.computeIfAbsent(op, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
+
+    @Override
+    public long requestCount(String op) {
+        java.util.concurrent.atomic.LongAdder n = requests.get(op);
+        return n == null ? 0 : n.sum();
+    }
+
     private void noteThread() {
         if (!threadNoted.get()) {
             threadNoted.set(Boolean.TRUE);
@@ -212,6 +225,7 @@ public final class LowLevelFuse implements FuseEngine {
     /** Runs a request body that replies itself; answers its failure with fuse_reply_err. */
     private void serve(Pointer req, String op, Object what, RequestGuard.Request body) {
         noteThread();
+        count(op);
         int r = guard.run(op, String.valueOf(what), body);
         if (r < 0) lib.fuse_reply_err(req, -r);
     }
@@ -258,9 +272,13 @@ public final class LowLevelFuse implements FuseEngine {
         noteThread();
         int capable = conn.getInt(CONN_CAPABLE);
         int want = conn.getInt(CONN_WANT);
-        // Entries with attributes in the listing (no LOOKUP per file); plain READDIR kept for
-        // the kernel's choice (READDIRPLUS_AUTO: plus only while the caller stats what it lists).
-        want |= CAP_READDIRPLUS | CAP_READDIRPLUS_AUTO | CAP_PARALLEL_DIROPS | CAP_ASYNC_READ | CAP_ATOMIC_O_TRUNC;
+        // Entries with attributes in every listing batch (no LOOKUP per file). Not
+        // READDIRPLUS_AUTO, which libfuse turns on by default: with it the kernel asks for
+        // plus only on a directory's first batch and after a LOOKUP in it (fs/fuse/readdir.c
+        // fuse_use_readdirplus), so a walk that stats every entry alternates between batches
+        // with attributes and batches that cost a LOOKUP per entry.
+        want |= CAP_READDIRPLUS | CAP_PARALLEL_DIROPS | CAP_ASYNC_READ | CAP_ATOMIC_O_TRUNC;
+        want &= ~CAP_READDIRPLUS_AUTO;
         if (timeout > 0) want |= CAP_CACHE_SYMLINKS;
         // The kernel, not the core, clears set-user-ID bits on write and chown (as with libfuse 2).
         want &= ~CAP_HANDLE_KILLPRIV;
@@ -289,6 +307,7 @@ public final class LowLevelFuse implements FuseEngine {
     private void lookup(Pointer req, long parent, Pointer namePtr) {
         String name = name(namePtr);
         noteThread();
+        count("lookup");
         int r = guard.run("lookup", name, () -> {
             String path = nodes.childPath(parent, name);
             FileAttr a = fs.getattr(path);

@@ -168,6 +168,11 @@ public final class MountSession implements Closeable {
         return fuse.guard().unexpectedCount();
     }
 
+    /** Requests of one operation served so far, -1 when the engine does not count (tests). */
+    long requestCount(String op) {
+        return fuse.requestCount(op);
+    }
+
     /** Names of the threads FUSE callbacks ran on so far (tests check they are the loop's workers). */
     java.util.Set<String> callbackThreadNames() {
         return fuse.callbackThreadNames();
