@@ -50,11 +50,15 @@ public final class NodeTable {
     private final Node root;
     private long nextId = ROOT_ID + 1;
 
-    public NodeTable(long rootIno) {
-        root = new Node(ROOT_ID, rootIno, true);
+    /**
+     * The root is known without its inode number: asking the filesystem at construction would
+     * make a mount whose root does not answer hang before it is even mounted. No other name
+     * can lead to the root, so it needs no entry by inode.
+     */
+    public NodeTable() {
+        root = new Node(ROOT_ID, -1, true);
         root.lookups = 1;
         byId.put(ROOT_ID, root);
-        byIno.put(rootIno, root);
     }
 
     /**

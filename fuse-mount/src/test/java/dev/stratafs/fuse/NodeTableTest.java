@@ -11,8 +11,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /*
- * Fixture, by inode number (root is inode 100):
- *   /            100
+ * Fixture, by inode number:
+ *   /
  *   /d           200  directory
  *   /d/sub       210  directory
  *   /d/sub/f     211
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class NodeTableTest {
     private static final long ROOT = NodeTable.ROOT_ID;
 
-    private final NodeTable t = new NodeTable(100);
+    private final NodeTable t = new NodeTable();
 
     @Test
     void rootIsOneAndHasPathSlash() throws Exception {
@@ -42,7 +42,7 @@ class NodeTableTest {
                 new CountCase("three lookups, forget two", 3, 2, 1, true),
                 new CountCase("three lookups, forget three", 3, 3, 0, false),
                 new CountCase("two lookups, batch forget more than held", 2, 5, 0, false))) {
-            NodeTable nt = new NodeTable(100);
+            NodeTable nt = new NodeTable();
             long id = 0;
             for (int i = 0; i < c.lookups; i++) id = nt.lookedUp(ROOT, "x", 400, false);
             if (c.forgets > 0) nt.forget(id, c.forgets);

@@ -24,7 +24,8 @@ final class Fuse3Loop {
     private static final Logger LOG = LoggerFactory.getLogger(Fuse3Loop.class);
     static final int MAX_IDLE = 10;
     static final int MAX_WORKERS = 32;
-    static final String WORKER_PREFIX = "stratafs-fuse3-worker-";
+    /** The same as libfuse 2's loop ({@link FuseLoop}): tests and thread dumps know workers by it. */
+    static final String WORKER_PREFIX = "stratafs-fuse-worker-";
     /** fuse_kernel.h: struct fuse_in_header { uint32_t len; uint32_t opcode; ... }. */
     private static final int OPCODE_OFFSET = 4;
     private static final int FUSE_FORGET = 2;

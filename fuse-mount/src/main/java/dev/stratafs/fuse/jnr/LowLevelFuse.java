@@ -120,14 +120,14 @@ public final class LowLevelFuse implements FuseEngine {
     private final int entrySize = entryEntryTimeout + 8;
     private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
 
-    public LowLevelFuse(FsBackend fs, FuseOptions options) throws IOException {
+    public LowLevelFuse(FsBackend fs, FuseOptions options) {
         this.fs = fs;
         this.ids = IdMapper.of(options);
         this.staticNlink = options.staticNlink();
         this.noAcl = options.noAcl();
         this.defaultPermissions = options.defaultPermissions();
         this.timeout = options.timeoutSeconds();
-        this.nodes = new NodeTable(fs.getattr("/").ino());
+        this.nodes = new NodeTable();
         this.lib = Fuse3Loop.lib();
         registerOperations();
     }
