@@ -82,6 +82,13 @@ class MountOptionsParserTest {
     }
 
     @Test
+    void lowlevelSelectsTheLibfuse3EngineAndIsOffByDefault() throws CliException {
+        assertFalse(parse("-o", "lowerdir=/a", "/m").fuse().lowLevel());
+        assertTrue(parse("-o", "lowerdir=/a,lowlevel", "/m").fuse().lowLevel());
+        assertFalse(parse("-o", "lowerdir=/a,lowlevel,lowlevel=0", "/m").fuse().lowLevel());
+    }
+
+    @Test
     void escapedColonAndCommaStayInPaths() throws CliException {
         MountRequest r = parse("-o", "lowerdir=/a\\:1:/b\\,2,upperdir=/u\\,x,workdir=/w", "/m");
         assertEquals(List.of(Path.of("/a:1"), Path.of("/b,2")), r.stack().lowers());
