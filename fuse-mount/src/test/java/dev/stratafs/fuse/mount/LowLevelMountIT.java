@@ -141,6 +141,24 @@ class LowLevelMountIT {
     }
 
     @Test
+    void cachedListingsShowCreatesAndUnlinksMadeSince() throws Exception {
+        Path dir = mnt.resolve("list/sub");
+        assertEquals(java.util.List.of(), names(dir));
+        Files.writeString(dir.resolve("new"), "n");
+        assertEquals(java.util.List.of("new"), names(dir), "cache_readdir: the kernel drops a listing its own create changed");
+        Files.move(dir.resolve("new"), dir.resolve("renamed"));
+        assertEquals(java.util.List.of("renamed"), names(dir));
+        Files.delete(dir.resolve("renamed"));
+        assertEquals(java.util.List.of(), names(dir));
+    }
+
+    private static java.util.List<String> names(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
     void renamedDirectoryKeepsServingItsChildren() throws Exception {
         Path sub = mnt.resolve("list/sub");
         Files.writeString(sub.resolve("x"), "x");
