@@ -53,7 +53,9 @@ class PodmanIT {
         Files.writeString(dir.resolve("storage.conf"), String.join("\n",
                 "[storage]", "driver = \"overlay\"", "graphroot = \"" + dir.resolve("graph") + "\"",
                 "runroot = \"" + dir.resolve("run") + "\"", "[storage.options.overlay]",
-                "mount_program = \"" + wrapper + "\"", "mountopt = \"nodev\"", ""));
+                "mount_program = \"" + wrapper + "\"",
+                // -Dstratafs.it.lowlevel=true: podman's mounts go through the libfuse 3 low-level engine
+                "mountopt = \"nodev" + (Boolean.getBoolean("stratafs.it.lowlevel") ? ",lowlevel" : "") + "\"", ""));
         env = Map.of("CONTAINERS_CONF", dir.resolve("containers.conf").toString(),
                 "CONTAINERS_STORAGE_CONF", dir.resolve("storage.conf").toString(),
                 "STRATAFS_LOG", dir.resolve("stratafs.log").toString());
