@@ -52,7 +52,7 @@ final class FuseLoop {
     private int started;
     private volatile int error;
 
-    private FuseLoop(LibFuseLoop lib, Pointer fuse, boolean multithreaded, String name) {
+    private FuseLoop(LibFuseLoop lib, Pointer fuse, boolean multithreaded, String name) throws IOException {
         this.lib = lib;
         this.fuse = fuse;
         this.session = lib.fuse_get_session(fuse);

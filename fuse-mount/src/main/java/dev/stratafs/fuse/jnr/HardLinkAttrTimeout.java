@@ -8,8 +8,8 @@ import java.nio.ByteBuffer;
  * two kernel inodes, and a change through one (chmod, write, unlink of a third link) never
  * reaches the other's attribute cache. With attr_valid 0 the kernel asks again on every access
  * of such a file (fs/fuse/dir.c fuse_update_get_attr), while all other files keep the long
- * timeout. A file gaining its second link is handled by {@link ReplyChannel} (its nodes' cached
- * nlink 1 is invalidated on LINK).
+ * timeout. A file gaining its second link is handled by {@link ReplyChannel}, which invalidates
+ * the source node's cached attributes (nlink 1) on LINK.
  *
  * <p>Works on the argument of a reply (what follows struct fuse_out_header), in the layouts of
  * include/uapi/linux/fuse.h for protocol 7.9 and later; any other length is left alone.

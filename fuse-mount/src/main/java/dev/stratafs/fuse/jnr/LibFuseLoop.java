@@ -53,7 +53,10 @@ public interface LibFuseLoop {
 
     void fuse_chan_destroy(Pointer ch);
 
-    /** FUSE_NOTIFY_INVAL_INODE: off < 0 drops only the cached attributes of kernel node {@code ino}. */
+    /**
+     * FUSE_NOTIFY_INVAL_INODE: off < 0 drops only the cached attributes of kernel node {@code ino}
+     * (fuse_ino_t, an unsigned long: 64 bits on the LP64 platforms jnr-fuse runs on here).
+     */
     int fuse_lowlevel_notify_inval_inode(Pointer ch, long ino, @off_t long off, @off_t long len);
 
     /** fuse_chan_ops.receive: int (*)(struct fuse_chan **chp, char *buf, size_t size). */

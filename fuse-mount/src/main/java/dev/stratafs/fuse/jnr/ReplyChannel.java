@@ -1,6 +1,7 @@
 package dev.stratafs.fuse.jnr;
 
 import dev.stratafs.fuse.errno.Errno;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jnr.ffi.Memory;
@@ -50,7 +51,7 @@ final class ReplyChannel implements AutoCloseable {
 
     private record Worker(Pointer request, ByteBuffer scratch) {}
 
-    ReplyChannel(LibFuseLoop lib, Pointer kernelChannel) {
+    ReplyChannel(LibFuseLoop lib, Pointer kernelChannel) throws IOException {
         this.lib = lib;
         this.kernel = kernelChannel;
         Runtime rt = Runtime.getSystemRuntime();
@@ -58,12 +59,13 @@ final class ReplyChannel implements AutoCloseable {
         this.sendPointer = rt.getClosureManager().getClosurePointer(LibFuseLoop.Send.class, send);
         this.receivePointer = rt.getClosureManager().getClosurePointer(LibFuseLoop.Receive.class, receive);
         // struct fuse_chan_ops { receive; send; destroy; }: no destroy, the kernel channel owns the fd.
-        // receive is never called (workers read from the kernel channel) but must not be NULL.
+        // receive is never called (workers read from the kernel channel); should libfuse ever
+        // call it, it answers EIO instead of jumping to NULL.
         Pointer ops = Memory.allocateDirect(rt, 3 * addressSize, true);
         ops.putPointer(0, receivePointer);
         ops.putPointer(addressSize, sendPointer);
         this.channel = lib.fuse_chan_new(ops, lib.fuse_chan_fd(kernelChannel), lib.fuse_chan_bufsize(kernelChannel), null);
-        if (channel == null) throw new OutOfMemoryError("fuse_chan_new failed");
+        if (channel == null) throw new IOException("libfuse could not allocate a channel (fuse_chan_new)");
     }
 
     /** The channel to pass to fuse_session_process. */
