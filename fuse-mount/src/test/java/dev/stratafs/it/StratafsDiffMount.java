@@ -14,7 +14,7 @@ import java.util.List;
  * execution {@code mount-diff} in this module's pom names this class). Mounted as the command
  * line mounts as root (allow_other, default_permissions), but with every kernel cache timeout 0
  * so that a cached entry or attribute cannot hide a difference from the kernel overlay
- * ({@code -Dstratafs.diff.mountTimeout=1} tries the command line's default instead).
+ * ({@code -Dstratafs.diff.mountTimeout=1000000000} tries the command line's default instead).
  */
 public final class StratafsDiffMount implements CoreMountFactory {
     static final String TIMEOUT_PROPERTY = "stratafs.diff.mountTimeout";
