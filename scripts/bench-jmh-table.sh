@@ -39,8 +39,9 @@ print("| size | " + " | ".join(ms) + " |")
 print("|---|" + "---|" * len(ms))
 for s, lab in ((4096, "4 KiB"), (1048576, "1 MiB"), (67108864, "64 MiB"), (268435456, "256 MiB")):
     print("| %s | %s |" % (lab, " | ".join(fmt(get("CopyUpBench", m, size=s), 1000) for m in ms)))
-for cls, title in (("SyscallFloorBench", "Syscall floor (µs/op)"), ("FuseAdapterBench", "FUSE adapter per call, no kernel (µs/op)")):
-    fa = [(k[0][1], v) for k, v in R.items() if k[0][0] == cls]
+for cls, title in (("SyscallFloorBench", "Syscall floor (µs/op)"), ("FuseAdapterBench", "FUSE adapter per call, no kernel (µs/op)"),
+                   ("ReplyChannelBench", "FUSE reply channel per reply, no kernel (µs/op)")):
+    fa = [(k[0][1] + "".join(" %s=%s" % kv for kv in k[1]), v) for k, v in R.items() if k[0][0] == cls]
     if fa:
         print("\n%s\n" % title)
         print("| benchmark | µs/op |")

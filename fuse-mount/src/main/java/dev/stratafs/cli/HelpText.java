@@ -26,7 +26,7 @@ final class HelpText {
               workdir=W              empty directory on the same filesystem as U
               volatile               skip fsync (same as fsync=0)
               fsync=0|1              sync copied-up data and metadata (default 1)
-              timeout=SECS           kernel entry/attribute cache timeout (default 1.0)
+              timeout=SECS           kernel entry/attribute cache timeout (default 1000000000)
               squash_to_root         show every file as owned by uid 0 / gid 0
               squash_to_uid=N        show every file as owned by uid N
               squash_to_gid=N        show every file as owned by gid N

@@ -47,6 +47,16 @@ public final class FuseOptions {
 
     public static Builder builder() { return new Builder(); }
 
+    /**
+     * The default {@code timeout=}: 10^9 s, in effect never, as fuse-overlayfs (its main.c) and
+     * the kernel overlay (which caches dentries and inodes without expiry) do. Layers must not
+     * change behind a mounted overlay (kernel Documentation/filesystems/overlayfs.rst, "Changes
+     * to underlying filesystems"), and the kernel invalidates what changes through the mount
+     * itself; what it cannot see, a change through one hard link reaching another name's kernel
+     * inode, the FUSE loop handles (dev.stratafs.fuse.jnr.ReplyChannel).
+     */
+    public static final double DEFAULT_TIMEOUT_SECONDS = 1e9;
+
     /** Entry and attribute cache timeout handed to the kernel (fuse-overlayfs {@code timeout=}). */
     public double timeoutSeconds() { return timeoutSeconds; }
     public boolean allowOther() { return allowOther; }
@@ -89,7 +99,7 @@ public final class FuseOptions {
     }
 
     public static final class Builder {
-        private double timeoutSeconds = 1.0;
+        private double timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
         private boolean allowOther;
         private boolean defaultPermissions;
         private boolean debug;

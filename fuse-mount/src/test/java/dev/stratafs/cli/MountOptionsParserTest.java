@@ -130,7 +130,7 @@ class MountOptionsParserTest {
         MountRequest r = parse(false, "-o", "lowerdir=/a", "/m");
         assertFalse(r.fuse().allowOther());
         assertFalse(r.fuse().defaultPermissions());
-        assertEquals(1.0, r.fuse().timeoutSeconds());
+        assertEquals(1e9, r.fuse().timeoutSeconds());
         assertNull(r.fuse().squashUid());
         assertEquals(Optional.empty(), r.logFile());
         assertEquals("stratafs", r.fuse().fsName());

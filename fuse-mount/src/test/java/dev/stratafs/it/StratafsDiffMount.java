@@ -14,8 +14,8 @@ import java.util.List;
  * execution {@code mount-diff} in this module's pom names this class). Mounted as the command
  * line mounts as root (allow_other, default_permissions), but with every kernel cache timeout 0
  * so that a cached entry or attribute cannot hide a difference from the kernel overlay
- * ({@code -Dstratafs.diff.mountTimeout=1} tries the command line's default instead). Run once per
- * engine: libfuse 2's path API, and libfuse 3's low-level one ({@link #LOWLEVEL_PROPERTY}).
+ * ({@code -Dstratafs.diff.mountTimeout=1000000000} tries the command line's default instead). Run
+ * once per engine: libfuse 2's path API, and libfuse 3's low-level one ({@link #LOWLEVEL_PROPERTY}).
  */
 public final class StratafsDiffMount implements CoreMountFactory {
     static final String TIMEOUT_PROPERTY = "stratafs.diff.mountTimeout";

@@ -61,6 +61,8 @@ class FaultInjectionIT {
         guardLog.addAppender(logged);
         fs = OverlayFs.open(StackConfig.builder().lower(tmp.resolve("lower")).upper(upper, work).build());
         faulty = new FaultyBackend(FsBackend.of(fs));
+        // Kernel caching off: every call of the tests must reach the faulty backend, a repeated
+        // stat too, not be answered from the kernel's cache.
         session = MountSession.mount(faulty, mnt, FuseOptions.builder().timeoutSeconds(0).build());
     }
 

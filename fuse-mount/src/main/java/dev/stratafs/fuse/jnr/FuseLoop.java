@@ -21,6 +21,9 @@ import org.slf4j.LoggerFactory;
  * excepted, they come in bursts and need no answer), and a worker leaves when more than
  * {@link #MAX_IDLE} are idle. Unlike libfuse's it is capped at {@link #MAX_WORKERS}; further
  * requests wait in the kernel's queue.
+ *
+ * <p>Workers read requests from libfuse's kernel channel but have them processed on a
+ * {@link ReplyChannel}, which sees each reply before it goes to the kernel.
  */
 final class FuseLoop {
     private static final Logger LOG = LoggerFactory.getLogger(FuseLoop.class);
@@ -39,6 +42,7 @@ final class FuseLoop {
     private final Pointer fuse;
     private final Pointer session;
     private final Pointer channel;
+    private final ReplyChannel replies;
     private final long bufSize;
     private final boolean multithreaded;
     private final String name;
@@ -48,11 +52,12 @@ final class FuseLoop {
     private int started;
     private volatile int error;
 
-    private FuseLoop(LibFuseLoop lib, Pointer fuse, boolean multithreaded, String name) {
+    private FuseLoop(LibFuseLoop lib, Pointer fuse, boolean multithreaded, String name) throws IOException {
         this.lib = lib;
         this.fuse = fuse;
         this.session = lib.fuse_get_session(fuse);
         this.channel = lib.fuse_session_next_chan(session, null);
+        this.replies = new ReplyChannel(lib, channel);
         this.bufSize = lib.fuse_chan_bufsize(channel);
         this.multithreaded = multithreaded;
         this.name = name;
@@ -100,6 +105,7 @@ final class FuseLoop {
             loop.serve();
         } finally {
             // Only once no worker is left in libfuse: teardown frees the session they use.
+            if (loop != null) loop.replies.close();
             lib.fuse_teardown(fuse, mountPoint);
         }
         if (loop.error != 0) {
@@ -152,6 +158,7 @@ final class FuseLoop {
         Pointer buf = Memory.allocateDirect(rt, Math.toIntExact(bufSize));
         // fuse_chan_recv takes struct fuse_chan ** (a channel may hand over to another).
         Pointer chp = Memory.allocateDirect(rt, rt.addressSize());
+        replies.bindWorker(buf);
         try {
             while (lib.fuse_session_exited(session) == 0) {
                 chp.putPointer(0, channel);
@@ -170,7 +177,8 @@ final class FuseLoop {
                     if (idle <= 0 && multithreaded && lib.fuse_session_exited(session) == 0) startWorker();
                 }
                 try {
-                    lib.fuse_session_process(session, buf, res, chp.getPointer(0));
+                    // Replies go out through the reply channel, on this thread, before process returns.
+                    lib.fuse_session_process(session, buf, res, replies.pointer());
                 } finally {
                     synchronized (this) {
                         if (!forget) idle++;
@@ -186,6 +194,7 @@ final class FuseLoop {
             error = -Errno.EIO;
             lib.fuse_session_exit(session);
         } finally {
+            replies.unbindWorker();
             synchronized (this) {
                 workers--;
                 idle--;

@@ -32,11 +32,16 @@ final class FuseArgs {
         opts.add("entry_timeout=" + t);
         opts.add("attr_timeout=" + t);
         opts.add("negative_timeout=" + t);
-        // Keep page-cache contents across opens unless mtime or size changed (libfuse checks at
-        // open). Not kernel_cache: libfuse 2's path-based nodes give each hard link its own
-        // kernel inode, and with kernel_cache a read through one link kept returning data
-        // overwritten through another, forever; auto_cache bounds that to attr_timeout.
+        // Keep page-cache contents across opens unless mtime or size changed. Not kernel_cache:
+        // libfuse 2's path-based nodes give each hard link its own kernel inode, and with
+        // kernel_cache a read through one link kept returning data overwritten through another,
+        // forever. auto_cache compares with the node's last known mtime and size at open, asking
+        // the filesystem again only when they are older than ac_attr_timeout (default
+        // attr_timeout, so never under the long default): 0 makes every open ask (an in-process
+        // fgetattr, no kernel round trip), so that an open through one name sees what was written
+        // through another (libfuse 2.9 lib/fuse.c open_auto_cache).
         opts.add("auto_cache");
+        opts.add("ac_attr_timeout=0");
         opts.add("fsname=" + escape(o.fsName()));
         opts.add("subtype=stratafs");
         if (o.defaultPermissions()) opts.add("default_permissions");

@@ -19,8 +19,9 @@ class FuseArgsTest {
     @Test
     void defaultsGiveTheFixedOptionSet() {
         List<String> args = FuseArgs.of(FuseOptions.builder().build(), false);
-        assertEquals(List.of("-o", "use_ino,atomic_o_trunc,big_writes,max_write=131072,entry_timeout=1,attr_timeout=1,"
-                + "negative_timeout=1,auto_cache,fsname=stratafs,subtype=stratafs"), args);
+        assertEquals(List.of("-o", "use_ino,atomic_o_trunc,big_writes,max_write=131072,entry_timeout=1000000000,"
+                + "attr_timeout=1000000000,negative_timeout=1000000000,auto_cache,ac_attr_timeout=0,fsname=stratafs,"
+                + "subtype=stratafs"), args);
     }
 
     @Test
