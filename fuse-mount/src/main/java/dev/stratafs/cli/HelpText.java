@@ -34,7 +34,8 @@ final class HelpText {
               gidmapping=C:H:S[:...] same for gids
               static_nlink           report st_nlink 1 for directories
               noacl                  no POSIX ACL support
-              lowlevel               experimental engine: libfuse 3 low-level API (readdirplus)
+              lowlevel               engine: libfuse 3 low-level API, readdirplus (default)
+              highlevel              engine: libfuse 2 path API (where libfuse 3 is missing)
               xattr_permissions=N    0 off, 1 privileged xattrs, 2 user xattrs
               allow_other            let other users access the mount (default on as root)
               default_permissions    kernel permission checks (default on as root)

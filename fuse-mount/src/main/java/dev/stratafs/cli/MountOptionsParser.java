@@ -106,6 +106,7 @@ final class MountOptionsParser {
             case "static_nlink" -> s.fuse.staticNlink(flag(key, value, true));
             case "noacl" -> s.fuse.noAcl(flag(key, value, true));
             case "lowlevel" -> s.fuse.lowLevel(flag(key, value, true));
+            case "highlevel" -> s.fuse.lowLevel(!flag(key, value, true));
             case "xattr_permissions" -> s.fuse.xattrPermissions(xattrPermissions(need(key, value)));
             case "context", "fscontext", "defcontext", "rootcontext" ->
                     // SELinux labels: the kernel applies them to real filesystems; a FUSE

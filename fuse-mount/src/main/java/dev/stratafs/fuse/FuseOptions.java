@@ -76,7 +76,11 @@ public final class FuseOptions {
     public String fsName() { return fsName; }
     /** Further raw -o words for libfuse (e.g. from a test), appended last. */
     public List<String> extraFuseOptions() { return extraFuseOptions; }
-    /** Serve through libfuse 3's low-level API ({@code -o lowlevel}) instead of libfuse 2's path API. */
+    /**
+     * Serve through libfuse 3's low-level API (the default) rather than libfuse 2's path API
+     * ({@code -o highlevel}): readdirplus and one kernel inode per file halve cold tree walks
+     * and keep hard links coherent (docs/lowlevel-engine.md).
+     */
     public boolean lowLevel() { return lowLevel; }
 
     public Builder toBuilder() {
@@ -112,7 +116,7 @@ public final class FuseOptions {
         private final List<IdRange> gidMap = new ArrayList<>();
         private String fsName = "stratafs";
         private final List<String> extraFuseOptions = new ArrayList<>();
-        private boolean lowLevel;
+        private boolean lowLevel = true;
 
         private Builder() {}
 

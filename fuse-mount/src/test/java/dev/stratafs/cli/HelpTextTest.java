@@ -27,7 +27,7 @@ class HelpTextTest {
     void everyParsedOptionIsInTheHelp() {
         for (String word : new String[] {"lowerdir=", "upperdir=", "workdir=", "volatile", "fsync=", "timeout=",
                 "squash_to_root", "squash_to_uid=", "squash_to_gid=", "uidmapping=", "gidmapping=", "static_nlink",
-                "noacl", "lowlevel", "xattr_permissions=", "allow_other", "default_permissions", "fsname=", "debug", "log=",
+                "noacl", "lowlevel", "highlevel", "xattr_permissions=", "allow_other", "default_permissions", "fsname=", "debug", "log=",
                 " ro ", " rw ", "context=", "nodev"}) {
             assertTrue(HelpText.HELP.contains(word), word);
         }

@@ -82,10 +82,12 @@ class MountOptionsParserTest {
     }
 
     @Test
-    void lowlevelSelectsTheLibfuse3EngineAndIsOffByDefault() throws CliException {
-        assertFalse(parse("-o", "lowerdir=/a", "/m").fuse().lowLevel());
+    void theLibfuse3EngineIsTheDefaultAndHighlevelSelectsLibfuse2() throws CliException {
+        assertTrue(parse("-o", "lowerdir=/a", "/m").fuse().lowLevel());
         assertTrue(parse("-o", "lowerdir=/a,lowlevel", "/m").fuse().lowLevel());
-        assertFalse(parse("-o", "lowerdir=/a,lowlevel,lowlevel=0", "/m").fuse().lowLevel());
+        assertFalse(parse("-o", "lowerdir=/a,highlevel", "/m").fuse().lowLevel());
+        assertFalse(parse("-o", "lowerdir=/a,lowlevel=0", "/m").fuse().lowLevel());
+        assertTrue(parse("-o", "lowerdir=/a,highlevel,lowlevel", "/m").fuse().lowLevel());
     }
 
     @Test

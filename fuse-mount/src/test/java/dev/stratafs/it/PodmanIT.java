@@ -54,8 +54,8 @@ class PodmanIT {
                 "[storage]", "driver = \"overlay\"", "graphroot = \"" + dir.resolve("graph") + "\"",
                 "runroot = \"" + dir.resolve("run") + "\"", "[storage.options.overlay]",
                 "mount_program = \"" + wrapper + "\"",
-                // -Dstratafs.it.lowlevel=true: podman's mounts go through the libfuse 3 low-level engine
-                "mountopt = \"nodev" + (Boolean.getBoolean("stratafs.it.lowlevel") ? ",lowlevel" : "") + "\"", ""));
+                // -Dstratafs.it.highlevel=true: podman's mounts go through the libfuse 2 path engine
+                "mountopt = \"nodev" + (Boolean.getBoolean("stratafs.it.highlevel") ? ",highlevel" : "") + "\"", ""));
         env = Map.of("CONTAINERS_CONF", dir.resolve("containers.conf").toString(),
                 "CONTAINERS_STORAGE_CONF", dir.resolve("storage.conf").toString(),
                 "STRATAFS_LOG", dir.resolve("stratafs.log").toString());

@@ -15,12 +15,13 @@ import java.util.List;
  * line mounts as root (allow_other, default_permissions), but with every kernel cache timeout 0
  * so that a cached entry or attribute cannot hide a difference from the kernel overlay
  * ({@code -Dstratafs.diff.mountTimeout=1000000000} tries the command line's default instead). Run
- * once per engine: libfuse 2's path API, and libfuse 3's low-level one ({@link #LOWLEVEL_PROPERTY}).
+ * once per engine: libfuse 3's low-level API (the default), and libfuse 2's path API
+ * ({@link #HIGHLEVEL_PROPERTY}).
  */
 public final class StratafsDiffMount implements CoreMountFactory {
     static final String TIMEOUT_PROPERTY = "stratafs.diff.mountTimeout";
-    /** {@code -Dstratafs.diff.lowlevel=true}: mount with the libfuse 3 low-level engine (failsafe execution mount-diff-lowlevel). */
-    static final String LOWLEVEL_PROPERTY = "stratafs.diff.lowlevel";
+    /** {@code -Dstratafs.diff.highlevel=true}: mount with the libfuse 2 path engine (failsafe execution mount-diff-highlevel). */
+    static final String HIGHLEVEL_PROPERTY = "stratafs.diff.highlevel";
 
     @Override
     public AutoCloseable mount(List<Path> lowers, Path upper, Path work, Path mountPoint) throws IOException {
@@ -49,12 +50,12 @@ public final class StratafsDiffMount implements CoreMountFactory {
     /** libfuse 3's low-level API passes renameat2 flags (FUSE_RENAME2); libfuse 2 does not. */
     @Override
     public boolean passesRenameFlags() {
-        return Boolean.getBoolean(LOWLEVEL_PROPERTY);
+        return !Boolean.getBoolean(HIGHLEVEL_PROPERTY);
     }
 
     static FuseOptions options() {
         double timeout = Double.parseDouble(System.getProperty(TIMEOUT_PROPERTY, "0"));
         return FuseOptions.builder().timeoutSeconds(timeout).allowOther(true).defaultPermissions(true)
-                .lowLevel(Boolean.getBoolean(LOWLEVEL_PROPERTY)).build();
+                .lowLevel(!Boolean.getBoolean(HIGHLEVEL_PROPERTY)).build();
     }
 }

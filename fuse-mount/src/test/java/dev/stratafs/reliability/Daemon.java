@@ -51,9 +51,9 @@ final class Daemon implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(javaBin, "-Xmx256m", "-Dfile.encoding=UTF-8",
                 "-cp", System.getProperty("java.class.path")));
         if (cliPresent()) {
-            // -Dstratafs.it.lowlevel=true runs the daemons on the libfuse 3 low-level engine.
+            // -Dstratafs.it.highlevel=true runs the daemons on the libfuse 2 path engine.
             String data = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + (volatileMode ? ",volatile" : "") + extraOptions
-                    + (Boolean.getBoolean("stratafs.it.lowlevel") ? ",lowlevel" : "");
+                    + (Boolean.getBoolean("stratafs.it.highlevel") ? ",highlevel" : "");
             cmd.addAll(List.of(CLI_MAIN, "-f", "-o", data, mnt.toString()));
         } else {
             cmd.addAll(List.of(StackDaemon.class.getName(), lower.toString(), upper.toString(), work.toString(), mnt.toString()));

@@ -19,8 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * With the default (practically endless) kernel cache timeout, every name of a hard link shows
- * a change made through another name at once, although libfuse 2 gives each name its own kernel
- * inode; a file with one link is still served from the kernel's cache. All calls are real system
+ * a change made through another name at once; a file with one link is still served from the
+ * kernel's cache. Runs on the default engine here and on the path engine in
+ * {@link HardLinksUnderLongCachePathEngineIT}, where libfuse 2 gives each name its own kernel
+ * inode and only the reply channel keeps them coherent. All calls are real system
  * calls through the mount (stat, fstat on an fd, chmod, ...), made by this test process.
  *
  * <pre>
@@ -46,10 +48,15 @@ class HardLinksUnderLongCacheIT {
         Path l0 = stack.lower(0);
         Files.writeString(l0.resolve("h1"), "lower");
         Files.createLink(l0.resolve("h2"), l0.resolve("h1"));
-        FuseOptions defaults = FuseOptions.builder().build();
-        assertEquals(FuseOptions.DEFAULT_TIMEOUT_SECONDS, defaults.timeoutSeconds());
-        stack.mount(defaults);
+        FuseOptions options = options();
+        assertEquals(FuseOptions.DEFAULT_TIMEOUT_SECONDS, options.timeoutSeconds());
+        stack.mount(options);
         mnt = stack.mnt();
+    }
+
+    /** The mount options under test: the defaults, with the engine a subclass may choose. */
+    FuseOptions options() {
+        return FuseOptions.builder().build();
     }
 
     @AfterEach

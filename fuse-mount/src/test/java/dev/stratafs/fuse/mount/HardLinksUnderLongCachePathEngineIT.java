@@ -1,0 +1,15 @@
+package dev.stratafs.fuse.mount;
+
+import dev.stratafs.fuse.FuseOptions;
+
+/**
+ * {@link HardLinksUnderLongCacheIT} on the path engine ({@code -o highlevel}): every name of a
+ * hard link is its own kernel inode there, so these cases check the reply channel
+ * (dev.stratafs.fuse.jnr.ReplyChannel) that keeps their attributes coherent.
+ */
+class HardLinksUnderLongCachePathEngineIT extends HardLinksUnderLongCacheIT {
+    @Override
+    FuseOptions options() {
+        return FuseOptions.builder().lowLevel(false).build();
+    }
+}
