@@ -6,7 +6,8 @@
 #   BENCH_REPS=5 scripts/bench-mount.sh         more repetitions
 #   BENCH_ONLY='walk_cold stat10k_cold' ...     run a subset of the workloads (names below)
 #   BENCH_SYSTEMS='kernel fuse-overlayfs' ...   choose systems (default: kernel fuse-overlayfs [stratafs]);
-#                                               stratafs-c2 is stratafs with C2 (TieredStopAtLevel=4)
+#                                               stratafs-c2 is stratafs with C2 (TieredStopAtLevel=4);
+#                                               stratafs-hl is stratafs on its path engine (-o highlevel)
 #                                               instead of the launcher's C1-only default
 #   BENCH_DIR=/tmp/x BENCH_KEEP=1 ...           fixture dir; keep the generated layers for a rerun
 #   BENCH_CSV=out.csv                           raw results (default $BENCH_DIR/results.csv)
@@ -217,6 +218,8 @@ do_mount() {
     kernel) mount -t overlay overlay -o "$opts" "$MNT" || return 1 ;;
     fuse-overlayfs) fuse-overlayfs -o "$opts" "$MNT" || return 1 ;;
     stratafs) STRATAFS_LOG="$BD/stratafs.log" "$STRATAFS" -o "$opts" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
+    stratafs-hl)
+      STRATAFS_LOG="$BD/stratafs.log" "$STRATAFS" -o "$opts,highlevel" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
     stratafs-c2)
       STRATAFS_LOG="$BD/stratafs.log" STRATAFS_JAVA_OPTS="-XX:TieredStopAtLevel=4 ${STRATAFS_JAVA_OPTS:-}" \
         "$STRATAFS" -o "$opts" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
