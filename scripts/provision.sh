@@ -41,9 +41,14 @@ if ! command -v javac >/dev/null 2>&1 || [[ $(javac_major) -lt 17 ]]; then
     want+=(openjdk-17-jdk-headless)
 fi
 
-# jnr-fuse talks to libfuse 2 (libfuse.so.2).
+# The path engine (jnr-fuse) talks to libfuse 2 (libfuse.so.2).
 if ! ldconfig -p 2>/dev/null | grep -q 'libfuse\.so\.2'; then
     want+=("$(first_available libfuse2 libfuse2t64)")
+fi
+# The default engine talks to libfuse 3 (libfuse3.so.3); fuse3 pulls it in, but name it so that
+# a host with fuse3's tools from elsewhere still gets the library.
+if ! ldconfig -p 2>/dev/null | grep -q 'libfuse3\.so\.3'; then
+    want+=("$(first_available libfuse3-3 libfuse3-4)")
 fi
 
 missing=()

@@ -1,6 +1,11 @@
 package dev.stratafs.fuse;
 
 import dev.stratafs.core.DirEntry;
+import dev.stratafs.core.FileAttr;
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.nat.StatInfo;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -25,6 +30,26 @@ public final class DirSnapshot {
     }
 
     /** "." and ".." first, then {@code entries} in their order. */
+    /**
+     * The listing of directory {@code path} as both engines serve it: "." and ".." with the
+     * directory's and its parent's inode numbers (the parent's unknown when it cannot be
+     * read), then the merged entries. NOT_DIRECTORY for anything else.
+     */
+    public static DirSnapshot read(FsBackend fs, String path) throws IOException {
+        FileAttr self = fs.getattr(path);
+        if (!self.isDirectory()) throw new FsException(ErrorKind.NOT_DIRECTORY, "opendir: " + path);
+        long parentIno = self.ino();
+        int slash = path.lastIndexOf('/');
+        if (slash >= 0 && path.length() > 1) {
+            try {
+                parentIno = fs.getattr(slash == 0 ? "/" : path.substring(0, slash)).ino();
+            } catch (IOException | RuntimeException e) {
+                parentIno = UNKNOWN_INO;
+            }
+        }
+        return of(self.ino(), parentIno, StatInfo.S_IFDIR, fs.readdir(path));
+    }
+
     public static DirSnapshot of(long selfIno, long parentIno, int dirType, List<DirEntry> entries) {
         DirSnapshot s = new DirSnapshot(entries.size() + 2);
         s.set(0, ".", selfIno, dirType);

@@ -90,4 +90,15 @@ public final class IdMapper {
         }
         return -1;
     }
+
+    /** The requesting process as the core sees it: host ids of the request turned into stored ids, its umask. */
+    public dev.stratafs.core.Caller caller(int hostUid, int hostGid, int umask) {
+        int uid = hostUid;
+        int gid = hostGid;
+        if (!isIdentity()) {
+            uid = uidToContainerOrOverflow(uid);
+            gid = gidToContainerOrOverflow(gid);
+        }
+        return new dev.stratafs.core.Caller(uid, gid, umask & 0777);
+    }
 }

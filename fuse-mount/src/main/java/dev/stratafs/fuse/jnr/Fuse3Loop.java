@@ -1,6 +1,5 @@
 package dev.stratafs.fuse.jnr;
 
-import dev.stratafs.fuse.errno.Errno;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -8,28 +7,16 @@ import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * A libfuse 3 low-level session served by Java worker threads: fuse_session_new, _mount, then
- * workers looping over fuse_session_receive_buf / fuse_session_process_buf (what libfuse's
- * fuse_session_loop_mt does on pthreads; lib/fuse_loop_mt.c), then _unmount and _destroy. Java
- * threads because jffi attaches a native thread to the JVM for each callback and detaches it
- * afterwards (see {@link FuseLoop}). Pool policy as libfuse's: a new worker whenever a request
- * leaves none idle (FORGETs excepted: they need no answer), a worker leaves when more than
- * {@link #MAX_IDLE} are idle; capped at {@link #MAX_WORKERS}.
+ * A libfuse 3 low-level session served by Java worker threads ({@link WorkerPool}):
+ * fuse_session_new, _mount, then workers looping over fuse_session_receive_buf /
+ * fuse_session_process_buf (what libfuse's fuse_session_loop_mt does on pthreads;
+ * lib/fuse_loop_mt.c), then _unmount and _destroy.
  */
 final class Fuse3Loop {
-    private static final Logger LOG = LoggerFactory.getLogger(Fuse3Loop.class);
-    static final int MAX_IDLE = 10;
-    static final int MAX_WORKERS = 32;
-    /** The same as libfuse 2's loop ({@link FuseLoop}): tests and thread dumps know workers by it. */
-    static final String WORKER_PREFIX = "stratafs-fuse-worker-";
     /** fuse_kernel.h: struct fuse_in_header { uint32_t len; uint32_t opcode; ... }. */
     private static final int OPCODE_OFFSET = 4;
-    private static final int FUSE_FORGET = 2;
-    private static final int FUSE_BATCH_FORGET = 42;
     /** struct fuse_buf (fuse_common.h): size_t size; enum flags; void *mem; int fd; off_t pos. */
     private static final int FUSE_BUF_SIZE = 40;
     private static final int FUSE_BUF_MEM = 16;
@@ -41,11 +28,7 @@ final class Fuse3Loop {
     private final LibFuse3 lib;
     private final Pointer session;
     private final String name;
-    // Guarded by this.
-    private int workers;
-    private int idle;
-    private int started;
-    private volatile int error;
+    private int error;
 
     private Fuse3Loop(LibFuse3 lib, Pointer session, String name) {
         this.lib = lib;
@@ -117,79 +100,50 @@ final class Fuse3Loop {
     }
 
     private void serve() throws IOException {
-        synchronized (this) {
-            startWorker();
-            if (workers == 0) throw new IOException("could not start a FUSE worker thread");
-            boolean interrupted = false;
-            while (workers > 0) {
-                try {
-                    wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) Thread.currentThread().interrupt();
-        }
+        error = new WorkerPool(new PoolSession(), true, name).serve();
     }
 
-    /** Holding the monitor. */
-    private void startWorker() {
-        if (workers >= MAX_WORKERS) return;
-        Thread t = new Thread(this::work, WORKER_PREFIX + (++started) + " " + name);
-        t.setDaemon(true);
-        try {
-            t.start();
-        } catch (OutOfMemoryError e) {
-            LOG.warn("cannot start another FUSE worker ({} running): {}", workers, e.toString());
-            return;
+    /** libfuse 3's session as the pool drives it. */
+    private final class PoolSession implements WorkerPool.Session {
+        @Override
+        public boolean exited() {
+            return lib.fuse_session_exited(session) != 0;
         }
-        workers++;
-        idle++;
-    }
 
-    private void work() {
-        Runtime rt = Runtime.getSystemRuntime();
-        // libfuse mallocs buf->mem (its session buffer size) on the first receive and reuses it.
-        Pointer buf = Memory.allocateDirect(rt, FUSE_BUF_SIZE, true);
-        try {
-            while (lib.fuse_session_exited(session) == 0) {
-                int res = lib.fuse_session_receive_buf(session, buf);
-                if (res == -Errno.EINTR || res == -Errno.EAGAIN) continue;
-                if (res <= 0) {
-                    // 0: unmounted (libfuse saw ENODEV and exited the session) or exited already.
-                    if (res < 0) error = res;
-                    lib.fuse_session_exit(session);
-                    break;
-                }
-                int opcode = buf.getPointer(FUSE_BUF_MEM).getInt(OPCODE_OFFSET);
-                boolean forget = opcode == FUSE_FORGET || opcode == FUSE_BATCH_FORGET;
-                synchronized (this) {
-                    if (!forget) idle--;
-                    if (idle <= 0 && lib.fuse_session_exited(session) == 0) startWorker();
-                }
-                try {
-                    lib.fuse_session_process_buf(session, buf);
-                } finally {
-                    synchronized (this) {
-                        if (!forget) idle++;
-                    }
-                }
-                synchronized (this) {
-                    if (idle > MAX_IDLE) return; // the finally below counts this worker out
-                }
-            }
-        } catch (Throwable t) {
-            LOG.error("FUSE worker failed; ending the session", t);
-            error = -Errno.EIO;
+        @Override
+        public void exit() {
             lib.fuse_session_exit(session);
-        } finally {
+        }
+
+        @Override
+        public WorkerPool.Worker newWorker() {
+            return new BufWorker();
+        }
+    }
+
+    /** A struct fuse_buf whose memory libfuse mallocs on the first receive and reuses. */
+    private final class BufWorker implements WorkerPool.Worker {
+        private final Pointer buf = Memory.allocateDirect(Runtime.getSystemRuntime(), FUSE_BUF_SIZE, true);
+
+        @Override
+        public int receive() {
+            return lib.fuse_session_receive_buf(session, buf);
+        }
+
+        @Override
+        public int opcode() {
+            return buf.getPointer(FUSE_BUF_MEM).getInt(OPCODE_OFFSET);
+        }
+
+        @Override
+        public void process(int length) {
+            lib.fuse_session_process_buf(session, buf);
+        }
+
+        @Override
+        public void close() {
             Pointer mem = buf.getPointer(FUSE_BUF_MEM);
             if (mem != null && mem.address() != 0) lib.free(mem);
-            synchronized (this) {
-                workers--;
-                idle--;
-                notifyAll();
-            }
         }
     }
 }

@@ -7,8 +7,8 @@ import dev.stratafs.core.OpenFile;
 import dev.stratafs.core.SetTime;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
-import dev.stratafs.core.nat.StatInfo;
 import dev.stratafs.fuse.DirSnapshot;
+import dev.stratafs.fuse.AclNames;
 import dev.stratafs.fuse.FsBackend;
 import dev.stratafs.fuse.FuseEngine;
 import dev.stratafs.fuse.FuseOptions;
@@ -49,8 +49,6 @@ import ru.serce.jnrfuse.struct.Statvfs;
  */
 public final class LowLevelFuse implements FuseEngine {
     private static final Logger LOG = LoggerFactory.getLogger(LowLevelFuse.class);
-    private static final String ACL_ACCESS = "system.posix_acl_access";
-    private static final String ACL_DEFAULT = "system.posix_acl_default";
 
     // fuse_common.h FUSE_CAP_* (3.14).
     private static final int CAP_ASYNC_READ = 1 << 0;
@@ -90,8 +88,8 @@ public final class LowLevelFuse implements FuseEngine {
 
     private final FsBackend fs;
     private final IdMapper ids;
-    private final boolean staticNlink;
-    private final boolean noAcl;
+    private final StatWriter stats;
+    private final AclNames acls;
     private final boolean defaultPermissions;
     private final double timeout;
     private final RequestGuard guard = new RequestGuard();
@@ -123,8 +121,8 @@ public final class LowLevelFuse implements FuseEngine {
     public LowLevelFuse(FsBackend fs, FuseOptions options) {
         this.fs = fs;
         this.ids = IdMapper.of(options);
-        this.staticNlink = options.staticNlink();
-        this.noAcl = options.noAcl();
+        this.stats = new StatWriter(ids, options.staticNlink());
+        this.acls = new AclNames(options.noAcl());
         this.defaultPermissions = options.defaultPermissions();
         this.timeout = options.timeoutSeconds();
         this.nodes = new NodeTable();
@@ -503,21 +501,7 @@ public final class LowLevelFuse implements FuseEngine {
 
     private void fill(FileStat s, Pointer mem, FileAttr a) {
         mem.setMemory(0, statSize, (byte) 0);
-        s.st_ino.set(a.ino());
-        s.st_mode.set(a.mode());
-        s.st_nlink.set(staticNlink && a.isDirectory() ? 1 : a.nlink());
-        s.st_uid.set(Integer.toUnsignedLong(ids.uidToHost(a.uid())));
-        s.st_gid.set(Integer.toUnsignedLong(ids.gidToHost(a.gid())));
-        s.st_rdev.set(a.rdev());
-        s.st_size.set(a.size());
-        s.st_blksize.set(a.blksize());
-        s.st_blocks.set(a.blocks());
-        s.st_atim.tv_sec.set(a.atimeSec());
-        s.st_atim.tv_nsec.set(a.atimeNsec());
-        s.st_mtim.tv_sec.set(a.mtimeSec());
-        s.st_mtim.tv_nsec.set(a.mtimeNsec());
-        s.st_ctim.tv_sec.set(a.ctimeSec());
-        s.st_ctim.tv_nsec.set(a.ctimeNsec());
+        stats.write(s, a);
     }
 
     private void access(Pointer req, long ino, int mask) {
@@ -661,19 +645,7 @@ public final class LowLevelFuse implements FuseEngine {
     }
 
     private DirSnapshot snapshot(DirHandle h) throws Exception {
-        String path = requirePath(h.node);
-        FileAttr self = fs.getattr(path);
-        if (!self.isDirectory()) throw new FsException(ErrorKind.NOT_DIRECTORY, "opendir: " + path);
-        long parentIno = self.ino();
-        int slash = path.lastIndexOf('/');
-        if (slash >= 0 && path.length() > 1) {
-            try {
-                parentIno = fs.getattr(slash == 0 ? "/" : path.substring(0, slash)).ino();
-            } catch (Exception e) {
-                parentIno = DirSnapshot.UNKNOWN_INO;
-            }
-        }
-        return DirSnapshot.of(self.ino(), parentIno, StatInfo.S_IFDIR, fs.readdir(path));
+        return DirSnapshot.read(fs, requirePath(h.node));
     }
 
     /**
@@ -764,7 +736,7 @@ public final class LowLevelFuse implements FuseEngine {
     private void setxattr(Pointer req, long ino, Pointer namePtr, Pointer value, long size, int flags) {
         String name = name(namePtr);
         serve(req, "setxattr", name, () -> {
-            refuseAcl(name);
+            acls.check(name);
             byte[] v = new byte[(int) size];
             if (size > 0) value.get(0, v, 0, v.length);
             fs.setxattr(requirePath(ino), name, v, flags);
@@ -775,7 +747,7 @@ public final class LowLevelFuse implements FuseEngine {
     private void getxattr(Pointer req, long ino, Pointer namePtr, long size) {
         String name = name(namePtr);
         serve(req, "getxattr", name, () -> {
-            refuseAcl(name);
+            acls.check(name);
             return replySized(req, size, fs.getxattr(requirePath(ino), name));
         });
     }
@@ -784,7 +756,7 @@ public final class LowLevelFuse implements FuseEngine {
         serve(req, "listxattr", ino, () -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             for (String n : fs.listxattr(requirePath(ino))) {
-                if (noAcl && isAcl(n)) continue;
+                if (!acls.listed(n)) continue;
                 out.writeBytes(n.getBytes(StandardCharsets.UTF_8));
                 out.write(0);
             }
@@ -795,7 +767,7 @@ public final class LowLevelFuse implements FuseEngine {
     private void removexattr(Pointer req, long ino, Pointer namePtr) {
         String name = name(namePtr);
         serve(req, "removexattr", name, () -> {
-            refuseAcl(name);
+            acls.check(name);
             fs.removexattr(requirePath(ino), name);
             return replyOk(req);
         });
@@ -812,14 +784,6 @@ public final class LowLevelFuse implements FuseEngine {
         buf.put(0, data, 0, data.length);
         lib.fuse_reply_buf(req, buf, data.length);
         return 0;
-    }
-
-    private void refuseAcl(String name) throws FsException {
-        if (noAcl && isAcl(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "ACLs are off (noacl): " + name);
-    }
-
-    private static boolean isAcl(String name) {
-        return ACL_ACCESS.equals(name) || ACL_DEFAULT.equals(name);
     }
 
     // ---- helpers ----
@@ -843,14 +807,7 @@ public final class LowLevelFuse implements FuseEngine {
     /** The requesting process as the core sees it (struct fuse_ctx: uid, gid, pid, umask). */
     private Caller caller(Pointer req) {
         Pointer c = lib.fuse_req_ctx(req);
-        int uid = c.getInt(0);
-        int gid = c.getInt(4);
-        int umask = c.getInt(12) & 0777;
-        if (!ids.isIdentity()) {
-            uid = ids.uidToContainerOrOverflow(uid);
-            gid = ids.gidToContainerOrOverflow(gid);
-        }
-        return new Caller(uid, gid, umask);
+        return ids.caller(c.getInt(0), c.getInt(4), c.getInt(12));
     }
 
     private static void closeQuietly(OpenFile f) {

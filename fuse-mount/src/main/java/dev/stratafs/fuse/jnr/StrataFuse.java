@@ -8,8 +8,8 @@ import dev.stratafs.core.SetTime;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import dev.stratafs.core.nat.NativeOs;
-import dev.stratafs.core.nat.StatInfo;
 import dev.stratafs.fuse.DirSnapshot;
+import dev.stratafs.fuse.AclNames;
 import dev.stratafs.fuse.FsBackend;
 import dev.stratafs.fuse.FuseOptions;
 import dev.stratafs.fuse.HandleTable;
@@ -55,13 +55,11 @@ import ru.serce.jnrfuse.struct.Timespec;
  */
 public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.FuseEngine {
     private static final Logger LOG = LoggerFactory.getLogger(StrataFuse.class);
-    private static final String ACL_ACCESS = "system.posix_acl_access";
-    private static final String ACL_DEFAULT = "system.posix_acl_default";
 
     private final FsBackend fs;
     private final IdMapper ids;
-    private final boolean staticNlink;
-    private final boolean noAcl;
+    private final StatWriter stats;
+    private final AclNames acls;
     private final RequestGuard guard = new RequestGuard();
     private final HandleTable<OpenFile> files = new HandleTable<>();
     private final HandleTable<DirHandle> dirs = new HandleTable<>();
@@ -78,8 +76,8 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
     public StrataFuse(FsBackend fs, FuseOptions options) {
         this.fs = fs;
         this.ids = IdMapper.of(options);
-        this.staticNlink = options.staticNlink();
-        this.noAcl = options.noAcl();
+        this.stats = new StatWriter(ids, options.staticNlink());
+        this.acls = new AclNames(options.noAcl());
         setOperationFlags();
         reuseStructsOnHotCallbacks();
     }
@@ -283,21 +281,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
     }
 
     private int fill(FileStat s, FileAttr a) {
-        s.st_ino.set(a.ino());
-        s.st_mode.set(a.mode());
-        s.st_nlink.set(staticNlink && a.isDirectory() ? 1 : a.nlink());
-        s.st_uid.set(Integer.toUnsignedLong(ids.uidToHost(a.uid())));
-        s.st_gid.set(Integer.toUnsignedLong(ids.gidToHost(a.gid())));
-        s.st_rdev.set(a.rdev());
-        s.st_size.set(a.size());
-        s.st_blksize.set(a.blksize());
-        s.st_blocks.set(a.blocks());
-        s.st_atim.tv_sec.set(a.atimeSec());
-        s.st_atim.tv_nsec.set(a.atimeNsec());
-        s.st_mtim.tv_sec.set(a.mtimeSec());
-        s.st_mtim.tv_nsec.set(a.mtimeNsec());
-        s.st_ctim.tv_sec.set(a.ctimeSec());
-        s.st_ctim.tv_nsec.set(a.ctimeNsec());
+        stats.write(s, a);
         return 0;
     }
 
@@ -339,18 +323,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
     }
 
     private DirSnapshot snapshot(String path) throws Exception {
-        FileAttr self = fs.getattr(path);
-        if (!self.isDirectory()) throw new FsException(ErrorKind.NOT_DIRECTORY, "opendir: " + path);
-        long parentIno = self.ino();
-        int slash = path.lastIndexOf('/');
-        if (slash >= 0 && path.length() > 1) {
-            try {
-                parentIno = fs.getattr(slash == 0 ? "/" : path.substring(0, slash)).ino();
-            } catch (Exception e) {
-                parentIno = DirSnapshot.UNKNOWN_INO;
-            }
-        }
-        return DirSnapshot.of(self.ino(), parentIno, StatInfo.S_IFDIR, fs.readdir(path));
+        return DirSnapshot.read(fs, path);
     }
 
     @Override
@@ -628,7 +601,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
     @Override
     public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
         return run("setxattr", path, () -> {
-            refuseAcl(name);
+            acls.check(name);
             byte[] v = new byte[(int) size];
             if (size > 0) value.get(0, v, 0, v.length);
             fs.setxattr(path, name, v, flags);
@@ -639,7 +612,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
     @Override
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
         return run("getxattr", path, () -> {
-            refuseAcl(name);
+            acls.check(name);
             return answerSized(value, size, fs.getxattr(path, name));
         });
     }
@@ -649,7 +622,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
         return run("listxattr", path, () -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             for (String n : fs.listxattr(path)) {
-                if (noAcl && isAcl(n)) continue;
+                if (!acls.listed(n)) continue;
                 out.writeBytes(n.getBytes(StandardCharsets.UTF_8));
                 out.write(0);
             }
@@ -660,7 +633,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
     @Override
     public int removexattr(String path, String name) {
         return run("removexattr", path, () -> {
-            refuseAcl(name);
+            acls.check(name);
             fs.removexattr(path, name);
             return 0;
         });
@@ -674,27 +647,12 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
         return data.length;
     }
 
-    private void refuseAcl(String name) throws FsException {
-        if (noAcl && isAcl(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "ACLs are off (noacl): " + name);
-    }
-
-    private static boolean isAcl(String name) {
-        return ACL_ACCESS.equals(name) || ACL_DEFAULT.equals(name);
-    }
-
     // ---- helpers ----
 
     /** The requesting process as the core sees it: ids translated to stored ids, its umask. */
     private Caller caller() {
         FuseContext c = getContext();
-        int uid = (int) c.uid.get();
-        int gid = (int) c.gid.get();
-        int umask = c.umask.intValue() & 0777;
-        if (!ids.isIdentity()) {
-            uid = ids.uidToContainerOrOverflow(uid);
-            gid = ids.gidToContainerOrOverflow(gid);
-        }
-        return new Caller(uid, gid, umask);
+        return ids.caller((int) c.uid.get(), (int) c.gid.get(), c.umask.intValue());
     }
 
     private static FileStat newNativeStat() {
