@@ -126,7 +126,8 @@ public final class MountSession implements Closeable {
             return new LowLevelFuse(fs, options);
         } catch (LinkageError | RuntimeException e) {
             // libfuse3.so.3: Debian's libfuse3-3 (Ubuntu 24.04: libfuse3-4), pulled in by fuse3
-            throw new IOException("cannot load libfuse 3 for -o lowlevel (is the libfuse3 package installed?): " + e, e);
+            throw new IOException("cannot load libfuse 3 (install the fuse3 package, or mount with -o highlevel"
+                    + " to use libfuse 2): " + e, e);
         }
     }
 
