@@ -56,6 +56,14 @@ public final class HandleTable<T> {
         return handles.values();
     }
 
+    /** The first live value that matches, or null. */
+    public T first(java.util.function.Predicate<? super T> test) {
+        for (T v : handles.values()) {
+            if (test.test(v)) return v;
+        }
+        return null;
+    }
+
     public int size() {
         return handles.size();
     }

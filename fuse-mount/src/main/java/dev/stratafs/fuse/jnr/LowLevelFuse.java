@@ -9,11 +9,13 @@ import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import dev.stratafs.fuse.DirSnapshot;
 import dev.stratafs.fuse.AclNames;
+import dev.stratafs.fuse.CallbackThreads;
 import dev.stratafs.fuse.FsBackend;
 import dev.stratafs.fuse.FuseEngine;
 import dev.stratafs.fuse.FuseOptions;
 import dev.stratafs.fuse.HandleTable;
 import dev.stratafs.fuse.IdMapper;
+import dev.stratafs.fuse.OpenFiles;
 import dev.stratafs.fuse.NodeTable;
 import dev.stratafs.fuse.RequestGuard;
 import dev.stratafs.fuse.errno.Errno;
@@ -100,8 +102,7 @@ public final class LowLevelFuse implements FuseEngine {
     private final CountDownLatch destroyed = new CountDownLatch(1);
     private final AtomicBoolean mounted = new AtomicBoolean();
     private volatile Runnable umountHook;
-    private final Set<String> callbackThreads = ConcurrentHashMap.newKeySet();
-    private final ThreadLocal<Boolean> threadNoted = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    private final CallbackThreads callbackThreads = new CallbackThreads();
     private final LibFuse3 lib;
     private final Fuse3Ops ops = new Fuse3Ops();
 
@@ -195,7 +196,7 @@ public final class LowLevelFuse implements FuseEngine {
 
     @Override
     public Set<String> callbackThreadNames() {
-        return Set.copyOf(callbackThreads);
+        return callbackThreads.names();
     }
 
     /** For tests: the node table (lookup counts). */
@@ -214,10 +215,7 @@ public final class LowLevelFuse implements FuseEngine {
     }
 
     private void noteThread() {
-        if (!threadNoted.get()) {
-            threadNoted.set(Boolean.TRUE);
-            callbackThreads.add(Thread.currentThread().getName());
-        }
+        callbackThreads.note();
     }
 
     /** Runs a request body that replies itself; answers its failure with fuse_reply_err. */
@@ -287,13 +285,7 @@ public final class LowLevelFuse implements FuseEngine {
 
     private void destroy() {
         noteThread();
-        for (OpenFile f : files.drain()) {
-            try {
-                f.close();
-            } catch (Throwable t) {
-                LOG.debug("closing {} at unmount: {}", f.path(), t.toString());
-            }
-        }
+        OpenFiles.closeAtUnmount(files);
         dirs.drain();
         LOG.debug("FUSE 3 destroy");
         destroyed.countDown();
@@ -457,10 +449,7 @@ public final class LowLevelFuse implements FuseEngine {
     }
 
     private OpenFile openWithIno(long ino) {
-        for (OpenFile f : files.values()) {
-            if (f.ino() == ino) return f;
-        }
-        return null;
+        return files.first(f -> f.ino() == ino);
     }
 
     private void setattr(Pointer req, long ino, Pointer attr, int toSet, Pointer fi) {
@@ -516,15 +505,7 @@ public final class LowLevelFuse implements FuseEngine {
             FsStat s = fs.statfs("/");
             Buffers b = buffers.get();
             Statvfs st = b.statvfsView;
-            st.f_bsize.set(s.bsize());
-            st.f_frsize.set(s.frsize());
-            st.f_blocks.set(s.blocks());
-            st.f_bfree.set(s.bfree());
-            st.f_bavail.set(s.bavail());
-            st.f_files.set(s.files());
-            st.f_ffree.set(s.ffree());
-            st.f_favail.set(s.ffree());
-            st.f_namemax.set(s.namemax());
+            stats.write(st, s);
             lib.fuse_reply_statfs(req, b.statvfs);
             return 0;
         });

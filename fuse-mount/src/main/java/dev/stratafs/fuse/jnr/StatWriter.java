@@ -1,8 +1,10 @@
 package dev.stratafs.fuse.jnr;
 
 import dev.stratafs.core.FileAttr;
+import dev.stratafs.core.FsStat;
 import dev.stratafs.fuse.IdMapper;
 import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.Statvfs;
 
 /**
  * Writes the core's attributes into a native struct stat for either engine: stored ids shown as
@@ -16,6 +18,19 @@ final class StatWriter {
     StatWriter(IdMapper ids, boolean staticNlink) {
         this.ids = ids;
         this.staticNlink = staticNlink;
+    }
+
+    /** statfs(2) answers: f_favail is f_ffree (no blocks or inodes reserved for root here). */
+    void write(Statvfs st, FsStat s) {
+        st.f_bsize.set(s.bsize());
+        st.f_frsize.set(s.frsize());
+        st.f_blocks.set(s.blocks());
+        st.f_bfree.set(s.bfree());
+        st.f_bavail.set(s.bavail());
+        st.f_files.set(s.files());
+        st.f_ffree.set(s.ffree());
+        st.f_favail.set(s.ffree());
+        st.f_namemax.set(s.namemax());
     }
 
     void write(FileStat s, FileAttr a) {

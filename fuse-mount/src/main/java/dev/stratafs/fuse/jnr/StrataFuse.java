@@ -10,11 +10,13 @@ import dev.stratafs.core.error.FsException;
 import dev.stratafs.core.nat.NativeOs;
 import dev.stratafs.fuse.DirSnapshot;
 import dev.stratafs.fuse.AclNames;
+import dev.stratafs.fuse.CallbackThreads;
 import dev.stratafs.fuse.FsBackend;
 import dev.stratafs.fuse.FuseOptions;
 import dev.stratafs.fuse.HandleTable;
 import dev.stratafs.fuse.HiddenFiles;
 import dev.stratafs.fuse.IdMapper;
+import dev.stratafs.fuse.OpenFiles;
 import dev.stratafs.fuse.RequestGuard;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -24,7 +26,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import jnr.ffi.Memory;
@@ -67,8 +68,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
     private final CountDownLatch initialized = new CountDownLatch(1);
     private final CountDownLatch destroyed = new CountDownLatch(1);
     private volatile Runnable umountHook;
-    private final Set<String> callbackThreads = ConcurrentHashMap.newKeySet();
-    private final ThreadLocal<Boolean> threadNoted = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    private final CallbackThreads callbackThreads = new CallbackThreads();
 
     /** Per worker thread: a native struct stat for the d_ino/d_type of readdir entries. */
     private final ThreadLocal<FileStat> direntStats = ThreadLocal.withInitial(StrataFuse::newNativeStat);
@@ -162,14 +162,11 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
      * threads, never native threads jffi attached for a single call).
      */
     public Set<String> callbackThreadNames() {
-        return Set.copyOf(callbackThreads);
+        return callbackThreads.names();
     }
 
     private void noteThread() {
-        if (!threadNoted.get()) {
-            threadNoted.set(Boolean.TRUE);
-            callbackThreads.add(Thread.currentThread().getName());
-        }
+        callbackThreads.note();
     }
 
     /** Every callback goes through here: records the thread once, answers failures with -errno. */
@@ -230,13 +227,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
     public void destroy(Pointer initResult) {
         noteThread();
         // The kernel connection is gone; nobody can release what is still open.
-        for (OpenFile f : files.drain()) {
-            try {
-                f.close();
-            } catch (Throwable t) {
-                LOG.debug("closing {} at unmount: {}", f.path(), t.toString());
-            }
-        }
+        OpenFiles.closeAtUnmount(files);
         dirs.drain();
         LOG.debug("FUSE destroy");
         destroyed.countDown();
@@ -257,10 +248,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
 
     /** An open handle of the file with this inode number, or null: no fstat, the handle knows its inode. */
     private OpenFile openWithIno(long ino) {
-        for (OpenFile f : files.values()) {
-            if (f.ino() == ino) return f;
-        }
-        return null;
+        return files.first(f -> f.ino() == ino);
     }
 
     /** An open handle of the file hidden under {@code path}, null when path is no hidden name. */
@@ -297,15 +285,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
     public int statfs(String path, Statvfs st) {
         return run("statfs", path, () -> {
             FsStat s = fs.statfs(path);
-            st.f_bsize.set(s.bsize());
-            st.f_frsize.set(s.frsize());
-            st.f_blocks.set(s.blocks());
-            st.f_bfree.set(s.bfree());
-            st.f_bavail.set(s.bavail());
-            st.f_files.set(s.files());
-            st.f_ffree.set(s.ffree());
-            st.f_favail.set(s.ffree());
-            st.f_namemax.set(s.namemax());
+            stats.write(st, s);
             return 0;
         });
     }
