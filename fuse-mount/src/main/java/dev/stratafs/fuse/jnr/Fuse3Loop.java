@@ -3,7 +3,6 @@ package dev.stratafs.fuse.jnr;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -23,8 +22,6 @@ final class Fuse3Loop {
     /** struct fuse_args (fuse_opt.h): int argc; char **argv; int allocated. */
     private static final int FUSE_ARGS_SIZE = 24;
 
-    private static volatile LibFuse3 library;
-
     private final LibFuse3 lib;
     private final Pointer session;
     private final String name;
@@ -37,22 +34,12 @@ final class Fuse3Loop {
     }
 
     static LibFuse3 lib() {
-        LibFuse3 l = library;
-        if (l == null) {
-            synchronized (Fuse3Loop.class) {
-                l = library;
-                if (l == null) {
-                    try {
-                        // The runtime package installs libfuse3.so.3 only (the unversioned name is -dev's).
-                        l = LibraryLoader.create(LibFuse3.class).failImmediately().load("libfuse3.so.3");
-                    } catch (LinkageError | RuntimeException e) {
-                        l = LibraryLoader.create(LibFuse3.class).failImmediately().load("fuse3");
-                    }
-                    library = l;
-                }
-            }
-        }
-        return l;
+        return Lib.INSTANCE;
+    }
+
+    /** Bound on first use. The runtime package installs libfuse3.so.3 only (the unversioned name is -dev's). */
+    private static final class Lib {
+        static final LibFuse3 INSTANCE = NativeLibs.load(LibFuse3.class, "libfuse3.so.3", "fuse3");
     }
 
     /**
@@ -100,25 +87,8 @@ final class Fuse3Loop {
     }
 
     private void serve() throws IOException {
-        error = new WorkerPool(new PoolSession(), true, name).serve();
-    }
-
-    /** libfuse 3's session as the pool drives it. */
-    private final class PoolSession implements WorkerPool.Session {
-        @Override
-        public boolean exited() {
-            return lib.fuse_session_exited(session) != 0;
-        }
-
-        @Override
-        public void exit() {
-            lib.fuse_session_exit(session);
-        }
-
-        @Override
-        public WorkerPool.Worker newWorker() {
-            return new BufWorker();
-        }
+        error = new WorkerPool(() -> lib.fuse_session_exited(session) != 0, () -> lib.fuse_session_exit(session),
+                BufWorker::new, true, name).serve();
     }
 
     /** A struct fuse_buf whose memory libfuse mallocs on the first receive and reuses. */

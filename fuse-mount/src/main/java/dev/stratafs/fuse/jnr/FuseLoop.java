@@ -2,7 +2,6 @@ package dev.stratafs.fuse.jnr;
 
 import java.io.IOException;
 import java.util.List;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -17,8 +16,6 @@ import jnr.ffi.Runtime;
 final class FuseLoop {
     /** fuse_kernel.h: struct fuse_in_header { uint32_t len; uint32_t opcode; ... }. */
     private static final int OPCODE_OFFSET = 4;
-
-    private static volatile LibFuseLoop library;
 
     private final LibFuseLoop lib;
     private final Pointer fuse;
@@ -41,23 +38,9 @@ final class FuseLoop {
         this.name = name;
     }
 
-    /** The same libfuse.so.2 jnr-fuse binds (dlopen shares it), so one fuse_get_context. */
-    private static LibFuseLoop lib() {
-        LibFuseLoop l = library;
-        if (l == null) {
-            synchronized (FuseLoop.class) {
-                l = library;
-                if (l == null) {
-                    try {
-                        l = LibraryLoader.create(LibFuseLoop.class).failImmediately().load("fuse");
-                    } catch (LinkageError | RuntimeException e) {
-                        l = LibraryLoader.create(LibFuseLoop.class).failImmediately().load("libfuse.so.2");
-                    }
-                    library = l;
-                }
-            }
-        }
-        return l;
+    /** The same libfuse.so.2 jnr-fuse binds (dlopen shares it), so one fuse_get_context. Bound on first use. */
+    private static final class Lib {
+        static final LibFuseLoop INSTANCE = NativeLibs.load(LibFuseLoop.class, "fuse", "libfuse.so.2");
     }
 
     /**
@@ -66,7 +49,7 @@ final class FuseLoop {
      * operation on this thread. Throws when libfuse refuses to mount or the loop failed.
      */
     static void run(List<String> argv, Pointer operations, long operationsSize, String name) throws IOException {
-        LibFuseLoop lib = lib();
+        LibFuseLoop lib = Lib.INSTANCE;
         Runtime rt = Runtime.getSystemRuntime();
         Pointer mountPointOut = Memory.allocateDirect(rt, rt.addressSize(), true);
         Pointer multithreadedOut = Memory.allocateDirect(rt, Integer.BYTES, true);
@@ -96,27 +79,10 @@ final class FuseLoop {
             throw new IOException("libfuse could not start its cleanup thread");
         }
         try {
-            error = new WorkerPool(new PoolSession(), multithreaded, name).serve();
+            error = new WorkerPool(() -> lib.fuse_session_exited(session) != 0, () -> lib.fuse_session_exit(session),
+                    ChannelWorker::new, multithreaded, name).serve();
         } finally {
             lib.fuse_stop_cleanup_thread(fuse);
-        }
-    }
-
-    /** libfuse 2's session as the pool drives it. */
-    private final class PoolSession implements WorkerPool.Session {
-        @Override
-        public boolean exited() {
-            return lib.fuse_session_exited(session) != 0;
-        }
-
-        @Override
-        public void exit() {
-            lib.fuse_session_exit(session);
-        }
-
-        @Override
-        public WorkerPool.Worker newWorker() {
-            return new ChannelWorker();
         }
     }
 

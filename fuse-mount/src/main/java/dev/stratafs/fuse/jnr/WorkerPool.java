@@ -2,6 +2,8 @@ package dev.stratafs.fuse.jnr;
 
 import dev.stratafs.fuse.errno.Errno;
 import java.io.IOException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,16 +30,6 @@ final class WorkerPool {
     private static final int FUSE_FORGET = 2;
     private static final int FUSE_BATCH_FORGET = 42;
 
-    /** An engine's session as the pool drives it. */
-    interface Session {
-        boolean exited();
-
-        void exit();
-
-        /** Per-thread state (a request buffer) for a new worker, made on that worker's thread. */
-        Worker newWorker();
-    }
-
     /** One worker's side of the session. */
     interface Worker {
         /** Reads one request: its length, 0 once the session is over, or -errno. */
@@ -53,7 +45,9 @@ final class WorkerPool {
         void close();
     }
 
-    private final Session session;
+    private final BooleanSupplier exited;
+    private final Runnable exit;
+    private final Supplier<Worker> newWorker;
     private final boolean multithreaded;
     private final String name;
     // Guarded by this: running workers, how many of them wait for a request, names handed out.
@@ -62,8 +56,15 @@ final class WorkerPool {
     private int started;
     private volatile int error;
 
-    WorkerPool(Session session, boolean multithreaded, String name) {
-        this.session = session;
+    /**
+     * @param exited whether the engine's session has ended
+     * @param exit ends the session (all workers leave)
+     * @param newWorker per-thread state (a request buffer) for a new worker, made on its thread
+     */
+    WorkerPool(BooleanSupplier exited, Runnable exit, Supplier<Worker> newWorker, boolean multithreaded, String name) {
+        this.exited = exited;
+        this.exit = exit;
+        this.newWorker = newWorker;
         this.multithreaded = multithreaded;
         this.name = name;
     }
@@ -109,21 +110,21 @@ final class WorkerPool {
     private void work() {
         Worker w = null;
         try {
-            w = session.newWorker();
-            while (!session.exited()) {
+            w = newWorker.get();
+            while (!exited.getAsBoolean()) {
                 int res = w.receive();
                 if (res == -Errno.EINTR || res == -Errno.EAGAIN) continue;
                 if (res <= 0) {
                     // 0: unmounted (libfuse saw ENODEV and exited the session) or exited already.
                     if (res < 0 && res != -Errno.ENODEV) error = res;
-                    session.exit();
+                    exit.run();
                     break;
                 }
                 int opcode = w.opcode();
                 boolean forget = opcode == FUSE_FORGET || opcode == FUSE_BATCH_FORGET;
                 synchronized (this) {
                     if (!forget) idle--;
-                    if (idle <= 0 && multithreaded && !session.exited()) startWorker();
+                    if (idle <= 0 && multithreaded && !exited.getAsBoolean()) startWorker();
                 }
                 try {
                     w.process(res);
@@ -140,7 +141,7 @@ final class WorkerPool {
             // A bug here (callbacks answer their own failures): end the loop rather than hang it.
             LOG.error("FUSE worker failed; ending the session", t);
             error = -Errno.EIO;
-            session.exit();
+            exit.run();
         } finally {
             if (w != null) w.close();
             synchronized (this) {
