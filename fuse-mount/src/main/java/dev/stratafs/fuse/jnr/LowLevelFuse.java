@@ -7,6 +7,7 @@ import dev.stratafs.core.OpenFile;
 import dev.stratafs.core.SetTime;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
+import dev.stratafs.fuse.DirListings;
 import dev.stratafs.fuse.DirSnapshot;
 import dev.stratafs.fuse.AclNames;
 import dev.stratafs.fuse.CallbackThreads;
@@ -60,6 +61,7 @@ public final class LowLevelFuse implements FuseEngine {
     private static final int CAP_PARALLEL_DIROPS = 1 << 18;
     private static final int CAP_HANDLE_KILLPRIV = 1 << 20;
     private static final int CAP_CACHE_SYMLINKS = 1 << 23;
+    private static final int CAP_NO_OPENDIR_SUPPORT = 1 << 24;
     // struct fuse_conn_info (fuse_common.h): unsigned proto_major, proto_minor, max_write,
     // max_read, max_readahead, capable, want, ...
     private static final int CONN_MAX_WRITE = 8;
@@ -97,6 +99,10 @@ public final class LowLevelFuse implements FuseEngine {
     private final RequestGuard guard = new RequestGuard();
     private final HandleTable<OpenFile> files = new HandleTable<>();
     private final HandleTable<DirHandle> dirs = new HandleTable<>();
+    /** Listings of directories read without OPENDIR, see {@link #opendir}. */
+    private final DirListings listings = new DirListings(64);
+    /** Set at init: the kernel opens directories itself, with FOPEN_KEEP_CACHE|FOPEN_CACHE_DIR. */
+    private volatile boolean noOpendir;
     private final NodeTable nodes;
     private final CountDownLatch initialized = new CountDownLatch(1);
     private final CountDownLatch destroyed = new CountDownLatch(1);
@@ -277,6 +283,8 @@ public final class LowLevelFuse implements FuseEngine {
         if (timeout > 0) want |= CAP_CACHE_SYMLINKS;
         // The kernel, not the core, clears set-user-ID bits on write and chown (as with libfuse 2).
         want &= ~CAP_HANDLE_KILLPRIV;
+        // Kernels that know to take ENOSYS from OPENDIR as "open directories yourself" (5.1+) say so here.
+        noOpendir = timeout > 0 && (capable & CAP_NO_OPENDIR_SUPPORT) != 0;
         conn.putInt(CONN_WANT, want & capable);
         LOG.debug("FUSE 3 init: capable 0x{}, want 0x{}, max_write {}", Integer.toHexString(capable),
                 Integer.toHexString(want & capable), conn.getInt(CONN_MAX_WRITE));
@@ -613,7 +621,21 @@ public final class LowLevelFuse implements FuseEngine {
 
     // ---- directories ----
 
+    /**
+     * While the kernel caches (timeout &gt; 0), the first OPENDIR is answered ENOSYS: from then
+     * on the kernel opens directories without asking, as if every open had replied
+     * FOPEN_KEEP_CACHE|FOPEN_CACHE_DIR, and sends neither OPENDIR nor RELEASEDIR (fs/fuse/file.c
+     * fuse_file_open, fuse_kernel.h FUSE_NO_OPENDIR_SUPPORT). A warm tree walk then costs the
+     * daemon nothing: before, each directory cost two round trips per walk. READDIR arrives
+     * with fh 0 and is served from {@link #listings}.
+     */
     private void opendir(Pointer req, long ino, Pointer fi) {
+        if (noOpendir) {
+            noteThread();
+            count("opendir");
+            lib.fuse_reply_err(req, Errno.ENOSYS);
+            return;
+        }
         serve(req, "opendir", ino, () -> {
             DirHandle h = new DirHandle(ino);
             h.snapshot = snapshot(h);
@@ -637,20 +659,32 @@ public final class LowLevelFuse implements FuseEngine {
      */
     private void readdir(Pointer req, long ino, long size, long off, Pointer fi, boolean plus) {
         serve(req, plus ? "readdirplus" : "readdir", ino, () -> {
-            DirHandle h = dirs.get(fi.getLong(FI_FH));
+            long fh = fi.getLong(FI_FH);
             DirSnapshot d;
-            synchronized (h) {
-                // rewinddir(3) must show changes made since opendir.
-                if (off == 0 && h.served) h.snapshot = snapshot(h);
-                h.served = true;
-                d = h.snapshot;
+            if (fh == 0) {
+                // No handle (see opendir): offset 0 starts a new listing, others continue the last one.
+                d = off == 0 ? null : listings.get(ino);
+                if (d == null) {
+                    d = DirSnapshot.read(fs, requirePath(ino));
+                    listings.put(ino, d);
+                }
+            } else {
+                DirHandle h = dirs.get(fh);
+                synchronized (h) {
+                    // rewinddir(3) must show changes made since opendir.
+                    if (off == 0 && h.served) h.snapshot = snapshot(h);
+                    h.served = true;
+                    d = h.snapshot;
+                }
             }
+            int start = d.startIndex(off);
+            if (fh == 0 && start >= d.size()) listings.done(ino);
             Buffers b = buffers.get();
             int cap = (int) Math.min(size, 1 << 20);
             Pointer buf = b.data(cap);
             long used = 0;
             String dirPath = plus ? nodes.path(ino) : null;
-            for (int i = d.startIndex(off); i < d.size(); i++) {
+            for (int i = start; i < d.size(); i++) {
                 byte[] nameZ = d.nameZ(i);
                 int need = align8((plus ? DIRENTPLUS_NAME_OFFSET : DIRENT_NAME_OFFSET) + nameZ.length - 1);
                 if (used + need > cap) break; // the kernel asks again from the last offset it got
@@ -663,7 +697,7 @@ public final class LowLevelFuse implements FuseEngine {
                     st.setMemory(0, statSize, (byte) 0);
                     b.entryStat.st_ino.set(d.ino(i));
                     b.entryStat.st_mode.set(d.type(i));
-                    n = lib.fuse_add_direntry(req, at, cap - used, nameZ, st, DirSnapshot.nextOffset(i));
+                    n = lib.fuse_add_direntry(req, at, cap - used, nameZ, st, d.nextOffset(i));
                 }
                 used += n;
             }
@@ -688,10 +722,10 @@ public final class LowLevelFuse implements FuseEngine {
             b.entry.setMemory(0, entrySize, (byte) 0);
             b.entryStat.st_ino.set(d.ino(i));
             b.entryStat.st_mode.set(d.type(i));
-            return lib.fuse_add_direntry_plus(req, at, room, nameZ, b.entry, DirSnapshot.nextOffset(i));
+            return lib.fuse_add_direntry_plus(req, at, room, nameZ, b.entry, d.nextOffset(i));
         }
         Pointer e = fillEntry(dirNode, name, a);
-        return lib.fuse_add_direntry_plus(req, at, room, nameZ, e, DirSnapshot.nextOffset(i));
+        return lib.fuse_add_direntry_plus(req, at, room, nameZ, e, d.nextOffset(i));
     }
 
     private static int align8(int n) {
@@ -707,7 +741,8 @@ public final class LowLevelFuse implements FuseEngine {
 
     private void fsyncdir(Pointer req, long ino, int datasync, Pointer fi) {
         serve(req, "fsyncdir", ino, () -> {
-            dirs.get(fi.getLong(FI_FH));
+            long fh = fi.getLong(FI_FH);
+            if (fh != 0) dirs.get(fh); // 0: a directory the kernel opened itself (see opendir)
             return replyOk(req); // the core fsyncs directories as part of its own operations
         });
     }

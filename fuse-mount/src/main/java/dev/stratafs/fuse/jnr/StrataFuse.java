@@ -322,7 +322,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
             for (int i = d.startIndex(offset); i < d.size(); i++) {
                 st.st_ino.set(d.ino(i));
                 st.st_mode.set(d.type(i));
-                if (filter.apply(buf, ByteBuffer.wrap(d.nameZ(i)), stMem, DirSnapshot.nextOffset(i)) != 0) {
+                if (filter.apply(buf, ByteBuffer.wrap(d.nameZ(i)), stMem, d.nextOffset(i)) != 0) {
                     break; // buffer full: the kernel asks again from the last offset it got
                 }
             }
