@@ -33,6 +33,21 @@ public interface OpenFile extends Closeable {
         return n;
     }
 
+    /** Reads from a file descriptor itself (the FUSE adapter splicing file pages to the kernel). */
+    interface FdReader {
+        /** Reads up to {@code len} bytes of {@code fd} at {@code position}; returns a result &ge; 0. */
+        int read(int fd, int len, long position) throws IOException;
+    }
+
+    /**
+     * Lends the descriptor reads come from (after following another handle's copy-up) to
+     * {@code reader}, holding it open until the reader returns, and returns what the reader
+     * returned; -1 without calling it when this handle has no descriptor to lend.
+     */
+    default int lendReadFd(FdReader reader, int len, long position) throws IOException {
+        return -1;
+    }
+
     /** Writes {@code len} bytes from native memory at {@code address}, as {@link #write(byte[], int, int, long)}. */
     default int writeFrom(long address, int len, long position) throws IOException {
         byte[] tmp = new byte[len];

@@ -55,6 +55,13 @@ public interface LibFuse3 {
 
     int fuse_reply_buf(Pointer req, Pointer buf, @size_t long size);
 
+    /**
+     * Replies with the data a struct fuse_bufvec describes; a file-descriptor buffer is spliced
+     * to the kernel when FUSE_CAP_SPLICE_WRITE was granted, else read into libfuse's memory.
+     * Always consumes the request, answering a failed read with its errno itself.
+     */
+    int fuse_reply_data(Pointer req, Pointer bufv, int flags);
+
     int fuse_reply_statfs(Pointer req, Pointer statvfs);
 
     int fuse_reply_xattr(Pointer req, @size_t long count);

@@ -127,6 +127,17 @@ public final class FileHandle implements OpenFile {
     }
 
     @Override
+    public int lendReadFd(FdReader reader, int len, long position) throws IOException {
+        followCopyUp();
+        int f = lockFd();
+        try {
+            return reader.read(f, len, position);
+        } finally {
+            fdLock.readLock().unlock();
+        }
+    }
+
+    @Override
     public int read(ByteBuffer dst, long position) throws IOException {
         byte[] tmp = new byte[dst.remaining()];
         int n = read(tmp, 0, tmp.length, position);
