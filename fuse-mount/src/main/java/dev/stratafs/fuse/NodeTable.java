@@ -32,6 +32,9 @@ public final class NodeTable {
         long lookups;
         /** The names this node is known under; the first gives its path. Empty once unlinked. */
         final List<Link> links = new ArrayList<>(1);
+        /** {@link #pathOf} as of {@link #pathGen} (every request asks for a path: build it once). */
+        String path;
+        long pathGen = -1;
 
         Node(long id, long ino, boolean dir) {
             this.id = id;
@@ -49,6 +52,8 @@ public final class NodeTable {
     private final HashMap<Key, Node> byName = new HashMap<>();
     private final Node root;
     private long nextId = ROOT_ID + 1;
+    /** Bumped whenever an existing node's names change, which may move any path below it. */
+    private long linksGen;
 
     /**
      * The root is known without its inode number: asking the filesystem at construction would
@@ -82,6 +87,7 @@ public final class NodeTable {
                 byId.put(n.id, n);
                 byIno.put(ino, n);
             } else if (dir) {
+                linksGen++;
                 // A directory has one name: it can only have moved.
                 for (Link l : n.links) byName.remove(new Key(l.parent.id, l.name), n);
                 n.links.clear();
@@ -176,6 +182,7 @@ public final class NodeTable {
     }
 
     private void relink(Node n, Key from, Key to) throws FsException {
+        linksGen++;
         Node newParent = node(to.parent);
         for (int i = 0; i < n.links.size(); i++) {
             Link l = n.links.get(i);
@@ -188,6 +195,7 @@ public final class NodeTable {
     }
 
     private void unlinkKey(Key key) {
+        linksGen++;
         Node n = byName.remove(key);
         if (n != null) n.links.removeIf(l -> l.parent.id == key.parent && l.name.equals(key.name));
     }
@@ -199,7 +207,15 @@ public final class NodeTable {
         return n;
     }
 
-    private static String pathOf(Node n) {
+    private String pathOf(Node n) {
+        if (n.pathGen == linksGen) return n.path;
+        String p = buildPath(n);
+        n.path = p;
+        n.pathGen = linksGen;
+        return p;
+    }
+
+    private static String buildPath(Node n) {
         if (n.id == ROOT_ID) return "/";
         ArrayList<String> names = new ArrayList<>();
         for (Node c = n; c.id != ROOT_ID; ) {

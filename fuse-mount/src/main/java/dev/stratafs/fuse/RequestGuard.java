@@ -36,6 +36,15 @@ public final class RequestGuard {
         }
     }
 
+    /** As {@link #run(String, String, Request)}, naming the object (a node id, say) only if it fails. */
+    public int run(String op, Object what, Request body) {
+        try {
+            return body.run();
+        } catch (Throwable t) {
+            return fail(op, String.valueOf(what), t);
+        }
+    }
+
     /** Maps a failure caught elsewhere (e.g. while filling a struct) the same way. */
     public int fail(String op, String path, Throwable t) {
         ErrnoMapper.Mapped m = ErrnoMapper.map(t);

@@ -81,6 +81,7 @@ class NodeTableTest {
         long sub = t.lookedUp(d, "sub", 210, true);
         long f = t.lookedUp(sub, "f", 211, false);
         long e = t.lookedUp(ROOT, "e", 500, true);
+        assertEquals("/d/sub/f", t.path(f)); // asked before the move: a remembered path must not outlive it
         t.renamed(d, "sub", e, "moved", false);
         assertEquals("/e/moved", t.path(sub));
         assertEquals("/e/moved/f", t.path(f));

@@ -221,7 +221,9 @@ public final class LowLevelFuse implements FuseEngine {
     }
 
     private void count(String op) {
-        requests.computeIfAbsent(op, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+        java.util.concurrent.atomic.LongAdder n = requests.get(op);
+        if (n == null) n = requests.computeIfAbsent(op, k -> new java.util.concurrent.atomic.LongAdder());
+        n.increment();
     }
 
     @Override
@@ -238,7 +240,7 @@ public final class LowLevelFuse implements FuseEngine {
     private void serve(Pointer req, String op, Object what, RequestGuard.Request body) {
         noteThread();
         count(op);
-        int r = guard.run(op, String.valueOf(what), body);
+        int r = guard.run(op, what, body);
         if (r < 0) lib.fuse_reply_err(req, -r);
     }
 

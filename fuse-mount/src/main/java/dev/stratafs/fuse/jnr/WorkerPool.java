@@ -109,6 +109,7 @@ final class WorkerPool {
 
     private void work() {
         Worker w = null;
+        boolean countedOut = false;
         try {
             w = newWorker.get();
             while (!exited.getAsBoolean()) {
@@ -131,11 +132,15 @@ final class WorkerPool {
                 } finally {
                     synchronized (this) {
                         if (!forget) idle++;
+                        // Decided and counted out under one lock: two workers finishing together
+                        // must not both see "too many idle" and leave the pool empty.
+                        if (idle > MAX_IDLE) {
+                            countedOut = true;
+                            leave();
+                        }
                     }
                 }
-                synchronized (this) {
-                    if (idle > MAX_IDLE) return; // the finally below counts this worker out
-                }
+                if (countedOut) return;
             }
         } catch (Throwable t) {
             // A bug here (callbacks answer their own failures): end the loop rather than hang it.
@@ -144,11 +149,18 @@ final class WorkerPool {
             exit.run();
         } finally {
             if (w != null) w.close();
-            synchronized (this) {
-                workers--;
-                idle--;
-                notifyAll();
+            if (!countedOut) {
+                synchronized (this) {
+                    leave();
+                }
             }
         }
+    }
+
+    /** Holding the monitor: one idle worker leaves. */
+    private void leave() {
+        workers--;
+        idle--;
+        notifyAll();
     }
 }
