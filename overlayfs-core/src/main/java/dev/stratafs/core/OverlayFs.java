@@ -644,9 +644,9 @@ public final class OverlayFs implements Closeable {
 
     public void chmod(String path, int mode) throws IOException {
         FsPath p = FsPath.parse(path);
-        Resolved r = readResolve(p).requireExists();
-        if (r.stat().isSymlink()) throw new FsException(ErrorKind.NOT_SUPPORTED, "cannot change the mode of a symbolic link: " + p);
-        onUpper(p, true, up -> os.chmod(up.host(), mode & 07777));
+        onUpper(p, true, r -> {
+            if (r.stat().isSymlink()) throw new FsException(ErrorKind.NOT_SUPPORTED, "cannot change the mode of a symbolic link: " + p);
+        }, up -> os.chmod(up.host(), mode & 07777));
     }
 
     /** chown; -1 leaves an id unchanged. */
@@ -743,19 +743,30 @@ public final class OverlayFs implements Closeable {
 
     /** Copies the object up if needed (without the lock), then applies the change on the upper copy. */
     private void onUpper(FsPath p, boolean withData, UpperAction action) throws FsException {
+        onUpper(p, withData, r -> { }, action);
+    }
+
+    /**
+     * Runs {@code action} on the upper object at {@code p} under the namespace lock, copying it
+     * up first (unlocked) when it is still in a lower layer. {@code check} sees the object on
+     * every attempt before anything is copied or changed. An object already in the upper layer
+     * (the common case: a file made through the mount) costs one resolve.
+     */
+    private void onUpper(FsPath p, boolean withData, UpperAction check, UpperAction action) throws FsException {
         for (int attempt = 0; attempt < 10; attempt++) {
-            Resolved r = readResolve(p).requireExists();
-            requireWritable(p);
-            if (!r.inUpper()) copyUp.ensureUpper(p, withData);
             ns.writeLock().lock();
             try {
-                r = resolver.resolve(p).requireExists();
-                if (!r.inUpper()) continue;
-                action.apply(r);
-                return;
+                Resolved r = resolver.resolve(p).requireExists();
+                check.apply(r);
+                if (r.inUpper()) {
+                    action.apply(r);
+                    return;
+                }
             } finally {
                 ns.writeLock().unlock();
             }
+            requireWritable(p);
+            copyUp.ensureUpper(p, withData);
         }
         throw new FsException(ErrorKind.IO, "change of " + p + " kept racing with other changes");
     }
