@@ -48,6 +48,8 @@ public final class OverlayFs implements Closeable {
     private final CopyUp copyUp;
     private final ReentrantReadWriteLock ns = new ReentrantReadWriteLock();
     private final boolean root;
+    /** The daemon's group: what the kernel gives a new object outside set-group-ID directories. */
+    private final int egid;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private OverlayFs(StackConfig config, NativeOs os, LayerStack stack, WhiteoutCodec codec, WorkDir work, String privatePrefix) {
@@ -59,6 +61,7 @@ public final class OverlayFs implements Closeable {
         this.work = work;
         this.copyUp = work == null ? null : new CopyUp(stack, resolver, os, ns, work, config.fsync(), privatePrefix);
         this.root = os.geteuid() == 0;
+        this.egid = os.getegid();
     }
 
     /** Validates the stack, cleans workdir leftovers of an earlier crash, and opens it. */
@@ -202,8 +205,11 @@ public final class OverlayFs implements Closeable {
     }
 
     private FileHandle handle(FsPath p, Resolved r, int fd, boolean writable) throws FsException {
-        long ino = ino(r.layer(), r.host(), r.stat());
-        return new FileHandle(os, p.toString(), ino, fd, writable, !r.inUpper(), config.fsync(),
+        return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, !r.inUpper());
+    }
+
+    private FileHandle handle(FsPath p, long ino, int fd, boolean writable, boolean onLower) {
+        return new FileHandle(os, p.toString(), ino, fd, writable, onLower, config.fsync(),
                 copyUp == null ? () -> 0L : copyUp::generation,
                 h -> reopenUpper(p, h),
                 h -> {
@@ -244,8 +250,9 @@ public final class OverlayFs implements Closeable {
                 int fd = os.open(c.target, (flags & ~O_TRUNC) | O_CREAT | O_EXCL, perm & 0777);
                 try {
                     finishCreate(c, perm, caller, false);
-                    Resolved now = resolver.resolve(p).requireExists();
-                    return handle(p, now, fd, (flags & O_ACCMODE) != O_RDONLY);
+                    // A file made here is upper and has no origin: its number is its own (no resolve needed).
+                    StatInfo st = os.fstat(fd);
+                    return handle(p, stack.ino(st.dev(), st.ino()), fd, (flags & O_ACCMODE) != O_RDONLY, false);
                 } catch (FsException | RuntimeException e) {
                     os.close(fd);
                     throw e;
@@ -328,7 +335,10 @@ public final class OverlayFs implements Closeable {
                 // BSD group semantics of a setgid parent, as the kernel applies for a plain create.
                 boolean sgidParent = (c.parent.mode() & 02000) != 0;
                 int gid = sgidParent ? c.parent.gid() : caller.gid();
-                os.lchown(c.target, caller.uid(), gid);
+                // Made in place, the kernel already gave it our uid (0) and the parent's group if
+                // set-group-ID, ours otherwise (open(2), "O_CREAT"): skip a chown that changes nothing.
+                boolean asMade = !c.replacesWhiteout && caller.uid() == 0 && (sgidParent || gid == egid);
+                if (!asMade) os.lchown(c.target, caller.uid(), gid);
                 if (dir && sgidParent) perm |= 02000;
             }
             if (perm >= 0) os.chmod(c.target, perm);
