@@ -159,6 +159,50 @@ class LowLevelMountIT {
     }
 
     @Test
+    void afterTheFirstOpendirTheKernelOpensDirectoriesItself() throws Exception {
+        for (int round = 0; round < 3; round++) {
+            assertEquals(FILES + 1, names(mnt.resolve("list")).size());
+            assertEquals(java.util.List.of(), names(mnt.resolve("list/sub")));
+        }
+        // NO_OPENDIR_SUPPORT: one OPENDIR answered ENOSYS, then none; never a RELEASEDIR.
+        assertTrue(session.requestCount("opendir") <= 1, "opendir requests: " + session.requestCount("opendir"));
+        assertEquals(0, session.requestCount("releasedir"));
+        assertTrue(session.requestCount("readdir") + session.requestCount("readdirplus") > 0);
+    }
+
+    /*
+     * list/big/ with n0000..n2999 (made through the mount), read by one directory stream; after
+     * 1,000 names, 300 names already seen are removed and x000..x299 made. Every name that
+     * stayed must come exactly once: the reads after the change continue from hash offsets in
+     * a new listing (DirSnapshot), since the kernel dropped its cached one.
+     */
+    @Test
+    void aDirectoryChangedWhileBeingReadNeitherSkipsNorRepeatsTheNamesThatStayed() throws Exception {
+        Path big = Files.createDirectory(mnt.resolve("list/big"));
+        for (int i = 0; i < 3000; i++) Files.createFile(big.resolve(String.format("n%04d", i)));
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        java.util.Set<String> removed = new java.util.HashSet<>();
+        try (var stream = Files.newDirectoryStream(big)) {
+            for (Path p : stream) {
+                seen.add(p.getFileName().toString());
+                if (seen.size() == 1000) {
+                    for (String n : seen.subList(0, 300)) {
+                        Files.delete(big.resolve(n));
+                        removed.add(n);
+                    }
+                    for (int i = 0; i < 300; i++) Files.createFile(big.resolve(String.format("x%03d", i)));
+                }
+            }
+        }
+        assertEquals(seen.size(), new java.util.HashSet<>(seen).size(), "a name came twice");
+        for (int i = 0; i < 3000; i++) {
+            String n = String.format("n%04d", i);
+            if (!removed.contains(n)) assertTrue(seen.contains(n), n + " stayed but was skipped");
+        }
+        assertEquals(3000, names(big).size(), "a fresh listing shows the 2,700 that stayed and the 300 new");
+    }
+
+    @Test
     void renamedDirectoryKeepsServingItsChildren() throws Exception {
         Path sub = mnt.resolve("list/sub");
         Files.writeString(sub.resolve("x"), "x");
