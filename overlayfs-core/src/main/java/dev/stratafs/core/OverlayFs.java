@@ -764,9 +764,10 @@ public final class OverlayFs implements Closeable {
      */
     private void onUpper(FsPath p, boolean withData, UpperAction check, UpperAction action) throws FsException {
         for (int attempt = 0; attempt < 10; attempt++) {
+            Resolved r;
             ns.writeLock().lock();
             try {
-                Resolved r = resolver.resolve(p).requireExists();
+                r = resolver.resolve(p).requireExists();
                 check.apply(r);
                 if (r.inUpper()) {
                     action.apply(r);
@@ -776,7 +777,7 @@ public final class OverlayFs implements Closeable {
                 ns.writeLock().unlock();
             }
             requireWritable(p);
-            copyUp.ensureUpper(p, withData);
+            copyUp.ensureUpper(r, withData);
         }
         throw new FsException(ErrorKind.IO, "change of " + p + " kept racing with other changes");
     }

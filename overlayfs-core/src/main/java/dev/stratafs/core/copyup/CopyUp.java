@@ -59,13 +59,30 @@ public final class CopyUp {
      * (an open with O_TRUNC or truncate to 0 needs none). Must be called WITHOUT the namespace lock.
      */
     public void ensureUpper(FsPath p, boolean withData) throws FsException {
+        ensureUpper(p, null, withData);
+    }
+
+    /**
+     * As {@link #ensureUpper(FsPath, boolean)} for an object the caller has just resolved: the
+     * first attempt starts from {@code known} instead of resolving again (the commit checks
+     * under the lock that nothing changed meanwhile, as it does for any attempt).
+     */
+    public void ensureUpper(Resolved known, boolean withData) throws FsException {
+        ensureUpper(known.path(), known, withData);
+    }
+
+    private void ensureUpper(FsPath p, Resolved known, boolean withData) throws FsException {
         for (int attempt = 0; attempt < 100; attempt++) {
             Resolved r;
-            ns.readLock().lock();
-            try {
-                r = resolver.resolve(p).requireExists();
-            } finally {
-                ns.readLock().unlock();
+            if (attempt == 0 && known != null) {
+                r = known.requireExists();
+            } else {
+                ns.readLock().lock();
+                try {
+                    r = resolver.resolve(p).requireExists();
+                } finally {
+                    ns.readLock().unlock();
+                }
             }
             if (r.inUpper()) return;
             CompletableFuture<Void> mine = new CompletableFuture<>();

@@ -288,6 +288,12 @@ final class JnrNativeOs implements NativeOs {
     }
 
     private byte[] getxattr(XattrPath x, Path p, byte[] cname, String name) throws FsException {
+        // Most values (origins, opaque and whiteout markers, capabilities, ACLs) are short: one
+        // call with a small buffer instead of a size query and a fetch.
+        byte[] small = new byte[SMALL_XATTR];
+        long got = x.get(cname, small, small.length);
+        if (got >= 0) return java.util.Arrays.copyOf(small, (int) got);
+        if (errno() != Errnos.ERANGE) return xattrMissing(p, name);
         while (true) {
             long size = x.get(cname, null, 0);
             if (size < 0) {
@@ -307,6 +313,9 @@ final class JnrNativeOs implements NativeOs {
             // ERANGE: the value grew between the size query and the fetch; ask again.
         }
     }
+
+    /** Values up to this size are read in one getxattr call. */
+    private static final int SMALL_XATTR = 256;
 
     private byte[] xattrMissing(Path p, String name) throws FsException {
         int e = errno();

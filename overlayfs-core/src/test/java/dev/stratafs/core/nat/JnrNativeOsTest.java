@@ -142,16 +142,18 @@ class JnrNativeOsTest {
                 assertThrows(FsException.class, () -> os.removexattr(file, "user.note")).kind());
     }
 
-    /* dir/ file with a 10000-byte user.big value */
+    /* dir/ file with user.big values of 255, 256, 257 and 3000 bytes (around the one-call buffer) */
     @Test
     void largeXattrValueRoundTrips() throws Exception {
         Path file = Files.writeString(dir.resolve("file"), "x");
-        byte[] big = new byte[3000];
-        for (int i = 0; i < big.length; i++) {
-            big[i] = (byte) i;
+        for (int size : new int[] {255, 256, 257, 3000}) {
+            byte[] big = new byte[size];
+            for (int i = 0; i < big.length; i++) {
+                big[i] = (byte) (i + size);
+            }
+            os.setxattr(file, "user.big", big, 0);
+            assertArrayEquals(big, os.getxattr(file, "user.big"), size + " bytes");
         }
-        os.setxattr(file, "user.big", big, 0);
-        assertArrayEquals(big, os.getxattr(file, "user.big"));
     }
 
     /* dir/ a ("A"), b ("B") */
