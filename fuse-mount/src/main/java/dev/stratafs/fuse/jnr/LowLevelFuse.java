@@ -221,9 +221,7 @@ public final class LowLevelFuse implements FuseEngine {
     }
 
     private void count(String op) {
-        java.util.concurrent.atomic.LongAdder n = requests.get(op);
-        if (n == null) n = requests.computeIfAbsent(op, k -> new java.util.concurrent.atomic.LongAdder());
-        n.increment();
+        requests.computeIfAbsent(op, k -> new java.util.concurrent.atomic.LongAdder()).increment();
     }
 
     @Override
@@ -668,17 +666,13 @@ public final class LowLevelFuse implements FuseEngine {
         }
         serve(req, "opendir", ino, () -> {
             DirHandle h = new DirHandle(ino);
-            h.snapshot = snapshot(h);
+            h.snapshot = DirSnapshot.read(fs, requirePath(ino));
             long fh = dirs.add(h);
             fi.putLong(FI_FH, fh);
             setOpenBits(fi, true);
             if (lib.fuse_reply_open(req, fi) != 0) dirs.remove(fh);
             return 0;
         });
-    }
-
-    private DirSnapshot snapshot(DirHandle h) throws Exception {
-        return DirSnapshot.read(fs, requirePath(h.node));
     }
 
     /**
@@ -690,23 +684,7 @@ public final class LowLevelFuse implements FuseEngine {
     private void readdir(Pointer req, long ino, long size, long off, Pointer fi, boolean plus) {
         serve(req, plus ? "readdirplus" : "readdir", ino, () -> {
             long fh = fi.getLong(FI_FH);
-            DirSnapshot d;
-            if (fh == 0) {
-                // No handle (see opendir): offset 0 starts a new listing, others continue the last one.
-                d = off == 0 ? null : listings.get(ino);
-                if (d == null) {
-                    d = DirSnapshot.read(fs, requirePath(ino));
-                    listings.put(ino, d);
-                }
-            } else {
-                DirHandle h = dirs.get(fh);
-                synchronized (h) {
-                    // rewinddir(3) must show changes made since opendir.
-                    if (off == 0 && h.served) h.snapshot = snapshot(h);
-                    h.served = true;
-                    d = h.snapshot;
-                }
-            }
+            DirSnapshot d = fh == 0 ? kernelOpenedListing(ino, off) : handleListing(dirs.get(fh), off);
             int start = d.startIndex(off);
             if (fh == 0 && start >= d.size()) listings.done(ino);
             Buffers b = buffers.get();
@@ -734,6 +712,26 @@ public final class LowLevelFuse implements FuseEngine {
             lib.fuse_reply_buf(req, buf, used);
             return 0;
         });
+    }
+
+    /** The listing to read from {@code off} of a directory the kernel opened itself (see opendir). */
+    private DirSnapshot kernelOpenedListing(long ino, long off) throws Exception {
+        // Offset 0 starts a new listing; other offsets continue the node's last one.
+        DirSnapshot d = off == 0 ? null : listings.get(ino);
+        if (d == null) {
+            d = DirSnapshot.read(fs, requirePath(ino));
+            listings.put(ino, d);
+        }
+        return d;
+    }
+
+    /** The listing of an OPENDIR handle; reading from offset 0 again (rewinddir(3)) must show changes made since opendir. */
+    private DirSnapshot handleListing(DirHandle h, long off) throws Exception {
+        synchronized (h) {
+            if (off == 0 && h.served) h.snapshot = DirSnapshot.read(fs, requirePath(h.node));
+            h.served = true;
+            return h.snapshot;
+        }
     }
 
     private long addPlus(Pointer req, Buffers b, Pointer at, long room, long dirNode, String dirPath, DirSnapshot d, int i)

@@ -68,14 +68,14 @@ public final class CopyUp {
      * under the lock that nothing changed meanwhile, as it does for any attempt).
      */
     public void ensureUpper(Resolved known, boolean withData) throws FsException {
-        ensureUpper(known.path(), known, withData);
+        ensureUpper(known.path(), known.requireExists(), withData);
     }
 
     private void ensureUpper(FsPath p, Resolved known, boolean withData) throws FsException {
         for (int attempt = 0; attempt < 100; attempt++) {
             Resolved r;
             if (attempt == 0 && known != null) {
-                r = known.requireExists();
+                r = known;
             } else {
                 ns.readLock().lock();
                 try {

@@ -98,10 +98,23 @@ public final class FileHandle implements OpenFile {
         int call(int fd, int done, int len, long position) throws FsException;
     }
 
-    /** Repeats a short read/write until done or at end of file: FUSE expects whole requests. */
-    private int transfer(Io io, int len, long position) throws FsException {
+    private interface FdUse {
+        int apply(int fd) throws IOException;
+    }
+
+    /** Runs {@code use} on the current descriptor, which is neither closed nor relocated until it returns. */
+    private int withFd(FdUse use) throws IOException {
         int f = lockFd();
         try {
+            return use.apply(f);
+        } finally {
+            fdLock.readLock().unlock();
+        }
+    }
+
+    /** Repeats a short read/write until done or at end of file: FUSE expects whole requests. */
+    private int transfer(Io io, int len, long position) throws IOException {
+        return withFd(f -> {
             int total = 0;
             while (total < len) {
                 int n = io.call(f, total, len - total, position + total);
@@ -109,9 +122,7 @@ public final class FileHandle implements OpenFile {
                 total += n;
             }
             return total;
-        } finally {
-            fdLock.readLock().unlock();
-        }
+        });
     }
 
     @Override
@@ -129,12 +140,7 @@ public final class FileHandle implements OpenFile {
     @Override
     public int lendReadFd(FdReader reader, int len, long position) throws IOException {
         followCopyUp();
-        int f = lockFd();
-        try {
-            return reader.read(f, len, position);
-        } finally {
-            fdLock.readLock().unlock();
-        }
+        return withFd(f -> reader.read(f, len, position));
     }
 
     @Override

@@ -290,7 +290,7 @@ final class JnrNativeOs implements NativeOs {
     private byte[] getxattr(XattrPath x, Path p, byte[] cname, String name) throws FsException {
         // Most values (origins, opaque and whiteout markers, capabilities, ACLs) are short: one
         // call with a small buffer instead of a size query and a fetch.
-        byte[] small = new byte[SMALL_XATTR];
+        byte[] small = xattrScratch.get();
         long got = x.get(cname, small, small.length);
         if (got >= 0) return java.util.Arrays.copyOf(small, (int) got);
         if (errno() != Errnos.ERANGE) return xattrMissing(p, name);
@@ -314,8 +314,9 @@ final class JnrNativeOs implements NativeOs {
         }
     }
 
-    /** Values up to this size are read in one getxattr call. */
+    /** Values up to this size are read in one getxattr call, into a per-thread buffer. */
     private static final int SMALL_XATTR = 256;
+    private final ThreadLocal<byte[]> xattrScratch = ThreadLocal.withInitial(() -> new byte[SMALL_XATTR]);
 
     private byte[] xattrMissing(Path p, String name) throws FsException {
         int e = errno();
