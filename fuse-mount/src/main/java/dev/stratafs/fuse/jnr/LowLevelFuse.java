@@ -462,9 +462,19 @@ public final class LowLevelFuse implements FuseEngine {
         OpenFile f = fi != null ? files.find(fi.getLong(FI_FH)) : null;
         if (f != null) return f.getattr();
         String path = nodes.path(ino);
-        if (path != null) return fs.getattr(path);
+        if (path != null) {
+            try {
+                return fs.getattr(path);
+            } catch (FsException e) {
+                if (e.kind() != ErrorKind.NOT_FOUND) throw e;
+                // Another worker's rename or unlink of this node can sit between the core's change
+                // and the node table's: ask at the new name, or through an open handle below.
+                String moved = nodes.path(ino);
+                if (moved != null && !moved.equals(path)) return fs.getattr(moved);
+            }
+        }
         OpenFile open = openWithIno(nodes.ino(ino));
-        if (open == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " was unlinked");
+        if (open == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " has no name left");
         return open.getattr();
     }
 
