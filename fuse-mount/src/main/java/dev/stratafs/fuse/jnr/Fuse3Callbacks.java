@@ -23,11 +23,8 @@ public interface Fuse3Callbacks {
     /** forget(req, ino, uint64_t nlookup). */
     interface Forget { @Delegate void call(Pointer req, long ino, long nlookup); }
 
-    /** getattr, open, release, opendir, releasedir: (req, ino, struct fuse_file_info *fi). */
+    /** open, opendir, releasedir: (req, ino, struct fuse_file_info *fi). */
     interface InoFi { @Delegate void call(Pointer req, long ino, Pointer fi); }
-
-    /** setattr(req, ino, struct stat *attr, int to_set, fi). */
-    interface SetAttr { @Delegate void call(Pointer req, long ino, Pointer attr, int toSet, Pointer fi); }
 
     /** readlink, statfs: (req, ino). */
     interface Ino { @Delegate void call(Pointer req, long ino); }
@@ -50,17 +47,11 @@ public interface Fuse3Callbacks {
     /** read, readdir, readdirplus: (req, ino, size_t size, off_t off, fi). */
     interface InoSizeOff { @Delegate void call(Pointer req, long ino, long size, long off, Pointer fi); }
 
-    /** write(req, ino, const char *buf, size_t size, off_t off, fi). */
-    interface Write { @Delegate void call(Pointer req, long ino, Pointer buf, long size, long off, Pointer fi); }
-
     /** fsync, fsyncdir: (req, ino, int datasync, fi). */
     interface Fsync { @Delegate void call(Pointer req, long ino, int datasync, Pointer fi); }
 
     /** setxattr(req, ino, name, const char *value, size_t size, int flags). */
     interface SetXattr { @Delegate void call(Pointer req, long ino, Pointer name, Pointer value, long size, int flags); }
-
-    /** getxattr(req, ino, name, size_t size). */
-    interface GetXattr { @Delegate void call(Pointer req, long ino, Pointer name, long size); }
 
     /** listxattr(req, ino, size_t size). */
     interface ListXattr { @Delegate void call(Pointer req, long ino, long size); }

@@ -25,12 +25,24 @@ final class Fuse3Loop {
     private final LibFuse3 lib;
     private final Pointer session;
     private final String name;
+    private final DirectLane lane;
+    private int fd = -1;
     private int error;
 
-    private Fuse3Loop(LibFuse3 lib, Pointer session, String name) {
+    private Fuse3Loop(LibFuse3 lib, Pointer session, String name, DirectLane lane) {
         this.lib = lib;
         this.session = session;
         this.name = name;
+        this.lane = lane;
+    }
+
+    /** Requests answered in Java, without libfuse's dispatch and its callback into the JVM. */
+    interface DirectLane {
+        /**
+         * Answers the request at {@code request} ({@code length} bytes, struct fuse_in_header
+         * first) by writing its reply to {@code fd}, or returns false to leave it to libfuse.
+         */
+        boolean serve(int fd, Pointer request, int length);
     }
 
     static LibFuse3 lib() {
@@ -47,7 +59,7 @@ final class Fuse3Loop {
      * mounts it at {@code mountPoint}, serves requests until unmounted, then unmounts (when still
      * mounted) and destroys the session, which calls the destroy operation on this thread.
      */
-    static void run(List<String> argv, Fuse3Ops ops, String mountPoint) throws IOException {
+    static void run(List<String> argv, Fuse3Ops ops, String mountPoint, DirectLane lane) throws IOException {
         LibFuse3 lib = lib();
         Runtime rt = Runtime.getSystemRuntime();
         Pointer args = Memory.allocateDirect(rt, FUSE_ARGS_SIZE, true);
@@ -67,11 +79,12 @@ final class Fuse3Loop {
             throw new IOException("libfuse 3 refused the options (fuse_session_new failed, its reason is on stderr): "
                     + String.join(" ", argv));
         }
-        Fuse3Loop loop = new Fuse3Loop(lib, se, mountPoint);
+        Fuse3Loop loop = new Fuse3Loop(lib, se, mountPoint, lane);
         try {
             if (lib.fuse_session_mount(se, mountPoint) != 0) {
                 throw new IOException("libfuse 3 could not mount " + mountPoint + " (its reason is on stderr)");
             }
+            loop.fd = lib.fuse_session_fd(se);
             try {
                 loop.serve();
             } finally {
@@ -94,6 +107,7 @@ final class Fuse3Loop {
     /** A struct fuse_buf whose memory libfuse mallocs on the first receive and reuses. */
     private final class BufWorker implements WorkerPool.Worker {
         private final Pointer buf = Memory.allocateDirect(Runtime.getSystemRuntime(), FUSE_BUF_SIZE, true);
+        private Pointer mem;
 
         @Override
         public int receive() {
@@ -102,18 +116,29 @@ final class Fuse3Loop {
 
         @Override
         public int opcode() {
-            return buf.getPointer(FUSE_BUF_MEM).getInt(OPCODE_OFFSET);
+            return request().getInt(OPCODE_OFFSET);
         }
 
         @Override
         public void process(int length) {
+            if (lane.serve(fd, request(), length)) return;
             lib.fuse_session_process_buf(session, buf);
+        }
+
+        /**
+         * The request just received. libfuse mallocs this memory on the first receive and keeps
+         * it; requests are read into it, never spliced (libfuse asks for FUSE_CAP_SPLICE_READ only
+         * for a filesystem with a write_buf operation, which this one has not).
+         */
+        private Pointer request() {
+            if (mem == null) mem = buf.getPointer(FUSE_BUF_MEM);
+            return mem;
         }
 
         @Override
         public void close() {
-            Pointer mem = buf.getPointer(FUSE_BUF_MEM);
-            if (mem != null && mem.address() != 0) lib.free(mem);
+            Pointer m = buf.getPointer(FUSE_BUF_MEM);
+            if (m != null && m.address() != 0) lib.free(m);
         }
     }
 }

@@ -4,6 +4,7 @@ import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
 
 /**
  * The parts of libfuse 3's low-level API (libfuse3.so.3, include/fuse_lowlevel.h of 3.14) that
@@ -33,6 +34,12 @@ public interface LibFuse3 {
     int fuse_session_receive_buf(Pointer se, Pointer buf);
 
     void fuse_session_process_buf(Pointer se, Pointer buf);
+
+    /** The session's /dev/fuse descriptor (valid once mounted). */
+    int fuse_session_fd(Pointer se);
+
+    /** libc's, reached through libfuse's dependencies: a reply written to /dev/fuse in one piece. */
+    @ssize_t long write(int fd, Pointer buf, @size_t long count);
 
     /** libc's, reached through libfuse's dependencies: frees what fuse_session_receive_buf malloced. */
     void free(Pointer p);

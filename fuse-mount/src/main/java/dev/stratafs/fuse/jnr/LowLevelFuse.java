@@ -66,6 +66,7 @@ public final class LowLevelFuse implements FuseEngine {
     private static final int CAP_NO_OPENDIR_SUPPORT = 1 << 24;
     // struct fuse_conn_info (fuse_common.h): unsigned proto_major, proto_minor, max_write,
     // max_read, max_readahead, capable, want, ...
+    private static final int CONN_PROTO_MINOR = 4;
     private static final int CONN_MAX_WRITE = 8;
     private static final int CONN_CAPABLE = 20;
     private static final int CONN_WANT = 24;
@@ -86,10 +87,6 @@ public final class LowLevelFuse implements FuseEngine {
             BUF_FD = 48, BUF_POS = 56, BUFV_BYTES = 64;
     private static final int BUF_IS_FD = 1 << 1, BUF_FD_SEEK = 1 << 2;
     private static final int BUF_SPLICE_MOVE = 1 << 3;
-
-    // fuse_lowlevel.h FUSE_SET_ATTR_*.
-    private static final int SET_MODE = 1 << 0, SET_UID = 1 << 1, SET_GID = 1 << 2, SET_SIZE = 1 << 3,
-            SET_ATIME = 1 << 4, SET_MTIME = 1 << 5, SET_ATIME_NOW = 1 << 7, SET_MTIME_NOW = 1 << 8;
 
     /** renameat2(2) flags. */
     private static final int RENAME_EXCHANGE = 2;
@@ -153,6 +150,8 @@ public final class LowLevelFuse implements FuseEngine {
         final Pointer statvfs = Memory.allocateDirect(rt, Struct.size(new Statvfs(rt)), true);
         final Pointer bufv = Memory.allocateDirect(rt, BUFV_BYTES, true);
         final Statvfs statvfsView = Statvfs.of(statvfs);
+        /** A direct-lane reply: header and payload (at most an xattr value, 64 KiB, or an entry). */
+        final Pointer out = Memory.allocateDirect(rt, FuseWire.OUT_HEADER + FuseWire.XATTR_SIZE_MAX, true);
         Pointer data = Memory.allocateDirect(rt, 64 * 1024);
         long dataSize = 64 * 1024;
 
@@ -180,7 +179,7 @@ public final class LowLevelFuse implements FuseEngine {
         }, "stratafs-fuse3-shutdown " + mountPoint);
         java.lang.Runtime.getRuntime().addShutdownHook(hook);
         try {
-            Fuse3Loop.run(argv, ops, mountPoint.toAbsolutePath().toString());
+            Fuse3Loop.run(argv, ops, mountPoint.toAbsolutePath().toString(), this::direct);
         } finally {
             mounted.set(false);
             try {
@@ -245,10 +244,7 @@ public final class LowLevelFuse implements FuseEngine {
     private void registerOperations() {
         ops.set(Fuse3Ops.INIT, Fuse3Callbacks.Init.class, this::init);
         ops.set(Fuse3Ops.DESTROY, Fuse3Callbacks.Destroy.class, u -> destroy());
-        ops.set(Fuse3Ops.LOOKUP, Fuse3Callbacks.InoName.class, this::lookup);
         ops.set(Fuse3Ops.FORGET, Fuse3Callbacks.Forget.class, this::forget);
-        ops.set(Fuse3Ops.GETATTR, Fuse3Callbacks.InoFi.class, this::getattr);
-        ops.set(Fuse3Ops.SETATTR, Fuse3Callbacks.SetAttr.class, this::setattr);
         ops.set(Fuse3Ops.READLINK, Fuse3Callbacks.Ino.class, this::readlink);
         ops.set(Fuse3Ops.MKNOD, Fuse3Callbacks.Mknod.class, this::mknod);
         ops.set(Fuse3Ops.MKDIR, Fuse3Callbacks.Mkdir.class, this::mkdir);
@@ -259,9 +255,8 @@ public final class LowLevelFuse implements FuseEngine {
         ops.set(Fuse3Ops.LINK, Fuse3Callbacks.Link.class, this::link);
         ops.set(Fuse3Ops.OPEN, Fuse3Callbacks.InoFi.class, this::open);
         ops.set(Fuse3Ops.READ, Fuse3Callbacks.InoSizeOff.class, this::read);
-        ops.set(Fuse3Ops.WRITE, Fuse3Callbacks.Write.class, this::write);
         // No flush: data reaches the layer on write; NULL here plus noflush on open means no FLUSH requests.
-        ops.set(Fuse3Ops.RELEASE, Fuse3Callbacks.InoFi.class, this::release);
+        // LOOKUP, GETATTR, SETATTR, WRITE, RELEASE and GETXATTR never reach libfuse: see direct().
         ops.set(Fuse3Ops.FSYNC, Fuse3Callbacks.Fsync.class, this::fsync);
         ops.set(Fuse3Ops.OPENDIR, Fuse3Callbacks.InoFi.class, this::opendir);
         ops.set(Fuse3Ops.READDIR, Fuse3Callbacks.InoSizeOff.class, (req, ino, size, off, fi) -> readdir(req, ino, size, off, fi, false));
@@ -269,7 +264,6 @@ public final class LowLevelFuse implements FuseEngine {
         ops.set(Fuse3Ops.FSYNCDIR, Fuse3Callbacks.Fsync.class, this::fsyncdir);
         ops.set(Fuse3Ops.STATFS, Fuse3Callbacks.Ino.class, this::statfs);
         ops.set(Fuse3Ops.SETXATTR, Fuse3Callbacks.SetXattr.class, this::setxattr);
-        ops.set(Fuse3Ops.GETXATTR, Fuse3Callbacks.GetXattr.class, this::getxattr);
         ops.set(Fuse3Ops.LISTXATTR, Fuse3Callbacks.ListXattr.class, this::listxattr);
         ops.set(Fuse3Ops.REMOVEXATTR, Fuse3Callbacks.InoName.class, this::removexattr);
         // With default_permissions the kernel checks access(2) itself and sends no ACCESS.
@@ -282,6 +276,12 @@ public final class LowLevelFuse implements FuseEngine {
 
     private void init(Pointer userdata, Pointer conn) {
         noteThread();
+        int minor = conn.getInt(CONN_PROTO_MINOR);
+        if (minor < FuseWire.MIN_MINOR) {
+            // The direct lane's layouts; kernels since 2.6.31 speak 7.12 or later. Never initialized: the mount reports it failed.
+            LOG.error("the kernel speaks FUSE protocol 7.{}; stratafs needs 7.{} or later", minor, FuseWire.MIN_MINOR);
+            return;
+        }
         int capable = conn.getInt(CONN_CAPABLE);
         int want = conn.getInt(CONN_WANT);
         // Entries with attributes in the listing (no LOOKUP per file). READDIRPLUS_AUTO lets the
@@ -313,24 +313,68 @@ public final class LowLevelFuse implements FuseEngine {
 
     // ---- names ----
 
-    private void lookup(Pointer req, long parent, Pointer namePtr) {
-        String name = name(namePtr);
+    // ---- the direct lane ----
+
+    /**
+     * {@link Fuse3Loop.DirectLane}: the requests that make up most of a container's traffic
+     * (LOOKUP, GETATTR, SETATTR, WRITE, RELEASE, GETXATTR) are decoded and answered here, with one
+     * write(2) to /dev/fuse, instead of going through libfuse's dispatch and a callback into the
+     * JVM: a request then costs one native call in and one out. Measured in
+     * docs/benchmarks.md. INTERRUPT is dropped: it is advisory, and no request here waits on it
+     * (libfuse would keep it forever, since it never saw the request it names).
+     */
+    private boolean direct(int fd, Pointer in, int length) {
+        int opcode = in.getInt(FuseWire.IN_OPCODE);
+        if (opcode == FuseWire.INTERRUPT) return true;
+        if (opcode != FuseWire.LOOKUP && opcode != FuseWire.GETATTR && opcode != FuseWire.SETATTR
+                && opcode != FuseWire.WRITE && opcode != FuseWire.RELEASE && opcode != FuseWire.GETXATTR) {
+            return false;
+        }
         noteThread();
+        long node = in.getLong(FuseWire.IN_NODEID);
+        Pointer out = buffers.get().out;
+        int r = switch (opcode) {
+            case FuseWire.LOOKUP -> lookup(out, node, FuseWire.name(in, FuseWire.IN_HEADER, length));
+            case FuseWire.GETATTR -> getattr(out, node, in);
+            case FuseWire.SETATTR -> setattr(out, node, in);
+            case FuseWire.WRITE -> write(out, in);
+            case FuseWire.RELEASE -> release(in);
+            default -> getxattr(out, node, in, length);
+        };
+        // ENOENT here: the request was interrupted and the kernel no longer waits for it.
+        lib.write(fd, out, FuseWire.header(out, in.getLong(FuseWire.IN_UNIQUE), r));
+        return true;
+    }
+
+    /** LOOKUP: the entry of {@code name}, or (while caching) an entry with node 0, which the kernel keeps as an absence. */
+    private int lookup(Pointer out, long parent, String name) {
         count("lookup");
         int r = guard.run("lookup", name, () -> {
-            String path = nodes.childPath(parent, name);
-            FileAttr a = fs.getattr(path);
-            return replyEntry(req, parent, name, a);
+            FileAttr a = fs.getattr(nodes.childPath(parent, name));
+            return entry(out, nodes.lookedUp(parent, name, a.ino(), a.isDirectory()), a);
         });
-        if (r == -Errno.ENOENT && timeout > 0) {
-            // A negative entry (ino 0) lets the kernel cache the absence for entry_timeout.
-            Pointer e = buffers.get().entry;
-            e.setMemory(0, entrySize, (byte) 0);
-            e.putDouble(entryEntryTimeout, timeout);
-            lib.fuse_reply_entry(req, e);
-        } else if (r < 0) {
-            lib.fuse_reply_err(req, -r);
-        }
+        if (r != -Errno.ENOENT || timeout <= 0) return r;
+        out.setMemory(FuseWire.PAYLOAD, FuseWire.ENTRY_OUT, (byte) 0);
+        out.putLong(FuseWire.PAYLOAD + 16, FuseWire.seconds(timeout));
+        out.putInt(FuseWire.PAYLOAD + 32, FuseWire.nanos(timeout));
+        return FuseWire.ENTRY_OUT;
+    }
+
+    private int entry(Pointer out, long node, FileAttr a) {
+        stats.writeFuseAttr(out, FuseWire.ENTRY_ATTR, a);
+        return FuseWire.entry(out, node, timeout);
+    }
+
+    private int attr(Pointer out, FileAttr a) {
+        stats.writeFuseAttr(out, FuseWire.ATTR_ATTR, a);
+        return FuseWire.attrOut(out, timeout);
+    }
+
+    private int getattr(Pointer out, long ino, Pointer in) {
+        count("getattr");
+        boolean byHandle = (in.getInt(FuseWire.GETATTR_FLAGS) & FuseWire.GETATTR_FLAG_FH) != 0;
+        long fh = byHandle ? in.getLong(FuseWire.GETATTR_FH) : 0;
+        return guard.run("getattr", ino, () -> attr(out, attrOf(ino, fh)));
     }
 
     /** Counts a lookup of {@code name} in {@code parent} and replies its entry. */
@@ -445,21 +489,9 @@ public final class LowLevelFuse implements FuseEngine {
 
     // ---- attributes ----
 
-    private void getattr(Pointer req, long ino, Pointer fi) {
-        serve(req, "getattr", ino, () -> replyAttr(req, attrOf(ino, fi)));
-    }
-
-    private int replyAttr(Pointer req, FileAttr a) {
-        Buffers b = buffers.get();
-        Pointer st = b.entry.slice(entryAttr);
-        fill(b.entryStat, st, a);
-        lib.fuse_reply_attr(req, st, timeout);
-        return 0;
-    }
-
     /** Attributes of a node: through the open handle when the kernel gave one, else by path, else (unlinked) an open handle of its inode. */
-    private FileAttr attrOf(long ino, Pointer fi) throws Exception {
-        OpenFile f = fi != null ? files.find(fi.getLong(FI_FH)) : null;
+    private FileAttr attrOf(long ino, long fh) throws Exception {
+        OpenFile f = fh != 0 ? files.find(fh) : null;
         if (f != null) return f.getattr();
         String path = nodes.path(ino);
         if (path != null) {
@@ -482,40 +514,46 @@ public final class LowLevelFuse implements FuseEngine {
         return files.first(f -> f.ino() == ino);
     }
 
-    private void setattr(Pointer req, long ino, Pointer attr, int toSet, Pointer fi) {
-        serve(req, "setattr", ino, () -> {
-            FileStat in = FileStat.of(attr);
-            OpenFile f = fi != null ? files.find(fi.getLong(FI_FH)) : null;
+    /** SETATTR: mode, owner, size and times, in that order (fuse.h struct fuse_setattr_in); replies the new attributes. */
+    private int setattr(Pointer out, long ino, Pointer in) {
+        count("setattr");
+        int valid = in.getInt(FuseWire.SETATTR_VALID);
+        long fh = (valid & FuseWire.FATTR_FH) != 0 ? in.getLong(FuseWire.SETATTR_FH) : 0;
+        return guard.run("setattr", ino, () -> {
+            OpenFile f = fh != 0 ? files.find(fh) : null;
             String path = nodes.path(ino);
             if (f == null && path == null) f = openWithIno(nodes.ino(ino));
             if (f == null && path == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " was unlinked");
             // An unlinked file keeps only what its handle can change (its size); the rest has no name to change.
             if (path != null) {
-                if ((toSet & SET_MODE) != 0) fs.chmod(path, (int) in.st_mode.intValue() & 07777);
-                if ((toSet & (SET_UID | SET_GID)) != 0) {
-                    int u = (toSet & SET_UID) != 0 ? ids.uidToContainer((int) in.st_uid.get()) : -1;
-                    int g = (toSet & SET_GID) != 0 ? ids.gidToContainer((int) in.st_gid.get()) : -1;
+                if ((valid & FuseWire.FATTR_MODE) != 0) fs.chmod(path, in.getInt(FuseWire.SETATTR_MODE) & 07777);
+                if ((valid & (FuseWire.FATTR_UID | FuseWire.FATTR_GID)) != 0) {
+                    int u = (valid & FuseWire.FATTR_UID) != 0 ? ids.uidToContainer(in.getInt(FuseWire.SETATTR_UID)) : -1;
+                    int g = (valid & FuseWire.FATTR_GID) != 0 ? ids.gidToContainer(in.getInt(FuseWire.SETATTR_GID)) : -1;
                     fs.chown(path, u, g);
                 }
             }
-            if ((toSet & SET_SIZE) != 0) {
+            if ((valid & FuseWire.FATTR_SIZE) != 0) {
+                long size = in.getLong(FuseWire.SETATTR_SIZE);
                 if (f != null) {
-                    f.truncate(in.st_size.longValue());
+                    f.truncate(size);
                 } else {
-                    fs.truncate(path, in.st_size.longValue());
+                    fs.truncate(path, size);
                 }
             }
-            if (path != null && (toSet & (SET_ATIME | SET_MTIME)) != 0) {
-                SetTime at = (toSet & SET_ATIME) == 0 ? SetTime.OMIT
-                        : (toSet & SET_ATIME_NOW) != 0 ? SetTime.NOW
-                        : SetTime.of(in.st_atim.tv_sec.get(), in.st_atim.tv_nsec.longValue());
-                SetTime mt = (toSet & SET_MTIME) == 0 ? SetTime.OMIT
-                        : (toSet & SET_MTIME_NOW) != 0 ? SetTime.NOW
-                        : SetTime.of(in.st_mtim.tv_sec.get(), in.st_mtim.tv_nsec.longValue());
+            if (path != null && (valid & (FuseWire.FATTR_ATIME | FuseWire.FATTR_MTIME)) != 0) {
+                SetTime at = setTime(in, valid, FuseWire.FATTR_ATIME, FuseWire.FATTR_ATIME_NOW, FuseWire.SETATTR_ATIME, FuseWire.SETATTR_ATIMENSEC);
+                SetTime mt = setTime(in, valid, FuseWire.FATTR_MTIME, FuseWire.FATTR_MTIME_NOW, FuseWire.SETATTR_MTIME, FuseWire.SETATTR_MTIMENSEC);
                 fs.utimens(path, at, mt);
             }
-            return replyAttr(req, f != null ? f.getattr() : fs.getattr(path));
+            return attr(out, f != null ? f.getattr() : fs.getattr(path));
         });
+    }
+
+    private static SetTime setTime(Pointer in, int valid, int set, int now, int secAt, int nsecAt) {
+        if ((valid & set) == 0) return SetTime.OMIT;
+        if ((valid & now) != 0) return SetTime.NOW;
+        return SetTime.of(in.getLong(secAt), Integer.toUnsignedLong(in.getInt(nsecAt)));
     }
 
     private void fill(FileStat s, Pointer mem, FileAttr a) {
@@ -619,19 +657,22 @@ public final class LowLevelFuse implements FuseEngine {
         return 0;
     }
 
-    private void write(Pointer req, long ino, Pointer data, long size, long off, Pointer fi) {
-        serve(req, "write", ino, () -> {
-            OpenFile f = files.get(fi.getLong(FI_FH));
-            int len = (int) Math.min(size, Integer.MAX_VALUE - 8);
-            long address = data.address();
+    /** WRITE: the data follows struct fuse_write_in in the request buffer; replies the count written. */
+    private int write(Pointer out, Pointer in) {
+        count("write");
+        long fh = in.getLong(FuseWire.WRITE_FH);
+        return guard.run("write", fh, () -> {
+            OpenFile f = files.get(fh);
+            long off = in.getLong(FuseWire.WRITE_OFFSET);
+            int len = in.getInt(FuseWire.WRITE_SIZE);
+            long address = in.address() + FuseWire.WRITE_DATA;
             int total = 0;
             while (total < len) {
                 int n = f.writeFrom(address + total, len - total, off + total);
                 if (n <= 0) break;
                 total += n;
             }
-            lib.fuse_reply_write(req, total);
-            return 0;
+            return FuseWire.count(out, total);
         });
     }
 
@@ -642,11 +683,13 @@ public final class LowLevelFuse implements FuseEngine {
         });
     }
 
-    private void release(Pointer req, long ino, Pointer fi) {
-        serve(req, "release", ino, () -> {
-            OpenFile f = files.remove(fi.getLong(FI_FH));
+    private int release(Pointer in) {
+        count("release");
+        long fh = in.getLong(FuseWire.RELEASE_FH);
+        return guard.run("release", fh, () -> {
+            OpenFile f = files.remove(fh);
             if (f != null) f.close();
-            return replyOk(req);
+            return 0;
         });
     }
 
@@ -798,11 +841,19 @@ public final class LowLevelFuse implements FuseEngine {
         });
     }
 
-    private void getxattr(Pointer req, long ino, Pointer namePtr, long size) {
-        String name = name(namePtr);
-        serve(req, "getxattr", name, () -> {
+    /** GETXATTR: size 0 asks for the value's size; a smaller buffer than the value is ERANGE. */
+    private int getxattr(Pointer out, long ino, Pointer in, int length) {
+        count("getxattr");
+        long size = Integer.toUnsignedLong(in.getInt(FuseWire.GETXATTR_SIZE));
+        String name = FuseWire.name(in, FuseWire.GETXATTR_NAME, length);
+        return guard.run("getxattr", name, () -> {
             acls.check(name);
-            return replySized(req, size, fs.getxattr(requirePath(ino), name));
+            byte[] v = fs.getxattr(requirePath(ino), name);
+            if (v.length > FuseWire.XATTR_SIZE_MAX) throw new FsException(ErrorKind.TOO_BIG, "xattr value of " + v.length + " bytes: " + name);
+            if (size == 0) return FuseWire.count(out, v.length);
+            if (v.length > size) throw new FsException(ErrorKind.RANGE, "xattr buffer of " + size + " bytes, need " + v.length);
+            out.put(FuseWire.PAYLOAD, v, 0, v.length);
+            return v.length;
         });
     }
 

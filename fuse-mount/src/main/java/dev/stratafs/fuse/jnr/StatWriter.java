@@ -3,6 +3,7 @@ package dev.stratafs.fuse.jnr;
 import dev.stratafs.core.FileAttr;
 import dev.stratafs.core.FsStat;
 import dev.stratafs.fuse.IdMapper;
+import jnr.ffi.Pointer;
 import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.Statvfs;
 
@@ -31,6 +32,29 @@ final class StatWriter {
         st.f_ffree.set(s.ffree());
         st.f_favail.set(s.ffree());
         st.f_namemax.set(s.namemax());
+    }
+
+    /**
+     * The same as a struct fuse_attr at {@code at} (fuse.h: ino, size, blocks, atime, mtime, ctime,
+     * their nsecs, mode, nlink, uid, gid, rdev, blksize, flags), as libfuse's convert_stat fills it.
+     */
+    void writeFuseAttr(Pointer p, long at, FileAttr a) {
+        p.putLong(at, a.ino());
+        p.putLong(at + 8, a.size());
+        p.putLong(at + 16, a.blocks());
+        p.putLong(at + 24, a.atimeSec());
+        p.putLong(at + 32, a.mtimeSec());
+        p.putLong(at + 40, a.ctimeSec());
+        p.putInt(at + 48, (int) a.atimeNsec());
+        p.putInt(at + 52, (int) a.mtimeNsec());
+        p.putInt(at + 56, (int) a.ctimeNsec());
+        p.putInt(at + 60, a.mode());
+        p.putInt(at + 64, (int) (staticNlink && a.isDirectory() ? 1 : a.nlink()));
+        p.putInt(at + 68, ids.uidToHost(a.uid()));
+        p.putInt(at + 72, ids.gidToHost(a.gid()));
+        p.putInt(at + 76, (int) a.rdev());
+        p.putInt(at + 80, (int) a.blksize());
+        p.putInt(at + 84, 0);
     }
 
     void write(FileStat s, FileAttr a) {
