@@ -323,7 +323,7 @@ public final class LowLevelFuse implements FuseEngine {
      * docs/benchmarks.md. INTERRUPT is dropped: it is advisory, and no request here waits on it
      * (libfuse would keep it forever, since it never saw the request it names).
      */
-    private boolean direct(int fd, Pointer in, int length) {
+    boolean direct(int fd, Pointer in, int length) {
         int opcode = in.getInt(FuseWire.IN_OPCODE);
         if (opcode == FuseWire.INTERRUPT) return true;
         if (opcode != FuseWire.LOOKUP && opcode != FuseWire.GETATTR && opcode != FuseWire.SETATTR

@@ -1,0 +1,205 @@
+package dev.stratafs.fuse.jnr;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stratafs.fuse.DirBackend;
+import dev.stratafs.fuse.FuseOptions;
+import dev.stratafs.fuse.errno.Errno;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.util.Arrays;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.posix.POSIX;
+import jnr.posix.POSIXFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The direct lane fed with request bytes as the kernel writes them (fuse.h), its replies read
+ * back from a pipe standing in for /dev/fuse. No mount: the mounted ITs cover the kernel's side.
+ *
+ * <pre>
+ * back/x        0644, user.k = "0123456789"
+ * back/d/       (empty directory)
+ * </pre>
+ */
+class DirectLaneTest {
+    private static final Runtime RT = Runtime.getSystemRuntime();
+    private static final POSIX POSIX = POSIXFactory.getNativePOSIX();
+    private static final long ROOT = 1;
+
+    @TempDir
+    Path back;
+    LowLevelFuse fuse;
+    final int[] pipe = new int[2];
+    long unique = 100;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Files.createFile(back.resolve("x"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
+        Files.getFileAttributeView(back.resolve("x"), UserDefinedFileAttributeView.class)
+                .write("k", ByteBuffer.wrap("0123456789".getBytes(StandardCharsets.UTF_8)));
+        Files.createDirectory(back.resolve("d"));
+        fuse = new LowLevelFuse(new DirBackend(back), FuseOptions.builder().timeoutSeconds(2.25).build());
+        assertEquals(0, POSIX.pipe(pipe));
+    }
+
+    @AfterEach
+    void closePipe() {
+        POSIX.close(pipe[0]);
+        POSIX.close(pipe[1]);
+    }
+
+    /** A request: fuse_in_header (uid 0) then {@code args}. */
+    private Pointer request(int opcode, long node, byte[] args) {
+        Pointer p = Memory.allocateDirect(RT, FuseWire.IN_HEADER + args.length, true);
+        p.putInt(0, FuseWire.IN_HEADER + args.length);
+        p.putInt(FuseWire.IN_OPCODE, opcode);
+        p.putLong(FuseWire.IN_UNIQUE, ++unique);
+        p.putLong(FuseWire.IN_NODEID, node);
+        p.put(FuseWire.IN_HEADER, args, 0, args.length);
+        return p;
+    }
+
+    private static ByteBuffer args(int size) {
+        return ByteBuffer.allocate(size).order(ByteOrder.nativeOrder());
+    }
+
+    private static byte[] nameZ(String name) {
+        return (name + "\0").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Serves the request and returns the reply read back: header checked, payload positioned after it. */
+    private ByteBuffer serve(Pointer req, int expectedError) {
+        assertTrue(fuse.direct(pipe[1], req, req.getInt(0)), "answered by the direct lane");
+        byte[] buf = new byte[70_000];
+        int n = POSIX.read(pipe[0], buf, buf.length);
+        ByteBuffer r = ByteBuffer.wrap(buf, 0, n).order(ByteOrder.nativeOrder());
+        assertEquals(n, r.getInt(), "out header len is the whole reply");
+        assertEquals(expectedError, r.getInt(), "error");
+        assertEquals(unique, r.getLong(), "unique of the request");
+        return r;
+    }
+
+    private ByteBuffer lookup(String name, int expectedError) {
+        return serve(request(FuseWire.LOOKUP, ROOT, nameZ(name)), expectedError);
+    }
+
+    @Test
+    void lookupRepliesTheEntryWithAttributesAndTimeouts() throws Exception {
+        ByteBuffer r = lookup("x", 0);
+        assertEquals(16 + FuseWire.ENTRY_OUT, r.limit());
+        long node = r.getLong();
+        assertTrue(node > ROOT);
+        assertEquals(0, r.getLong(), "generation");
+        assertEquals(2, r.getLong(), "entry_valid seconds");
+        assertEquals(2, r.getLong(), "attr_valid seconds");
+        assertEquals(250_000_000, r.getInt(), "entry_valid_nsec");
+        assertEquals(250_000_000, r.getInt(), "attr_valid_nsec");
+        long ino = r.getLong();
+        assertEquals(((Number) Files.getAttribute(back.resolve("x"), "unix:ino")).longValue(), ino);
+        assertEquals(0, r.getLong(), "size");
+        r.position(16 + 40 + 60);
+        assertEquals(0100644, r.getInt(), "mode");
+        assertEquals(1, r.getInt(), "nlink");
+        assertEquals(node, lookup("x", 0).getLong(), "a second lookup finds the same node");
+    }
+
+    @Test
+    void lookupOfAMissingNameRepliesACachedAbsence() {
+        ByteBuffer r = lookup("nope", 0);
+        assertEquals(16 + FuseWire.ENTRY_OUT, r.limit());
+        assertEquals(0, r.getLong(), "node 0: a negative entry");
+        r.getLong();
+        assertEquals(2, r.getLong(), "entry_valid");
+    }
+
+    @Test
+    void getxattrAnswersTheSizeTheValueOrErange() {
+        long node = lookup("x", 0).getLong();
+        ByteBuffer size = serve(request(FuseWire.GETXATTR, node, xattrArgs(0, "user.k")), 0);
+        assertEquals(10, size.getInt());
+        ByteBuffer value = serve(request(FuseWire.GETXATTR, node, xattrArgs(64, "user.k")), 0);
+        byte[] v = new byte[value.remaining()];
+        value.get(v);
+        assertArrayEquals("0123456789".getBytes(StandardCharsets.UTF_8), v);
+        ByteBuffer small = serve(request(FuseWire.GETXATTR, node, xattrArgs(4, "user.k")), -Errno.ERANGE);
+        assertEquals(0, small.remaining());
+        serve(request(FuseWire.GETXATTR, node, xattrArgs(64, "user.none")), -Errno.ENODATA);
+    }
+
+    private static byte[] xattrArgs(int size, String name) {
+        byte[] n = nameZ(name);
+        return args(8 + n.length).putInt(size).putInt(0).put(n).array();
+    }
+
+    @Test
+    void setattrChangesModeAndTimesAndRepliesTheNewAttributes() throws Exception {
+        long node = lookup("x", 0).getLong();
+        ByteBuffer a = args(88);
+        a.putInt(FuseWire.FATTR_MODE | FuseWire.FATTR_MTIME).putInt(0).putLong(0).putLong(0).putLong(0);
+        a.putLong(0).putLong(1_000_000_000L).putLong(0); // atime, mtime, ctime
+        a.putInt(0).putInt(123).putInt(0).putInt(0100600); // atimensec, mtimensec, ctimensec, mode
+        ByteBuffer r = serve(request(FuseWire.SETATTR, node, a.array()), 0);
+        assertEquals(16 + FuseWire.ATTR_OUT, r.limit());
+        assertEquals(2, r.getLong(), "attr_valid");
+        r.position(16 + 16 + 32);
+        assertEquals(1_000_000_000L, r.getLong(), "mtime");
+        r.position(16 + 16 + 52);
+        assertEquals(123, r.getInt(), "mtimensec");
+        r.position(16 + 16 + 60);
+        assertEquals(0100600, r.getInt(), "mode");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(back.resolve("x"))));
+        assertEquals(1_000_000_000_000L, Files.getLastModifiedTime(back.resolve("x")).toMillis());
+    }
+
+    @Test
+    void getattrOfAnUnknownNodeIsEnoent() {
+        serve(request(FuseWire.GETATTR, 4242, args(16).array()), -Errno.ENOENT);
+    }
+
+    @Test
+    void writeWithAHandleNobodyOpenedIsEbadf() {
+        ByteBuffer a = args(40 + 3).putLong(77).putLong(0).putInt(3).putInt(0).putLong(0).putInt(0).putInt(0);
+        a.put("abc".getBytes(StandardCharsets.UTF_8));
+        serve(request(FuseWire.WRITE, ROOT, a.array()), -Errno.EBADF);
+    }
+
+    @Test
+    void releaseOfAHandleAlreadyGoneSucceeds() {
+        ByteBuffer r = serve(request(FuseWire.RELEASE, ROOT, args(24).putLong(77).array()), 0);
+        assertEquals(0, r.remaining());
+    }
+
+    @Test
+    void interruptIsTakenWithoutReplyAndOtherOpcodesAreLeftToLibfuse() {
+        assertTrue(fuse.direct(pipe[1], request(FuseWire.INTERRUPT, 0, args(8).array()), 48));
+        int readdir = 28;
+        assertFalse(fuse.direct(pipe[1], request(readdir, ROOT, args(40).array()), 80));
+        POSIX.fcntlInt(pipe[0], jnr.constants.platform.Fcntl.F_SETFL, 04000); // O_NONBLOCK
+        assertEquals(-1, POSIX.read(pipe[0], new byte[16], 16), "nothing was written");
+    }
+
+    @Test
+    void timeoutsSplitIntoSecondsAndNanosecondsAsLibfuseDoes() {
+        double[] t = {0, -1, 0.5, 2.25, 1e9, 1e30};
+        long[] sec = {0, 0, 0, 2, 1_000_000_000L, -1L};
+        int[] nsec = {0, 0, 500_000_000, 250_000_000, 0, 0};
+        for (int i = 0; i < t.length; i++) {
+            assertEquals(sec[i], FuseWire.seconds(t[i]), "seconds of " + t[i]);
+            assertEquals(nsec[i], FuseWire.nanos(t[i]), "nanos of " + t[i]);
+        }
+    }
+}
