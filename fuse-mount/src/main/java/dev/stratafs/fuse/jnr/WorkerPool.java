@@ -1,7 +1,9 @@
 package dev.stratafs.fuse.jnr;
 
+import dev.stratafs.core.LongWork;
 import dev.stratafs.fuse.errno.Errno;
 import java.io.IOException;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -14,10 +16,11 @@ import org.slf4j.LoggerFactory;
  * #125): a JVM thread start per request, which cost ~30x the filesystem's own work. Java threads
  * are attached for good.
  *
- * <p>The pool grows as libfuse's does (lib/fuse_loop_mt.c fuse_do_work): a new worker whenever
- * a request leaves none idle (FORGETs excepted: they come in bursts and need no answer), and a
- * worker leaves when more than {@link #MAX_IDLE} are idle. Unlike libfuse's it is capped at
- * {@link #MAX_WORKERS}; further requests wait in the kernel's queue.
+ * <p>One worker at a time reads /dev/fuse (it holds {@link #reader}); it answers quick requests
+ * itself (see {@link #QUICK}) and hands the reading on before any other. The pool grows as
+ * libfuse's does (lib/fuse_loop_mt.c fuse_do_work): a new worker whenever a request leaves none
+ * idle, and a worker leaves when more than {@link #MAX_IDLE} are idle. Unlike libfuse's it is
+ * capped at {@link #MAX_WORKERS}; further requests wait in the kernel's queue.
  */
 final class WorkerPool {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
@@ -26,9 +29,22 @@ final class WorkerPool {
     static final int MAX_WORKERS = 32;
     /** Tests and thread dumps know the workers of either engine by this prefix. */
     static final String WORKER_PREFIX = "stratafs-fuse-worker-";
-    /** fuse_kernel.h opcodes that get no reply. */
-    private static final int FUSE_FORGET = 2;
-    private static final int FUSE_BATCH_FORGET = 42;
+    /**
+     * fuse_kernel.h opcodes the worker reading /dev/fuse answers itself before it reads on: LOOKUP,
+     * FORGET, GETATTR, SETATTR, READLINK, OPEN, READ, WRITE, STATFS, RELEASE, GETXATTR,
+     * LISTXATTR, FLUSH, OPENDIR, RELEASEDIR, ACCESS, CREATE, INTERRUPT, BATCH_FORGET. Most take a
+     * few syscalls on metadata or cached data; those that turn out long (a copy-up, an fsync, a
+     * read from the disk) say so through {@link LongWork} and hand the reading on then. A run of
+     * requests from one client is thus served by one thread, as by a single-threaded daemon:
+     * the kernel wakes the readers of /dev/fuse in FIFO order, so with every idle worker reading,
+     * requests rotated over all of them, each woken cold (measured in docs/benchmarks.md). Any
+     * other opcode hands the reading on first.
+     */
+    private static final boolean[] QUICK = new boolean[64];
+
+    static {
+        for (int op : new int[] {1, 2, 3, 4, 5, 14, 15, 16, 17, 18, 22, 23, 25, 27, 29, 34, 35, 36, 42}) QUICK[op] = true;
+    }
 
     /** One worker's side of the session. */
     interface Worker {
@@ -53,6 +69,8 @@ final class WorkerPool {
     // Guarded by this: running workers, how many of them wait for a request, names handed out.
     private int workers;
     private int idle;
+    /** Held by the one worker that reads /dev/fuse (others wait here, not in the kernel's queue). */
+    private final ReentrantLock reader = new ReentrantLock();
     private int started;
     private volatile int error;
 
@@ -109,9 +127,12 @@ final class WorkerPool {
 
     private void work() {
         Worker w = null;
+        Turn turn = new Turn();
         boolean countedOut = false;
         try {
             w = newWorker.get();
+            LongWork.listen(turn);
+            turn.take();
             while (!exited.getAsBoolean()) {
                 int res = w.receive();
                 if (res == -Errno.EINTR || res == -Errno.EAGAIN) continue;
@@ -121,26 +142,26 @@ final class WorkerPool {
                     exit.run();
                     break;
                 }
-                int opcode = w.opcode();
-                boolean forget = opcode == FUSE_FORGET || opcode == FUSE_BATCH_FORGET;
-                synchronized (this) {
-                    if (!forget) idle--;
-                    if (idle <= 0 && multithreaded && !exited.getAsBoolean()) startWorker();
-                }
+                // Quick requests are answered by the reader, which then reads on (see QUICK);
+                // others, and quick ones that turn out long (LongWork), hand the reading on.
+                if (!quick(w.opcode())) turn.run();
                 try {
                     w.process(res);
                 } finally {
-                    synchronized (this) {
-                        if (!forget) idle++;
-                        // Decided and counted out under one lock: two workers finishing together
-                        // must not both see "too many idle" and leave the pool empty.
-                        if (idle > MAX_IDLE) {
-                            countedOut = true;
-                            leave();
+                    if (!turn.reading) {
+                        synchronized (this) {
+                            idle++;
+                            // Decided and counted out under one lock: two workers finishing together
+                            // must not both see "too many idle" and leave the pool empty.
+                            if (idle > MAX_IDLE) {
+                                countedOut = true;
+                                leave();
+                            }
                         }
                     }
                 }
                 if (countedOut) return;
+                if (!turn.reading) turn.take();
             }
         } catch (Throwable t) {
             // A bug here (callbacks answer their own failures): end the loop rather than hang it.
@@ -148,6 +169,8 @@ final class WorkerPool {
             error = -Errno.EIO;
             exit.run();
         } finally {
+            LongWork.listen(null);
+            if (reader.isHeldByCurrentThread()) reader.unlock();
             if (w != null) w.close();
             if (!countedOut) {
                 synchronized (this) {
@@ -155,6 +178,33 @@ final class WorkerPool {
                 }
             }
         }
+    }
+
+    /** One worker's part in the reading: whether it is the reader, and handing that on. */
+    private final class Turn implements Runnable {
+        boolean reading;
+
+        void take() {
+            reader.lock();
+            reading = true;
+        }
+
+        /** Before a request that is not quick, or long work within one: another worker reads meanwhile. */
+        @Override
+        public void run() {
+            if (!reading) return;
+            reading = false;
+            reader.unlock();
+            synchronized (WorkerPool.this) {
+                idle--;
+                if (idle <= 0 && multithreaded && !exited.getAsBoolean()) startWorker();
+            }
+        }
+    }
+
+    /** Whether the reader answers {@code opcode} itself instead of handing the reading on first. */
+    static boolean quick(int opcode) {
+        return opcode >= 0 && opcode < QUICK.length && QUICK[opcode];
     }
 
     /** Holding the monitor: one idle worker leaves. */

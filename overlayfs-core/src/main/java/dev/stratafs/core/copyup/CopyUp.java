@@ -1,5 +1,6 @@
 package dev.stratafs.core.copyup;
 
+import dev.stratafs.core.LongWork;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import dev.stratafs.core.layer.LayerStack;
@@ -87,6 +88,7 @@ public final class CopyUp {
             if (r.inUpper()) return;
             CompletableFuture<Void> mine = new CompletableFuture<>();
             CompletableFuture<Void> other = inflight.putIfAbsent(p, mine);
+            LongWork.starting(); // our copy, or the wait for another thread's
             if (other != null) {
                 await(other);
                 continue;

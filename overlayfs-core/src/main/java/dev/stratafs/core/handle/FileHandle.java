@@ -1,6 +1,7 @@
 package dev.stratafs.core.handle;
 
 import dev.stratafs.core.FileAttr;
+import dev.stratafs.core.LongWork;
 import dev.stratafs.core.OpenFile;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
@@ -134,13 +135,27 @@ public final class FileHandle implements OpenFile {
     @Override
     public int readTo(long address, int len, long position) throws IOException {
         followCopyUp();
-        return transfer((f, done, n, pos) -> os.preadAddress(f, address + done, n, pos), len, position);
+        return transfer((f, done, n, pos) -> {
+            announceWait(f, pos + n - 1);
+            return os.preadAddress(f, address + done, n, pos);
+        }, len, position);
     }
 
     @Override
     public int lendReadFd(FdReader reader, int len, long position) throws IOException {
         followCopyUp();
-        return withFd(f -> reader.read(f, len, position));
+        return withFd(f -> {
+            announceWait(f, position + len - 1);
+            return reader.read(f, len, position);
+        });
+    }
+
+    /**
+     * A read that must wait for the disk is long work. The last byte stands for the range: read-
+     * ahead fills the page cache in order, so a range whose end is cached is cached throughout.
+     */
+    private void announceWait(int f, long last) {
+        if (LongWork.listening() && !os.readsWithoutWaiting(f, Math.max(0, last))) LongWork.starting();
     }
 
     @Override
@@ -188,6 +203,7 @@ public final class FileHandle implements OpenFile {
     @Override
     public void fsync(boolean dataOnly) throws IOException {
         if (!fsyncEnabled) return;
+        LongWork.starting();
         int f = lockFd();
         try {
             os.fsync(f);

@@ -40,6 +40,8 @@ final class JnrNativeOs implements NativeOs {
     private static final int AT_REMOVEDIR = 0x200;
 
     private final LibC libc;
+    /** preadv2(2): fail with EAGAIN instead of waiting for the disk. */
+    private static final int RWF_NOWAIT = 0x8;
     private final Runtime runtime;
     private final ThreadLocal<Pointer> statBuf;
     private final int openExtra;
@@ -451,6 +453,23 @@ final class JnrNativeOs implements NativeOs {
     @Override
     public int pwriteAddress(int fd, long address, int len, long position) throws FsException {
         return count(libc.pwrite(fd, address, len, position), "pwrite", fd);
+    }
+
+    /** One struct iovec of one byte: readsWithoutWaiting's probe. */
+    private final ThreadLocal<Pointer> probeIov = ThreadLocal.withInitial(() -> {
+        Pointer iov = Memory.allocateDirect(Runtime.getRuntime(libc()), 16 + 8, true);
+        iov.putAddress(0, iov.address() + 16);
+        iov.putLong(8, 1);
+        return iov;
+    });
+
+    private LibC libc() {
+        return libc;
+    }
+
+    @Override
+    public boolean readsWithoutWaiting(int fd, long position) {
+        return libc.preadv2(fd, probeIov.get(), 1, position, RWF_NOWAIT) >= 0;
     }
 
     /** The byte count of a pread/pwrite, or its errno as an exception. */

@@ -88,6 +88,8 @@ public interface LibC {
 
     @ssize_t long pwrite(int fd, Pointer buf, @size_t long count, @off_t long offset);
 
+    @ssize_t long preadv2(int fd, Pointer iov, int iovcnt, @off_t long offset, int flags);
+
     /** pread(2) into native memory given by address (a FUSE request buffer): no staging copy. */
     @ssize_t long pread(int fd, @intptr_t long buf, @size_t long count, @off_t long offset);
 

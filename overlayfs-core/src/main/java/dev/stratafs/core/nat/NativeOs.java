@@ -91,6 +91,15 @@ public interface NativeOs {
     /** pread(2) into a heap array; returns bytes read, 0 at end of file. */
     int pread(int fd, byte[] buf, int off, int len, long position) throws FsException;
 
+    /**
+     * Whether the byte at {@code position} can be read without waiting for the disk: preadv2(2)
+     * of it with RWF_NOWAIT. True past the end of the file; false where the check is not
+     * supported (then a read may wait).
+     */
+    default boolean readsWithoutWaiting(int fd, long position) {
+        return false;
+    }
+
     /** pwrite(2) from a heap array; returns bytes written. */
     int pwrite(int fd, byte[] buf, int off, int len, long position) throws FsException;
 

@@ -299,4 +299,29 @@ class JnrNativeOsTest {
         org.junit.jupiter.api.Assertions.assertThrows(dev.stratafs.core.error.FsException.class, () -> os.readDir(link));
         org.junit.jupiter.api.Assertions.assertTrue(os.readDir(dir.resolve("missing")).isEmpty());
     }
+
+    /** posix_fadvise(2), to evict a file's clean pages for the test below. */
+    public interface Fadvise {
+        int posix_fadvise(int fd, long offset, long len, int advice);
+    }
+
+    /* dir/ data (64 KiB, fsynced) */
+    @Test
+    void readsWithoutWaitingTellsCachedBytesFromOnesOnlyOnDisk() throws Exception {
+        Path data = Files.write(dir.resolve("data"), new byte[64 * 1024]);
+        int fd = os.open(data, OpenFlags.O_RDONLY, 0);
+        try {
+            assertTrue(os.readsWithoutWaiting(fd, 65535), "just written: in the page cache");
+            assertTrue(os.readsWithoutWaiting(fd, 1 << 30), "past the end: nothing to wait for");
+            os.fsync(fd); // clean pages can be dropped
+            Fadvise libc = jnr.ffi.LibraryLoader.create(Fadvise.class).load("c");
+            assertEquals(0, libc.posix_fadvise(fd, 0, 0, 4 /* POSIX_FADV_DONTNEED */));
+            assertFalse(os.readsWithoutWaiting(fd, 65535), "evicted: a read would wait for the disk");
+            byte[] b = new byte[16];
+            assertEquals(16, os.pread(fd, b, 0, 16, 65520));
+            assertTrue(os.readsWithoutWaiting(fd, 65535), "read back in");
+        } finally {
+            os.close(fd);
+        }
+    }
 }

@@ -1,0 +1,139 @@
+package dev.stratafs.fuse.jnr;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stratafs.core.LongWork;
+import dev.stratafs.fuse.errno.Errno;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The worker pool on a fake session: requests are (opcode, action) pairs taken from a queue
+ * standing in for /dev/fuse; an action runs as the worker's process step.
+ */
+class WorkerPoolTest {
+    private static final int GETATTR = 3, SETATTR = 4, FSYNC = 20;
+
+    private record Request(int opcode, Runnable action) {}
+
+    private final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
+    private volatile boolean exited;
+    private final AtomicInteger workersMade = new AtomicInteger();
+    private final Set<String> servingThreads = ConcurrentHashMap.newKeySet();
+    private Thread loop;
+
+    private final class FakeWorker implements WorkerPool.Worker {
+        Request current;
+
+        @Override
+        public int receive() {
+            try {
+                current = queue.poll(10, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return -Errno.EINTR;
+            }
+            return current == null ? -Errno.EAGAIN : 40;
+        }
+
+        @Override
+        public int opcode() {
+            return current.opcode();
+        }
+
+        @Override
+        public void process(int length) {
+            servingThreads.add(Thread.currentThread().getName());
+            current.action().run();
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    private void start() {
+        WorkerPool pool = new WorkerPool(() -> exited, () -> exited = true, () -> {
+            workersMade.incrementAndGet();
+            return new FakeWorker();
+        }, true, "test");
+        loop = new Thread(() -> {
+            try {
+                pool.serve();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        }, "pool-test-serve");
+        loop.start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        exited = true;
+        loop.join(10_000);
+        assertFalse(loop.isAlive(), "every worker left once the session ended");
+    }
+
+    private static void await(CountDownLatch l) {
+        try {
+            assertTrue(l.await(10, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void aRunOfQuickRequestsIsServedByTheReaderAlone() {
+        CountDownLatch done = new CountDownLatch(200);
+        for (int i = 0; i < 200; i++) queue.add(new Request(GETATTR, done::countDown));
+        start();
+        await(done);
+        assertEquals(1, servingThreads.size(), "served by " + servingThreads);
+        assertEquals(1, workersMade.get(), "no second worker was needed");
+    }
+
+    @Test
+    void aSlowRequestHandsTheReadingOnSoQuickOnesAreNotStuckBehindIt() {
+        CountDownLatch slowMayEnd = new CountDownLatch(1);
+        CountDownLatch quickServed = new CountDownLatch(1);
+        queue.add(new Request(FSYNC, () -> await(slowMayEnd)));
+        queue.add(new Request(GETATTR, quickServed::countDown));
+        start();
+        await(quickServed);
+        slowMayEnd.countDown();
+        assertEquals(2, servingThreads.size());
+    }
+
+    @Test
+    void aQuickRequestThatStartsLongWorkHandsTheReadingOn() {
+        // As a chmod of a lower file does: SETATTR is quick until the copy-up starts.
+        CountDownLatch longMayEnd = new CountDownLatch(1);
+        CountDownLatch nextServed = new CountDownLatch(1);
+        queue.add(new Request(SETATTR, () -> {
+            LongWork.starting();
+            await(longMayEnd);
+        }));
+        queue.add(new Request(GETATTR, nextServed::countDown));
+        start();
+        await(nextServed);
+        longMayEnd.countDown();
+        assertEquals(2, servingThreads.size());
+    }
+
+    @Test
+    void aWorkerBackFromASlowRequestTakesItsTurnAtReadingAgain() {
+        // FSYNC, then quick ones: the pool keeps serving, whichever worker reads.
+        CountDownLatch done = new CountDownLatch(50);
+        queue.add(new Request(FSYNC, () -> { }));
+        for (int i = 0; i < 50; i++) queue.add(new Request(GETATTR, done::countDown));
+        start();
+        await(done);
+        assertTrue(workersMade.get() <= 2, workersMade.get() + " workers");
+    }
+}
