@@ -205,17 +205,18 @@ public final class OverlayFs implements Closeable {
     }
 
     private FileHandle handle(FsPath p, Resolved r, int fd, boolean writable) throws FsException {
-        return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, !r.inUpper());
+        return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, !r.inUpper(), true);
     }
 
-    private FileHandle handle(FsPath p, long ino, int fd, boolean writable, boolean onLower) {
+    /** {@code fromLower}: the file may descend from a lower one (and so have a hard-link index entry). */
+    private FileHandle handle(FsPath p, long ino, int fd, boolean writable, boolean onLower, boolean fromLower) {
         return new FileHandle(os, p.toString(), ino, fd, writable, onLower, config.fsync(),
                 copyUp == null ? () -> 0L : copyUp::generation,
                 h -> reopenUpper(p, h),
                 h -> {
                     StatInfo st = os.fstat(h.fd());
                     long nlink = st.nlink();
-                    if (st.isRegular() && copyUp != null && nlink > 0) {
+                    if (fromLower && st.isRegular() && copyUp != null && nlink > 0) {
                         long n = copyUp.linkedNlink(h.ino());
                         if (n > 0) nlink = n;
                     }
@@ -249,10 +250,10 @@ public final class OverlayFs implements Closeable {
                 Creation c = beginCreate(p);
                 int fd = os.open(c.target, (flags & ~O_TRUNC) | O_CREAT | O_EXCL, perm & 0777);
                 try {
-                    finishCreate(c, perm, caller, false);
                     // A file made here is upper and has no origin: its number is its own (no resolve needed).
                     StatInfo st = os.fstat(fd);
-                    return handle(p, stack.ino(st.dev(), st.ino()), fd, (flags & O_ACCMODE) != O_RDONLY, false);
+                    finishCreate(c, perm, caller, false, st);
+                    return handle(p, stack.ino(st.dev(), st.ino()), fd, (flags & O_ACCMODE) != O_RDONLY, false, false);
                 } catch (FsException | RuntimeException e) {
                     os.close(fd);
                     throw e;
@@ -279,7 +280,7 @@ public final class OverlayFs implements Closeable {
             int perm = mode & 07777 & ~caller.umask();
             Creation c = beginCreate(p);
             os.mknod(c.target, type | (perm & 0777), rdev);
-            finishCreate(c, perm, caller, false);
+            finishCreate(c, perm, caller, false, null);
         });
     }
 
@@ -294,7 +295,7 @@ public final class OverlayFs implements Closeable {
             os.mkdir(c.target, 0700);
             // A directory made where a lower one was deleted must not show that one's entries again.
             if (c.replacesWhiteout || c.aufsMarker != null) codec.markOpaque(c.target);
-            finishCreate(c, perm, caller, true);
+            finishCreate(c, perm, caller, true, null);
             resolver.invalidate(p);
         });
     }
@@ -311,7 +312,7 @@ public final class OverlayFs implements Closeable {
             requireCreatableName(p);
             Creation c = beginCreate(p);
             os.symlink(target, c.target);
-            finishCreate(c, -1, caller, false);
+            finishCreate(c, -1, caller, false, null);
         });
     }
 
@@ -319,17 +320,20 @@ public final class OverlayFs implements Closeable {
     private record Creation(FsPath path, Path dst, Path target, boolean replacesWhiteout, Path aufsMarker, StatInfo parent) {}
 
     private Creation beginCreate(FsPath p) throws FsException {
-        copyUp.ensureUpperDirLocked(p.parent());
+        StatInfo parent = copyUp.ensureUpperDirLocked(p.parent());
         Path dst = stack.upper().host(p);
         boolean whiteout = os.lstatOrNull(dst) != null; // the name is missing in the view, so this is a whiteout
         Path marker = codec.hasAufsMarker(dst) ? WhiteoutCodec.aufsMarker(dst) : null;
         Path target = whiteout ? work.newTemp() : dst;
-        StatInfo parent = os.lstat(dst.getParent());
         return new Creation(p, dst, target, whiteout, marker, parent);
     }
 
-    /** Owner, mode, then the atomic move over a whiteout; removes an AUFS marker last. */
-    private void finishCreate(Creation c, int perm, Caller caller, boolean dir) throws FsException {
+    /**
+     * Owner, mode, then the atomic move over a whiteout; removes an AUFS marker last. {@code made}
+     * is the new object's stat when the caller has one: a mode that open(2) already got right
+     * (our umask or a default ACL took nothing from it) needs no chmod.
+     */
+    private void finishCreate(Creation c, int perm, Caller caller, boolean dir, StatInfo made) throws FsException {
         try {
             if (root) {
                 // BSD group semantics of a setgid parent, as the kernel applies for a plain create.
@@ -341,7 +345,7 @@ public final class OverlayFs implements Closeable {
                 if (!asMade) os.lchown(c.target, caller.uid(), gid);
                 if (dir && sgidParent) perm |= 02000;
             }
-            if (perm >= 0) os.chmod(c.target, perm);
+                    if (perm >= 0 && (made == null || made.perm() != perm)) os.chmod(c.target, perm);
             if (c.replacesWhiteout) {
                 StatInfo t = os.lstat(c.target);
                 if (t.isDirectory()) {

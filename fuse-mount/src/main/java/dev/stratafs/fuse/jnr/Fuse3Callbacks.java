@@ -23,7 +23,7 @@ public interface Fuse3Callbacks {
     /** forget(req, ino, uint64_t nlookup). */
     interface Forget { @Delegate void call(Pointer req, long ino, long nlookup); }
 
-    /** open, opendir, releasedir: (req, ino, struct fuse_file_info *fi). */
+    /** opendir, releasedir: (req, ino, struct fuse_file_info *fi). */
     interface InoFi { @Delegate void call(Pointer req, long ino, Pointer fi); }
 
     /** readlink, statfs: (req, ino). */
@@ -58,9 +58,6 @@ public interface Fuse3Callbacks {
 
     /** access(req, ino, int mask). */
     interface Access { @Delegate void call(Pointer req, long ino, int mask); }
-
-    /** create(req, parent, name, mode_t mode, fi). */
-    interface Create { @Delegate void call(Pointer req, long parent, Pointer name, int mode, Pointer fi); }
 
     /** forget_multi(req, size_t count, struct fuse_forget_data *forgets). */
     interface ForgetMulti { @Delegate void call(Pointer req, long count, Pointer forgets); }

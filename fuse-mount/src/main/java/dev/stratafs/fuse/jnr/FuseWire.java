@@ -13,10 +13,11 @@ final class FuseWire {
     static final int MIN_MINOR = 12;
 
     // enum fuse_opcode.
-    static final int LOOKUP = 1, GETATTR = 3, SETATTR = 4, WRITE = 16, RELEASE = 18, GETXATTR = 22, INTERRUPT = 36;
+    static final int LOOKUP = 1, GETATTR = 3, SETATTR = 4, OPEN = 14, WRITE = 16, RELEASE = 18, GETXATTR = 22,
+            CREATE = 35, INTERRUPT = 36;
 
     // struct fuse_in_header { u32 len, opcode; u64 unique, nodeid; u32 uid, gid, pid; u16 total_extlen, padding; }
-    static final int IN_OPCODE = 4, IN_UNIQUE = 8, IN_NODEID = 16, IN_HEADER = 40;
+    static final int IN_OPCODE = 4, IN_UNIQUE = 8, IN_NODEID = 16, IN_UID = 24, IN_GID = 28, IN_HEADER = 40;
     // struct fuse_out_header { u32 len; s32 error; u64 unique; }
     static final int OUT_HEADER = 16;
 
@@ -32,6 +33,13 @@ final class FuseWire {
     // FATTR_* bits of fuse_setattr_in.valid.
     static final int FATTR_MODE = 1, FATTR_UID = 1 << 1, FATTR_GID = 1 << 2, FATTR_SIZE = 1 << 3, FATTR_ATIME = 1 << 4,
             FATTR_MTIME = 1 << 5, FATTR_FH = 1 << 6, FATTR_ATIME_NOW = 1 << 7, FATTR_MTIME_NOW = 1 << 8;
+    // struct fuse_open_in { u32 flags, open_flags; }
+    static final int OPEN_FLAGS = IN_HEADER;
+    // struct fuse_create_in { u32 flags, mode, umask, open_flags; } then the name.
+    static final int CREATE_FLAGS = IN_HEADER, CREATE_MODE = IN_HEADER + 4, CREATE_UMASK = IN_HEADER + 8,
+            CREATE_NAME = IN_HEADER + 16;
+    // FOPEN_* of fuse_open_out.open_flags.
+    static final int FOPEN_KEEP_CACHE = 1 << 1, FOPEN_NOFLUSH = 1 << 5;
     // struct fuse_write_in { u64 fh, offset; u32 size, write_flags; u64 lock_owner; u32 flags, padding; } then the data.
     static final int WRITE_FH = IN_HEADER, WRITE_OFFSET = IN_HEADER + 8, WRITE_SIZE = IN_HEADER + 16,
             WRITE_DATA = IN_HEADER + 40;
@@ -88,6 +96,14 @@ final class FuseWire {
     }
 
     static final int ATTR_ATTR = PAYLOAD + 16;
+
+    /** struct fuse_open_out { u64 fh; u32 open_flags; s32 backing_id; } at {@code at}. */
+    static int open(Pointer out, int at, long fh, int openFlags) {
+        out.putLong(at, fh);
+        out.putInt(at + 8, openFlags);
+        out.putInt(at + 12, 0);
+        return 16;
+    }
 
     /** struct fuse_write_out / fuse_getxattr_out: a 32-bit count and padding. */
     static int count(Pointer out, long n) {

@@ -74,7 +74,6 @@ public final class LowLevelFuse implements FuseEngine {
     // struct fuse_file_info (fuse_common.h 3.14): int flags; then unsigned bit fields from bit 0:
     // writepage, direct_io, keep_cache, flush, nonseekable, flock_release, cache_readdir,
     // noflush (x86_64 and aarch64 allocate them from the low bit); uint64_t fh at 16.
-    private static final int FI_FLAGS = 0;
     private static final int FI_BITS = 4;
     private static final int FI_FH = 16;
     private static final int FI_KEEP_CACHE = 1 << 2;
@@ -152,6 +151,8 @@ public final class LowLevelFuse implements FuseEngine {
         final Statvfs statvfsView = Statvfs.of(statvfs);
         /** A direct-lane reply: header and payload (at most an xattr value, 64 KiB, or an entry). */
         final Pointer out = Memory.allocateDirect(rt, FuseWire.OUT_HEADER + FuseWire.XATTR_SIZE_MAX, true);
+        /** The file handle in the direct-lane reply being sent, or 0. */
+        long replying;
         Pointer data = Memory.allocateDirect(rt, 64 * 1024);
         long dataSize = 64 * 1024;
 
@@ -253,10 +254,9 @@ public final class LowLevelFuse implements FuseEngine {
         ops.set(Fuse3Ops.SYMLINK, Fuse3Callbacks.Symlink.class, this::symlink);
         ops.set(Fuse3Ops.RENAME, Fuse3Callbacks.Rename.class, this::rename);
         ops.set(Fuse3Ops.LINK, Fuse3Callbacks.Link.class, this::link);
-        ops.set(Fuse3Ops.OPEN, Fuse3Callbacks.InoFi.class, this::open);
         ops.set(Fuse3Ops.READ, Fuse3Callbacks.InoSizeOff.class, this::read);
         // No flush: data reaches the layer on write; NULL here plus noflush on open means no FLUSH requests.
-        // LOOKUP, GETATTR, SETATTR, WRITE, RELEASE and GETXATTR never reach libfuse: see direct().
+        // LOOKUP, GETATTR, SETATTR, OPEN, CREATE, WRITE, RELEASE and GETXATTR never reach libfuse: see direct().
         ops.set(Fuse3Ops.FSYNC, Fuse3Callbacks.Fsync.class, this::fsync);
         ops.set(Fuse3Ops.OPENDIR, Fuse3Callbacks.InoFi.class, this::opendir);
         ops.set(Fuse3Ops.READDIR, Fuse3Callbacks.InoSizeOff.class, (req, ino, size, off, fi) -> readdir(req, ino, size, off, fi, false));
@@ -268,7 +268,6 @@ public final class LowLevelFuse implements FuseEngine {
         ops.set(Fuse3Ops.REMOVEXATTR, Fuse3Callbacks.InoName.class, this::removexattr);
         // With default_permissions the kernel checks access(2) itself and sends no ACCESS.
         if (!defaultPermissions) ops.set(Fuse3Ops.ACCESS, Fuse3Callbacks.Access.class, this::access);
-        ops.set(Fuse3Ops.CREATE, Fuse3Callbacks.Create.class, this::create);
         ops.set(Fuse3Ops.FORGET_MULTI, Fuse3Callbacks.ForgetMulti.class, this::forgetMulti);
         ops.set(Fuse3Ops.FALLOCATE, Fuse3Callbacks.Fallocate.class, this::fallocate);
         ops.set(Fuse3Ops.READDIRPLUS, Fuse3Callbacks.InoSizeOff.class, (req, ino, size, off, fi) -> readdir(req, ino, size, off, fi, true));
@@ -317,7 +316,7 @@ public final class LowLevelFuse implements FuseEngine {
 
     /**
      * {@link Fuse3Loop.DirectLane}: the requests that make up most of a container's traffic
-     * (LOOKUP, GETATTR, SETATTR, WRITE, RELEASE, GETXATTR) are decoded and answered here, with one
+     * (LOOKUP, GETATTR, SETATTR, OPEN, CREATE, WRITE, RELEASE, GETXATTR) are decoded and answered here, with one
      * write(2) to /dev/fuse, instead of going through libfuse's dispatch and a callback into the
      * JVM: a request then costs one native call in and one out. Measured in
      * docs/benchmarks.md. INTERRUPT is dropped: it is advisory, and no request here waits on it
@@ -327,22 +326,30 @@ public final class LowLevelFuse implements FuseEngine {
         int opcode = in.getInt(FuseWire.IN_OPCODE);
         if (opcode == FuseWire.INTERRUPT) return true;
         if (opcode != FuseWire.LOOKUP && opcode != FuseWire.GETATTR && opcode != FuseWire.SETATTR
-                && opcode != FuseWire.WRITE && opcode != FuseWire.RELEASE && opcode != FuseWire.GETXATTR) {
+                && opcode != FuseWire.OPEN && opcode != FuseWire.CREATE && opcode != FuseWire.WRITE
+                && opcode != FuseWire.RELEASE && opcode != FuseWire.GETXATTR) {
             return false;
         }
         noteThread();
         long node = in.getLong(FuseWire.IN_NODEID);
-        Pointer out = buffers.get().out;
+        Buffers b = buffers.get();
+        Pointer out = b.out;
+        b.replying = 0;
         int r = switch (opcode) {
             case FuseWire.LOOKUP -> lookup(out, node, FuseWire.name(in, FuseWire.IN_HEADER, length));
             case FuseWire.GETATTR -> getattr(out, node, in);
             case FuseWire.SETATTR -> setattr(out, node, in);
+            case FuseWire.OPEN -> open(out, node, in);
+            case FuseWire.CREATE -> create(out, node, in, length);
             case FuseWire.WRITE -> write(out, in);
             case FuseWire.RELEASE -> release(in);
             default -> getxattr(out, node, in, length);
         };
-        // ENOENT here: the request was interrupted and the kernel no longer waits for it.
-        lib.write(fd, out, FuseWire.header(out, in.getLong(FuseWire.IN_UNIQUE), r));
+        // Fails (ENOENT) when the request was interrupted and the kernel no longer waits for it:
+        // a handle in that reply will never be released.
+        if (lib.write(fd, out, FuseWire.header(out, in.getLong(FuseWire.IN_UNIQUE), r)) < 0 && r >= 0 && b.replying != 0) {
+            closeQuietly(files.remove(b.replying));
+        }
         return true;
     }
 
@@ -581,35 +588,50 @@ public final class LowLevelFuse implements FuseEngine {
 
     // ---- files ----
 
-    private void open(Pointer req, long ino, Pointer fi) {
-        serve(req, "open", ino, () -> {
-            OpenFile f = fs.open(requirePath(ino), fi.getInt(FI_FLAGS), caller(req));
-            fi.putLong(FI_FH, files.add(f));
-            setOpenBits(fi, false);
-            if (lib.fuse_reply_open(req, fi) != 0) closeQuietly(files.remove(fi.getLong(FI_FH)));
-            return 0;
+    /** OPEN: fuse_open_in's flags are open(2)'s; replies struct fuse_open_out. */
+    private int open(Pointer out, long ino, Pointer in) {
+        count("open");
+        return guard.run("open", ino, () -> {
+            OpenFile f = fs.open(requirePath(ino), in.getInt(FuseWire.OPEN_FLAGS), caller(in, 0));
+            return FuseWire.open(out, FuseWire.PAYLOAD, opened(files.add(f)), openBits());
         });
     }
 
-    private void create(Pointer req, long parent, Pointer namePtr, int mode, Pointer fi) {
-        String name = name(namePtr);
-        serve(req, "create", name, () -> {
+    /** CREATE: a new file, its entry and its open handle in one reply (entry_out, then open_out). */
+    private int create(Pointer out, long parent, Pointer in, int length) {
+        count("create");
+        String name = FuseWire.name(in, FuseWire.CREATE_NAME, length);
+        return guard.run("create", name, () -> {
             String path = nodes.childPath(parent, name);
-            OpenFile f = fs.create(path, fi.getInt(FI_FLAGS), mode & 07777, caller(req));
+            int mode = in.getInt(FuseWire.CREATE_MODE) & 07777;
+            OpenFile f = fs.create(path, in.getInt(FuseWire.CREATE_FLAGS), mode, caller(in, in.getInt(FuseWire.CREATE_UMASK)));
             long fh = files.add(f);
-            Pointer e;
+            FileAttr a;
             try {
-                e = fillEntry(parent, name, f.getattr());
-            } catch (Exception ex) {
+                a = f.getattr();
+            } catch (Exception e) {
                 closeQuietly(files.remove(fh));
-                throw ex;
+                throw e;
             }
-            fi.putLong(FI_FH, fh);
-            setOpenBits(fi, false);
-            // An interrupted create gets no release: close what the kernel never saw.
-            if (lib.fuse_reply_create(req, e, fi) != 0) closeQuietly(files.remove(fh));
-            return 0;
+            int n = entry(out, nodes.lookedUp(parent, name, a.ino(), a.isDirectory()), a);
+            return n + FuseWire.open(out, FuseWire.PAYLOAD + n, opened(fh), openBits());
         });
+    }
+
+    /** Notes a handle about to be replied, so that a reply the kernel no longer takes closes it (no RELEASE will come). */
+    private long opened(long fh) {
+        buffers.get().replying = fh;
+        return fh;
+    }
+
+    /** FOPEN_* of an open reply; see {@link #setOpenBits}. */
+    private int openBits() {
+        return FuseWire.FOPEN_NOFLUSH | (timeout > 0 ? FuseWire.FOPEN_KEEP_CACHE : 0);
+    }
+
+    /** The requester of a direct-lane request (fuse_in_header uid, gid) with {@code umask}. */
+    private Caller caller(Pointer in, int umask) {
+        return ids.caller(in.getInt(FuseWire.IN_UID), in.getInt(FuseWire.IN_GID), umask);
     }
 
     /**

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <pre>
  * back/x        0644, user.k = "0123456789"
  * back/d/       (empty directory)
+ * back/new      made by a CREATE in one test
  * </pre>
  */
 class DirectLaneTest {
@@ -163,6 +164,48 @@ class DirectLaneTest {
         assertEquals(0100600, r.getInt(), "mode");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(back.resolve("x"))));
         assertEquals(1_000_000_000_000L, Files.getLastModifiedTime(back.resolve("x")).toMillis());
+    }
+
+    private long createHandle(String name, int mode, int umask) {
+        byte[] n = nameZ(name);
+        ByteBuffer a = args(16 + n.length).putInt(01 | 0100).putInt(mode).putInt(umask).putInt(0).put(n); // O_WRONLY|O_CREAT
+        ByteBuffer r = serve(request(FuseWire.CREATE, ROOT, a.array()), 0);
+        assertEquals(16 + FuseWire.ENTRY_OUT + 16, r.limit(), "entry_out, then open_out");
+        assertTrue(r.getLong() > ROOT, "a node for the new file");
+        r.position(16 + 40 + 60);
+        assertEquals(mode & ~umask, r.getInt(), "mode with the caller's umask taken off");
+        r.position(16 + FuseWire.ENTRY_OUT);
+        long fh = r.getLong();
+        assertTrue(fh > 0);
+        assertEquals(FuseWire.FOPEN_NOFLUSH | FuseWire.FOPEN_KEEP_CACHE, r.getInt(), "open_flags");
+        return fh;
+    }
+
+    private static byte[] writeArgs(long fh, long offset, String data) {
+        byte[] d = data.getBytes(StandardCharsets.UTF_8);
+        return args(40 + d.length).putLong(fh).putLong(offset).putInt(d.length).putInt(0).putLong(0).putInt(0).putInt(0).put(d).array();
+    }
+
+    @Test
+    void aCreatedFilesHandleTakesWritesUntilItIsReleased() throws Exception {
+        long fh = createHandle("new", 0100666, 027);
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(back.resolve("new"))));
+        assertEquals(3, serve(request(FuseWire.WRITE, 2, writeArgs(fh, 2, "abc")), 0).getInt(), "write_out.size");
+        assertArrayEquals(new byte[] {0, 0, 'a', 'b', 'c'}, Files.readAllBytes(back.resolve("new")));
+        serve(request(FuseWire.RELEASE, 2, args(24).putLong(fh).array()), 0);
+        serve(request(FuseWire.WRITE, 2, writeArgs(fh, 0, "x")), -Errno.EBADF);
+    }
+
+    @Test
+    void openOfALookedUpFileRepliesAHandleAndOfAnUnknownNodeEnoent() {
+        long node = lookup("x", 0).getLong();
+        ByteBuffer r = serve(request(FuseWire.OPEN, node, args(8).putInt(0).putInt(0).array()), 0); // O_RDONLY
+        assertEquals(16 + 16, r.limit());
+        long fh = r.getLong();
+        assertTrue(fh > 0);
+        assertEquals(FuseWire.FOPEN_NOFLUSH | FuseWire.FOPEN_KEEP_CACHE, r.getInt());
+        serve(request(FuseWire.RELEASE, node, args(24).putLong(fh).array()), 0);
+        serve(request(FuseWire.OPEN, 4242, args(8).array()), -Errno.ENOENT);
     }
 
     @Test

@@ -216,12 +216,13 @@ public final class CopyUp {
 
     /**
      * Creates the directory chain down to {@code dir} in the upper, copying each directory's
-     * metadata. Caller holds the write lock (no file data is copied here).
+     * metadata, and returns the upper directory's attributes. Caller holds the write lock (no
+     * file data is copied here).
      */
-    public void ensureUpperDirLocked(FsPath dir) throws FsException {
-        if (dir.isRoot()) return;
+    public StatInfo ensureUpperDirLocked(FsPath dir) throws FsException {
+        if (dir.isRoot()) return os.lstat(stack.upper().root());
         Resolved r = resolver.resolve(dir).requireDirectory();
-        if (r.inUpper()) return;
+        if (r.inUpper()) return r.stat();
         ensureUpperDirLocked(dir.parent());
         Path temp = work.newTemp();
         try {
@@ -234,6 +235,7 @@ public final class CopyUp {
         }
         resolver.invalidate(dir);
         generation.incrementAndGet();
+        return os.lstat(stack.upper().host(dir));
     }
 
     /** Where the upper copy of a hard-linked lower file with this mount inode is kept (may not exist). */
