@@ -3,7 +3,9 @@ package dev.stratafs.fuse.jnr;
 import dev.stratafs.core.LongWork;
 import dev.stratafs.fuse.errno.Errno;
 import java.io.IOException;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -34,7 +36,8 @@ final class WorkerPool {
      * FORGET, GETATTR, SETATTR, READLINK, OPEN, READ, WRITE, STATFS, RELEASE, GETXATTR,
      * LISTXATTR, FLUSH, OPENDIR, RELEASEDIR, ACCESS, CREATE, INTERRUPT, BATCH_FORGET. Most take a
      * few syscalls on metadata or cached data; those that turn out long (a copy-up, an fsync, a
-     * read from the disk) say so through {@link LongWork} and hand the reading on then. A run of
+     * read from the disk) say so through {@link LongWork} and hand the reading on then, and
+     * {@link #watch} hands it on for one still running after {@link #STUCK_NANOS}. A run of
      * requests from one client is thus served by one thread, as by a single-threaded daemon:
      * the kernel wakes the readers of /dev/fuse in FIFO order, so with every idle worker reading,
      * requests rotated over all of them, each woken cold (measured in docs/benchmarks.md). Any
@@ -70,7 +73,15 @@ final class WorkerPool {
     private int workers;
     private int idle;
     /** Held by the one worker that reads /dev/fuse (others wait here, not in the kernel's queue). */
-    private final ReentrantLock reader = new ReentrantLock();
+    private final Semaphore reader = new Semaphore(1);
+    /** The turn of the worker that last took the reading. */
+    private volatile Turn current;
+    private volatile Thread watcher;
+    private volatile boolean watching = true;
+    private volatile boolean watchAsleep;
+    /** A quick request running this long hands the reading on (see {@link #watch}). */
+    static final long STUCK_NANOS = 1_000_000;
+    private final long stuckNanos;
     private int started;
     private volatile int error;
 
@@ -80,6 +91,13 @@ final class WorkerPool {
      * @param newWorker per-thread state (a request buffer) for a new worker, made on its thread
      */
     WorkerPool(BooleanSupplier exited, Runnable exit, Supplier<Worker> newWorker, boolean multithreaded, String name) {
+        this(exited, exit, newWorker, multithreaded, name, STUCK_NANOS);
+    }
+
+    /** As above, with the time after which a quick request hands the reading on (tests). */
+    WorkerPool(BooleanSupplier exited, Runnable exit, Supplier<Worker> newWorker, boolean multithreaded, String name,
+               long stuckNanos) {
+        this.stuckNanos = stuckNanos;
         this.exited = exited;
         this.exit = exit;
         this.newWorker = newWorker;
@@ -92,6 +110,18 @@ final class WorkerPool {
      * session). Returns 0, or the -errno that ended the loop.
      */
     int serve() throws IOException {
+        Thread watch = new Thread(this::watch, "stratafs-fuse-watch " + name);
+        watch.setDaemon(true);
+        watch.start();
+        try {
+            return awaitWorkers();
+        } finally {
+            watching = false;
+            LockSupport.unpark(watch);
+        }
+    }
+
+    private int awaitWorkers() throws IOException {
         synchronized (this) {
             startWorker();
             if (workers == 0) throw new IOException("could not start a FUSE worker thread");
@@ -143,12 +173,18 @@ final class WorkerPool {
                     break;
                 }
                 // Quick requests are answered by the reader, which then reads on (see QUICK);
-                // others, and quick ones that turn out long (LongWork), hand the reading on.
-                if (!quick(w.opcode())) turn.run();
+                // others, and quick ones that turn out long (LongWork, watch), hand the reading on.
+                if (quick(w.opcode())) {
+                    turn.busySince = System.nanoTime();
+                    if (watchAsleep) LockSupport.unpark(watcher);
+                } else {
+                    turn.run();
+                }
                 try {
                     w.process(res);
                 } finally {
-                    if (!turn.reading) {
+                    turn.busySince = 0;
+                    if (!turn.reading.get()) {
                         synchronized (this) {
                             idle++;
                             // Decided and counted out under one lock: two workers finishing together
@@ -161,7 +197,7 @@ final class WorkerPool {
                     }
                 }
                 if (countedOut) return;
-                if (!turn.reading) turn.take();
+                if (!turn.reading.get()) turn.take();
             }
         } catch (Throwable t) {
             // A bug here (callbacks answer their own failures): end the loop rather than hang it.
@@ -170,7 +206,7 @@ final class WorkerPool {
             exit.run();
         } finally {
             LongWork.listen(null);
-            if (reader.isHeldByCurrentThread()) reader.unlock();
+            if (turn.reading.compareAndSet(true, false)) reader.release();
             if (w != null) w.close();
             if (!countedOut) {
                 synchronized (this) {
@@ -182,23 +218,57 @@ final class WorkerPool {
 
     /** One worker's part in the reading: whether it is the reader, and handing that on. */
     private final class Turn implements Runnable {
-        boolean reading;
+        final AtomicBoolean reading = new AtomicBoolean();
+        /** System.nanoTime() when the quick request being answered began; 0 between requests. */
+        volatile long busySince;
 
         void take() {
-            reader.lock();
-            reading = true;
+            reader.acquireUninterruptibly();
+            reading.set(true);
+            current = this;
         }
 
-        /** Before a request that is not quick, or long work within one: another worker reads meanwhile. */
+        /**
+         * Before a request that is not quick, on long work within one, or when {@link #watch}
+         * finds a quick one taking long: another worker reads meanwhile. Once per turn, whoever
+         * calls it.
+         */
         @Override
         public void run() {
-            if (!reading) return;
-            reading = false;
-            reader.unlock();
+            if (!reading.compareAndSet(true, false)) return;
+            reader.release();
             synchronized (WorkerPool.this) {
                 idle--;
                 if (idle <= 0 && multithreaded && !exited.getAsBoolean()) startWorker();
             }
+        }
+    }
+
+    /**
+     * Hands the reading on for a quick request that is taking long ({@link #STUCK_NANOS}): a
+     * lookup in a layer on a slow disk must not hold up every other request, as it would in a
+     * single-threaded daemon. Ticks while requests come; after a second without any it sleeps
+     * until the next quick request wakes it.
+     */
+    private void watch() {
+        watcher = Thread.currentThread();
+        int quiet = 0;
+        while (watching) {
+            if (quiet >= 1_000_000_000L / stuckNanos) {
+                watchAsleep = true;
+                if (current == null || current.busySince == 0) LockSupport.park(this);
+                watchAsleep = false;
+                quiet = 0;
+            }
+            LockSupport.parkNanos(this, stuckNanos);
+            Turn t = current;
+            long since = t == null ? 0 : t.busySince;
+            if (since == 0) {
+                quiet++;
+                continue;
+            }
+            quiet = 0;
+            if (System.nanoTime() - since >= stuckNanos && t.busySince == since) t.run();
         }
     }
 

@@ -58,11 +58,16 @@ class WorkerPoolTest {
         public void close() {}
     }
 
+    /** A pool whose quick requests never count as stuck (no thread hiccup can hand the reading on). */
     private void start() {
+        start(TimeUnit.MINUTES.toNanos(10));
+    }
+
+    private void start(long stuckNanos) {
         WorkerPool pool = new WorkerPool(() -> exited, () -> exited = true, () -> {
             workersMade.incrementAndGet();
             return new FakeWorker();
-        }, true, "test");
+        }, true, "test", stuckNanos);
         loop = new Thread(() -> {
             try {
                 pool.serve();
@@ -123,6 +128,19 @@ class WorkerPoolTest {
         start();
         await(nextServed);
         longMayEnd.countDown();
+        assertEquals(2, servingThreads.size());
+    }
+
+    @Test
+    void aQuickRequestThatBlocksIsHandedOnByTheWatch() {
+        // A lookup in a layer on a slow disk: quick by its opcode, it must not hold up the rest.
+        CountDownLatch stuckMayEnd = new CountDownLatch(1);
+        CountDownLatch nextServed = new CountDownLatch(1);
+        queue.add(new Request(GETATTR, () -> await(stuckMayEnd)));
+        queue.add(new Request(GETATTR, nextServed::countDown));
+        start(WorkerPool.STUCK_NANOS);
+        await(nextServed);
+        stuckMayEnd.countDown();
         assertEquals(2, servingThreads.size());
     }
 
