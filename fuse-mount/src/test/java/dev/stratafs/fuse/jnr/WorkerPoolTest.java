@@ -58,9 +58,11 @@ class WorkerPoolTest {
         public void close() {}
     }
 
-    /** A pool whose quick requests never count as stuck (no thread hiccup can hand the reading on). */
+    /** A threshold no thread hiccup reaches: quick requests then never count as stuck. */
+    private static final long NEVER_STUCK = TimeUnit.MINUTES.toNanos(10);
+
     private void start() {
-        start(TimeUnit.MINUTES.toNanos(10));
+        start(NEVER_STUCK);
     }
 
     private void start(long stuckNanos) {
@@ -103,45 +105,39 @@ class WorkerPoolTest {
         assertEquals(1, workersMade.get(), "no second worker was needed");
     }
 
+    /**
+     * Queues a request of {@code opcode} that runs {@code first} and then blocks, and a GETATTR
+     * behind it: the GETATTR must be served (by another worker) while the first still blocks.
+     */
+    private void assertServedBehind(int opcode, Runnable first, long stuckNanos) {
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        CountDownLatch nextServed = new CountDownLatch(1);
+        queue.add(new Request(opcode, () -> {
+            first.run();
+            await(firstMayEnd);
+        }));
+        queue.add(new Request(GETATTR, nextServed::countDown));
+        start(stuckNanos);
+        await(nextServed);
+        firstMayEnd.countDown();
+        assertEquals(2, servingThreads.size());
+    }
+
     @Test
     void aSlowRequestHandsTheReadingOnSoQuickOnesAreNotStuckBehindIt() {
-        CountDownLatch slowMayEnd = new CountDownLatch(1);
-        CountDownLatch quickServed = new CountDownLatch(1);
-        queue.add(new Request(FSYNC, () -> await(slowMayEnd)));
-        queue.add(new Request(GETATTR, quickServed::countDown));
-        start();
-        await(quickServed);
-        slowMayEnd.countDown();
-        assertEquals(2, servingThreads.size());
+        assertServedBehind(FSYNC, () -> { }, NEVER_STUCK);
     }
 
     @Test
     void aQuickRequestThatStartsLongWorkHandsTheReadingOn() {
         // As a chmod of a lower file does: SETATTR is quick until the copy-up starts.
-        CountDownLatch longMayEnd = new CountDownLatch(1);
-        CountDownLatch nextServed = new CountDownLatch(1);
-        queue.add(new Request(SETATTR, () -> {
-            LongWork.starting();
-            await(longMayEnd);
-        }));
-        queue.add(new Request(GETATTR, nextServed::countDown));
-        start();
-        await(nextServed);
-        longMayEnd.countDown();
-        assertEquals(2, servingThreads.size());
+        assertServedBehind(SETATTR, LongWork::starting, NEVER_STUCK);
     }
 
     @Test
     void aQuickRequestThatBlocksIsHandedOnByTheWatch() {
         // A lookup in a layer on a slow disk: quick by its opcode, it must not hold up the rest.
-        CountDownLatch stuckMayEnd = new CountDownLatch(1);
-        CountDownLatch nextServed = new CountDownLatch(1);
-        queue.add(new Request(GETATTR, () -> await(stuckMayEnd)));
-        queue.add(new Request(GETATTR, nextServed::countDown));
-        start(WorkerPool.STUCK_NANOS);
-        await(nextServed);
-        stuckMayEnd.countDown();
-        assertEquals(2, servingThreads.size());
+        assertServedBehind(GETATTR, () -> { }, WorkerPool.STUCK_NANOS);
     }
 
     @Test
