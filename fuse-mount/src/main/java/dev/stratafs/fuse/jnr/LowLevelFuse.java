@@ -335,16 +335,22 @@ public final class LowLevelFuse implements FuseEngine {
         Buffers b = buffers.get();
         Pointer out = b.out;
         b.replying = 0;
-        int r = switch (opcode) {
-            case FuseWire.LOOKUP -> lookup(out, node, FuseWire.name(in, FuseWire.IN_HEADER, length));
-            case FuseWire.GETATTR -> getattr(out, node, in);
-            case FuseWire.SETATTR -> setattr(out, node, in);
-            case FuseWire.OPEN -> open(out, node, in);
-            case FuseWire.CREATE -> create(out, node, in, length);
-            case FuseWire.WRITE -> write(out, in);
-            case FuseWire.RELEASE -> release(in);
-            default -> getxattr(out, node, in, length);
-        };
+        int r;
+        try {
+            r = switch (opcode) {
+                case FuseWire.LOOKUP -> lookup(out, node, FuseWire.name(in, FuseWire.IN_HEADER, length));
+                case FuseWire.GETATTR -> getattr(out, node, in);
+                case FuseWire.SETATTR -> setattr(out, node, in);
+                case FuseWire.OPEN -> open(out, node, in);
+                case FuseWire.CREATE -> create(out, node, in, length);
+                case FuseWire.WRITE -> write(out, in);
+                case FuseWire.RELEASE -> release(in);
+                default -> getxattr(out, node, in, length);
+            };
+        } catch (Throwable t) {
+            // Decoding outside the operations' own guard (a malformed name, say): EIO, never the loop.
+            r = guard.fail("opcode " + opcode, "node " + node, t);
+        }
         // Fails (ENOENT) when the request was interrupted and the kernel no longer waits for it:
         // a handle in that reply will never be released.
         if (lib.write(fd, out, FuseWire.header(out, in.getLong(FuseWire.IN_UNIQUE), r)) < 0 && r >= 0 && b.replying != 0) {

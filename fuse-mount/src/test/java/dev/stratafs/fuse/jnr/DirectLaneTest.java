@@ -236,6 +236,18 @@ class DirectLaneTest {
     }
 
     @Test
+    void aRequestTooShortForItsNameIsAnsweredEioAndTheLaneGoesOn() {
+        Pointer bad = request(FuseWire.LOOKUP, ROOT, nameZ("x"));
+        bad.putInt(0, 20); // shorter than its own header
+        assertTrue(fuse.direct(pipe[1], bad, 20));
+        byte[] buf = new byte[64];
+        ByteBuffer r = ByteBuffer.wrap(buf, 0, POSIX.read(pipe[0], buf, buf.length)).order(ByteOrder.nativeOrder());
+        assertEquals(16, r.getInt());
+        assertEquals(-Errno.EIO, r.getInt());
+        lookup("x", 0);
+    }
+
+    @Test
     void timeoutsSplitIntoSecondsAndNanosecondsAsLibfuseDoes() {
         double[] t = {0, -1, 0.5, 2.25, 1e9, 1e30};
         long[] sec = {0, 0, 0, 2, 1_000_000_000L, -1L};
