@@ -181,15 +181,24 @@ public final class CopyUp {
                             os.close(sfd);
                         }
                     }
+                    finishCopy(srcPath, src, temp, originIno);
+                    // Last: data and metadata (owner, mode, xattrs, times, origin) are on the disk
+                    // before the rename shows the copy. A filesystem without a journal keeps no
+                    // order of its own between them.
                     if (fsync) os.fsync(dfd);
                 } finally {
                     os.close(dfd);
                 }
+                return;
             }
             case StatInfo.S_IFLNK -> os.symlink(os.readlink(srcPath), temp);
             case StatInfo.S_IFDIR -> os.mkdir(temp, 0700);
             default -> os.mknod(temp, src.type() | 0600, src.rdev());
         }
+        finishCopy(srcPath, src, temp, originIno);
+    }
+
+    private void finishCopy(Path srcPath, StatInfo src, Path temp, long originIno) throws FsException {
         copyMetadata(srcPath, src, temp);
         os.setxattr(temp, originXattr, Long.toString(originIno).getBytes(StandardCharsets.US_ASCII), 0);
     }
