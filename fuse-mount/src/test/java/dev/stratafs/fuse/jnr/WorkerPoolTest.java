@@ -110,15 +110,19 @@ class WorkerPoolTest {
      * behind it: the GETATTR must be served (by another worker) while the first still blocks.
      */
     private void assertServedBehind(int opcode, Runnable first, long stuckNanos) {
+        CountDownLatch firstStarted = new CountDownLatch(1);
         CountDownLatch firstMayEnd = new CountDownLatch(1);
         CountDownLatch nextServed = new CountDownLatch(1);
         queue.add(new Request(opcode, () -> {
             first.run();
+            firstStarted.countDown();
             await(firstMayEnd);
         }));
         queue.add(new Request(GETATTR, nextServed::countDown));
         start(stuckNanos);
         await(nextServed);
+        // The second worker may serve the GETATTR before the first has even begun its request.
+        await(firstStarted);
         firstMayEnd.countDown();
         assertEquals(2, servingThreads.size());
     }

@@ -39,9 +39,10 @@ final class JnrNativeOs implements NativeOs {
     /** AT_REMOVEDIR from fcntl.h: unlinkat(2) acts as rmdir(2). */
     private static final int AT_REMOVEDIR = 0x200;
 
-    private final LibC libc;
     /** preadv2(2): fail with EAGAIN instead of waiting for the disk. */
     private static final int RWF_NOWAIT = 0x8;
+
+    private final LibC libc;
     private final Runtime runtime;
     private final ThreadLocal<Pointer> statBuf;
     private final int openExtra;
@@ -50,6 +51,12 @@ final class JnrNativeOs implements NativeOs {
         libc = LibraryLoader.create(LibC.class).load("c");
         runtime = Runtime.getRuntime(libc);
         statBuf = ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, Statx.SIZE));
+        probeIov = ThreadLocal.withInitial(() -> {
+            Pointer iov = Memory.allocateDirect(runtime, 16 + 8, true);
+            iov.putAddress(0, iov.address() + 16);
+            iov.putLong(8, 1);
+            return iov;
+        });
         direntBuf = ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 * 1024));
         openExtra = OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC;
     }
@@ -455,17 +462,8 @@ final class JnrNativeOs implements NativeOs {
         return count(libc.pwrite(fd, address, len, position), "pwrite", fd);
     }
 
-    /** One struct iovec of one byte: readsWithoutWaiting's probe. */
-    private final ThreadLocal<Pointer> probeIov = ThreadLocal.withInitial(() -> {
-        Pointer iov = Memory.allocateDirect(Runtime.getRuntime(libc()), 16 + 8, true);
-        iov.putAddress(0, iov.address() + 16);
-        iov.putLong(8, 1);
-        return iov;
-    });
-
-    private LibC libc() {
-        return libc;
-    }
+    /** One struct iovec of one byte, with its byte behind it: readsWithoutWaiting's probe. */
+    private final ThreadLocal<Pointer> probeIov;
 
     @Override
     public boolean readsWithoutWaiting(int fd, long position) {
