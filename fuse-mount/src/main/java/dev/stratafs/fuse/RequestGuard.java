@@ -27,16 +27,10 @@ public final class RequestGuard {
     private final ConcurrentHashMap<String, AtomicLong> seen = new ConcurrentHashMap<>();
     private final AtomicLong unexpectedCount = new AtomicLong();
 
-    /** Runs {@code body}; on failure answers minus the mapped errno. */
-    public int run(String op, String path, Request body) {
-        try {
-            return body.run();
-        } catch (Throwable t) {
-            return fail(op, path, t);
-        }
-    }
-
-    /** As {@link #run(String, String, Request)}, naming the object (a node id, say) only if it fails. */
+    /**
+     * Runs {@code body}; on failure answers minus the mapped errno. {@code what} names the object
+     * (a path, a node id) and is turned into text only if the body fails.
+     */
     public int run(String op, Object what, Request body) {
         try {
             return body.run();

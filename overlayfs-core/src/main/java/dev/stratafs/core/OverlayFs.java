@@ -320,8 +320,9 @@ public final class OverlayFs implements Closeable {
     private record Creation(FsPath path, Path dst, Path target, boolean replacesWhiteout, Path aufsMarker, StatInfo parent) {}
 
     private Creation beginCreate(FsPath p) throws FsException {
-        StatInfo parent = copyUp.ensureUpperDirLocked(p.parent());
+        StatInfo known = copyUp.ensureUpperDirLocked(p.parent());
         Path dst = stack.upper().host(p);
+        StatInfo parent = known != null ? known : os.lstat(dst.getParent());
         boolean whiteout = os.lstatOrNull(dst) != null; // the name is missing in the view, so this is a whiteout
         Path marker = codec.hasAufsMarker(dst) ? WhiteoutCodec.aufsMarker(dst) : null;
         Path target = whiteout ? work.newTemp() : dst;
@@ -345,7 +346,7 @@ public final class OverlayFs implements Closeable {
                 if (!asMade) os.lchown(c.target, caller.uid(), gid);
                 if (dir && sgidParent) perm |= 02000;
             }
-                    if (perm >= 0 && (made == null || made.perm() != perm)) os.chmod(c.target, perm);
+            if (perm >= 0 && (made == null || made.perm() != perm)) os.chmod(c.target, perm);
             if (c.replacesWhiteout) {
                 StatInfo t = os.lstat(c.target);
                 if (t.isDirectory()) {

@@ -53,9 +53,6 @@ public interface Fuse3Callbacks {
     /** setxattr(req, ino, name, const char *value, size_t size, int flags). */
     interface SetXattr { @Delegate void call(Pointer req, long ino, Pointer name, Pointer value, long size, int flags); }
 
-    /** listxattr(req, ino, size_t size). */
-    interface ListXattr { @Delegate void call(Pointer req, long ino, long size); }
-
     /** access(req, ino, int mask). */
     interface Access { @Delegate void call(Pointer req, long ino, int mask); }
 

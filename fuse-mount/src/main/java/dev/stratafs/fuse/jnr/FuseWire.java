@@ -14,7 +14,7 @@ final class FuseWire {
 
     // enum fuse_opcode.
     static final int LOOKUP = 1, GETATTR = 3, SETATTR = 4, OPEN = 14, WRITE = 16, RELEASE = 18, GETXATTR = 22,
-            CREATE = 35, INTERRUPT = 36;
+            LISTXATTR = 23, CREATE = 35, INTERRUPT = 36;
 
     // struct fuse_in_header { u32 len, opcode; u64 unique, nodeid; u32 uid, gid, pid; u16 total_extlen, padding; }
     static final int IN_OPCODE = 4, IN_UNIQUE = 8, IN_NODEID = 16, IN_UID = 24, IN_GID = 28, IN_HEADER = 40;
@@ -45,7 +45,7 @@ final class FuseWire {
             WRITE_DATA = IN_HEADER + 40;
     // struct fuse_release_in { u64 fh; u32 flags, release_flags; u64 lock_owner; }
     static final int RELEASE_FH = IN_HEADER;
-    // struct fuse_getxattr_in { u32 size, padding; } then the name.
+    // struct fuse_getxattr_in { u32 size, padding; } then the name (GETXATTR; LISTXATTR has no name).
     static final int GETXATTR_SIZE = IN_HEADER, GETXATTR_NAME = IN_HEADER + 8;
 
     /** sizeof(struct fuse_entry_out): nodeid, generation, entry_valid, attr_valid, their nsecs, fuse_attr. */

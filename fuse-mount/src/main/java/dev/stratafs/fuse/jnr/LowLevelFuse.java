@@ -256,7 +256,7 @@ public final class LowLevelFuse implements FuseEngine {
         ops.set(Fuse3Ops.LINK, Fuse3Callbacks.Link.class, this::link);
         ops.set(Fuse3Ops.READ, Fuse3Callbacks.InoSizeOff.class, this::read);
         // No flush: data reaches the layer on write; NULL here plus noflush on open means no FLUSH requests.
-        // LOOKUP, GETATTR, SETATTR, OPEN, CREATE, WRITE, RELEASE and GETXATTR never reach libfuse: see direct().
+        // LOOKUP, GETATTR, SETATTR, OPEN, CREATE, WRITE, RELEASE, GETXATTR and LISTXATTR never reach libfuse: see direct().
         ops.set(Fuse3Ops.FSYNC, Fuse3Callbacks.Fsync.class, this::fsync);
         ops.set(Fuse3Ops.OPENDIR, Fuse3Callbacks.InoFi.class, this::opendir);
         ops.set(Fuse3Ops.READDIR, Fuse3Callbacks.InoSizeOff.class, (req, ino, size, off, fi) -> readdir(req, ino, size, off, fi, false));
@@ -264,7 +264,6 @@ public final class LowLevelFuse implements FuseEngine {
         ops.set(Fuse3Ops.FSYNCDIR, Fuse3Callbacks.Fsync.class, this::fsyncdir);
         ops.set(Fuse3Ops.STATFS, Fuse3Callbacks.Ino.class, this::statfs);
         ops.set(Fuse3Ops.SETXATTR, Fuse3Callbacks.SetXattr.class, this::setxattr);
-        ops.set(Fuse3Ops.LISTXATTR, Fuse3Callbacks.ListXattr.class, this::listxattr);
         ops.set(Fuse3Ops.REMOVEXATTR, Fuse3Callbacks.InoName.class, this::removexattr);
         // With default_permissions the kernel checks access(2) itself and sends no ACCESS.
         if (!defaultPermissions) ops.set(Fuse3Ops.ACCESS, Fuse3Callbacks.Access.class, this::access);
@@ -316,7 +315,7 @@ public final class LowLevelFuse implements FuseEngine {
 
     /**
      * {@link Fuse3Loop.DirectLane}: the requests that make up most of a container's traffic
-     * (LOOKUP, GETATTR, SETATTR, OPEN, CREATE, WRITE, RELEASE, GETXATTR) are decoded and answered here, with one
+     * (LOOKUP, GETATTR, SETATTR, OPEN, CREATE, WRITE, RELEASE, GETXATTR, LISTXATTR) are decoded and answered here, with one
      * write(2) to /dev/fuse, instead of going through libfuse's dispatch and a callback into the
      * JVM: a request then costs one native call in and one out. Measured in
      * docs/benchmarks.md. INTERRUPT is dropped: it is advisory, and no request here waits on it
@@ -325,11 +324,6 @@ public final class LowLevelFuse implements FuseEngine {
     boolean direct(int fd, Pointer in, int length) {
         int opcode = in.getInt(FuseWire.IN_OPCODE);
         if (opcode == FuseWire.INTERRUPT) return true;
-        if (opcode != FuseWire.LOOKUP && opcode != FuseWire.GETATTR && opcode != FuseWire.SETATTR
-                && opcode != FuseWire.OPEN && opcode != FuseWire.CREATE && opcode != FuseWire.WRITE
-                && opcode != FuseWire.RELEASE && opcode != FuseWire.GETXATTR) {
-            return false;
-        }
         noteThread();
         long node = in.getLong(FuseWire.IN_NODEID);
         Buffers b = buffers.get();
@@ -337,16 +331,20 @@ public final class LowLevelFuse implements FuseEngine {
         b.replying = 0;
         int r;
         try {
-            r = switch (opcode) {
-                case FuseWire.LOOKUP -> lookup(out, node, FuseWire.name(in, FuseWire.IN_HEADER, length));
-                case FuseWire.GETATTR -> getattr(out, node, in);
-                case FuseWire.SETATTR -> setattr(out, node, in);
-                case FuseWire.OPEN -> open(out, node, in);
-                case FuseWire.CREATE -> create(out, node, in, length);
-                case FuseWire.WRITE -> write(out, in);
-                case FuseWire.RELEASE -> release(in);
-                default -> getxattr(out, node, in, length);
-            };
+            switch (opcode) {
+                case FuseWire.LOOKUP -> r = lookup(out, node, FuseWire.name(in, FuseWire.IN_HEADER, length));
+                case FuseWire.GETATTR -> r = getattr(out, node, in);
+                case FuseWire.SETATTR -> r = setattr(out, node, in);
+                case FuseWire.OPEN -> r = open(out, node, in);
+                case FuseWire.CREATE -> r = create(out, node, in, length);
+                case FuseWire.WRITE -> r = write(out, in);
+                case FuseWire.RELEASE -> r = release(in);
+                case FuseWire.GETXATTR -> r = getxattr(out, node, in, length);
+                case FuseWire.LISTXATTR -> r = listxattr(out, node, in);
+                default -> {
+                    return false;
+                }
+            }
         } catch (Throwable t) {
             // Decoding outside the operations' own guard (a malformed name, say): EIO, never the loop.
             r = guard.fail("opcode " + opcode, "node " + node, t);
@@ -630,7 +628,12 @@ public final class LowLevelFuse implements FuseEngine {
         return fh;
     }
 
-    /** FOPEN_* of an open reply; see {@link #setOpenBits}. */
+    /**
+     * FOPEN_* of an open reply. keep_cache while caching at all: every change comes through this
+     * mount and hard links share one kernel inode, so the page cache stays right (the kernel
+     * still drops it when it sees mtime or size change, AUTO_INVAL_DATA). noflush: close(2) has
+     * nothing to push (fuse_common.h).
+     */
     private int openBits() {
         return FuseWire.FOPEN_NOFLUSH | (timeout > 0 ? FuseWire.FOPEN_KEEP_CACHE : 0);
     }
@@ -640,15 +643,10 @@ public final class LowLevelFuse implements FuseEngine {
         return ids.caller(in.getInt(FuseWire.IN_UID), in.getInt(FuseWire.IN_GID), umask);
     }
 
-    /**
-     * fuse_file_info bits for an open reply. keep_cache while caching at all: every change comes
-     * through this mount and hard links share one kernel inode, so the page cache stays right
-     * (the kernel still drops it when it sees mtime or size change, AUTO_INVAL_DATA). noflush:
-     * close(2) has nothing to push (fuse_common.h).
-     */
-    private void setOpenBits(Pointer fi, boolean dir) {
+    /** fuse_file_info bits of an OPENDIR reply: those of {@link #openBits}, and cache_readdir while caching. */
+    private void setDirOpenBits(Pointer fi) {
         int bits = fi.getInt(FI_BITS) | FI_NOFLUSH;
-        if (timeout > 0) bits |= FI_KEEP_CACHE | (dir ? FI_CACHE_READDIR : 0);
+        if (timeout > 0) bits |= FI_KEEP_CACHE | FI_CACHE_READDIR;
         fi.putInt(FI_BITS, bits);
     }
 
@@ -750,7 +748,7 @@ public final class LowLevelFuse implements FuseEngine {
             h.snapshot = DirSnapshot.read(fs, requirePath(ino));
             long fh = dirs.add(h);
             fi.putLong(FI_FH, fh);
-            setOpenBits(fi, true);
+            setDirOpenBits(fi);
             if (lib.fuse_reply_open(req, fi) != 0) dirs.remove(fh);
             return 0;
         });
@@ -869,32 +867,41 @@ public final class LowLevelFuse implements FuseEngine {
         });
     }
 
-    /** GETXATTR: size 0 asks for the value's size; a smaller buffer than the value is ERANGE. */
     private int getxattr(Pointer out, long ino, Pointer in, int length) {
         count("getxattr");
         long size = Integer.toUnsignedLong(in.getInt(FuseWire.GETXATTR_SIZE));
         String name = FuseWire.name(in, FuseWire.GETXATTR_NAME, length);
         return guard.run("getxattr", name, () -> {
             acls.check(name);
-            byte[] v = fs.getxattr(requirePath(ino), name);
-            if (v.length > FuseWire.XATTR_SIZE_MAX) throw new FsException(ErrorKind.TOO_BIG, "xattr value of " + v.length + " bytes: " + name);
-            if (size == 0) return FuseWire.count(out, v.length);
-            if (v.length > size) throw new FsException(ErrorKind.RANGE, "xattr buffer of " + size + " bytes, need " + v.length);
-            out.put(FuseWire.PAYLOAD, v, 0, v.length);
-            return v.length;
+            return sized(out, size, fs.getxattr(requirePath(ino), name));
         });
     }
 
-    private void listxattr(Pointer req, long ino, long size) {
-        serve(req, "listxattr", ino, () -> {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
+    /** LISTXATTR (its request is a struct fuse_getxattr_in too): the names, each NUL-terminated. */
+    private int listxattr(Pointer out, long ino, Pointer in) {
+        count("listxattr");
+        long size = Integer.toUnsignedLong(in.getInt(FuseWire.GETXATTR_SIZE));
+        return guard.run("listxattr", ino, () -> {
+            ByteArrayOutputStream names = new ByteArrayOutputStream();
             for (String n : fs.listxattr(requirePath(ino))) {
                 if (!acls.listed(n)) continue;
-                out.writeBytes(n.getBytes(StandardCharsets.UTF_8));
-                out.write(0);
+                names.writeBytes(n.getBytes(StandardCharsets.UTF_8));
+                names.write(0);
             }
-            return replySized(req, size, out.toByteArray());
+            return sized(out, size, names.toByteArray());
         });
+    }
+
+    /**
+     * getxattr(2)/listxattr(2) replies: size 0 asks for the size needed (fuse_getxattr_out); a
+     * buffer smaller than the data is ERANGE. Linux hands over at most 64 KiB either way.
+     */
+    private static int sized(Pointer out, long size, byte[] data) throws FsException {
+        if (data.length > FuseWire.XATTR_SIZE_MAX) throw new FsException(ErrorKind.TOO_BIG, data.length + " bytes of xattr data");
+        if (size == 0) return FuseWire.count(out, data.length);
+        if (data.length > size) throw new FsException(ErrorKind.RANGE, "xattr buffer of " + size + " bytes, need " + data.length);
+        out.put(FuseWire.PAYLOAD, data, 0, data.length);
+        return data.length;
     }
 
     private void removexattr(Pointer req, long ino, Pointer namePtr) {
@@ -904,19 +911,6 @@ public final class LowLevelFuse implements FuseEngine {
             fs.removexattr(requirePath(ino), name);
             return replyOk(req);
         });
-    }
-
-    /** getxattr(2)/listxattr(2): size 0 asks for the size needed; a smaller buffer is ERANGE. */
-    private int replySized(Pointer req, long size, byte[] data) throws FsException {
-        if (size == 0) {
-            lib.fuse_reply_xattr(req, data.length);
-            return 0;
-        }
-        if (data.length > size) throw new FsException(ErrorKind.RANGE, "xattr buffer of " + size + " bytes, need " + data.length);
-        Pointer buf = buffers.get().data(Math.max(1, data.length));
-        buf.put(0, data, 0, data.length);
-        lib.fuse_reply_buf(req, buf, data.length);
-        return 0;
     }
 
     // ---- helpers ----

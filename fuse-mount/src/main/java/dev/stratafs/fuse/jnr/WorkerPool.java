@@ -178,7 +178,7 @@ final class WorkerPool {
                     turn.busySince = System.nanoTime();
                     if (watchAsleep) LockSupport.unpark(watcher);
                 } else {
-                    turn.run();
+                    turn.handOff();
                 }
                 try {
                     w.process(res);
@@ -217,7 +217,7 @@ final class WorkerPool {
     }
 
     /** One worker's part in the reading: whether it is the reader, and handing that on. */
-    private final class Turn implements Runnable {
+    private final class Turn implements LongWork.Listener {
         final AtomicBoolean reading = new AtomicBoolean();
         /** System.nanoTime() when the quick request being answered began; 0 between requests. */
         volatile long busySince;
@@ -228,13 +228,23 @@ final class WorkerPool {
             current = this;
         }
 
+        /** Long work matters only while this worker still holds the reading. */
+        @Override
+        public boolean listening() {
+            return reading.get();
+        }
+
+        @Override
+        public void starting() {
+            handOff();
+        }
+
         /**
          * Before a request that is not quick, on long work within one, or when {@link #watch}
          * finds a quick one taking long: another worker reads meanwhile. Once per turn, whoever
          * calls it.
          */
-        @Override
-        public void run() {
+        void handOff() {
             if (!reading.compareAndSet(true, false)) return;
             reader.release();
             synchronized (WorkerPool.this) {
@@ -268,7 +278,7 @@ final class WorkerPool {
                 continue;
             }
             quiet = 0;
-            if (System.nanoTime() - since >= stuckNanos && t.busySince == since) t.run();
+            if (System.nanoTime() - since >= stuckNanos && t.busySince == since) t.handOff();
         }
     }
 

@@ -141,6 +141,18 @@ class DirectLaneTest {
         serve(request(FuseWire.GETXATTR, node, xattrArgs(64, "user.none")), -Errno.ENODATA);
     }
 
+    @Test
+    void listxattrAnswersTheSizeTheNamesOrErange() {
+        long node = lookup("x", 0).getLong();
+        byte[] names = "user.k\0".getBytes(StandardCharsets.UTF_8);
+        assertEquals(names.length, serve(request(FuseWire.LISTXATTR, node, args(8).putInt(0).array()), 0).getInt());
+        ByteBuffer list = serve(request(FuseWire.LISTXATTR, node, args(8).putInt(64).array()), 0);
+        byte[] got = new byte[list.remaining()];
+        list.get(got);
+        assertArrayEquals(names, got);
+        serve(request(FuseWire.LISTXATTR, node, args(8).putInt(3).array()), -Errno.ERANGE);
+    }
+
     private static byte[] xattrArgs(int size, String name) {
         byte[] n = nameZ(name);
         return args(8 + n.length).putInt(size).putInt(0).put(n).array();

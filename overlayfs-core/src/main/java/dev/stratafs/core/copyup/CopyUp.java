@@ -225,11 +225,12 @@ public final class CopyUp {
 
     /**
      * Creates the directory chain down to {@code dir} in the upper, copying each directory's
-     * metadata, and returns the upper directory's attributes. Caller holds the write lock (no
-     * file data is copied here).
+     * metadata. Returns the upper directory's attributes when the resolve already had them (it
+     * was upper), else null: most callers do not need them, and a stat more is theirs to take.
+     * Caller holds the write lock (no file data is copied here).
      */
     public StatInfo ensureUpperDirLocked(FsPath dir) throws FsException {
-        if (dir.isRoot()) return os.lstat(stack.upper().root());
+        if (dir.isRoot()) return null;
         Resolved r = resolver.resolve(dir).requireDirectory();
         if (r.inUpper()) return r.stat();
         ensureUpperDirLocked(dir.parent());
@@ -244,7 +245,7 @@ public final class CopyUp {
         }
         resolver.invalidate(dir);
         generation.incrementAndGet();
-        return os.lstat(stack.upper().host(dir));
+        return null;
     }
 
     /** Where the upper copy of a hard-linked lower file with this mount inode is kept (may not exist). */
