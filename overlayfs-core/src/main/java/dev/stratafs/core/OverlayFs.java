@@ -47,6 +47,7 @@ public final class OverlayFs implements Closeable {
     private final WorkDir work;
     private final CopyUp copyUp;
     private final ReentrantReadWriteLock ns = new ReentrantReadWriteLock();
+    private final CapabilityMisses capMisses = new CapabilityMisses();
     private final boolean root;
     /** The daemon's group: what the kernel gives a new object outside set-group-ID directories. */
     private final int egid;
@@ -127,7 +128,7 @@ public final class OverlayFs implements Closeable {
     /** The mount's inode number: an upper copy keeps the number of the lower object it came from. */
     private long ino(Layer layer, Path host, StatInfo st) throws FsException {
         if (layer.isUpper() && copyUp != null) {
-            long o = copyUp.origin(host);
+            long o = copyUp.origin(host, st.ino());
             if (o >= 0) return o;
         }
         return stack.ino(st.dev(), st.ino());
@@ -205,15 +206,22 @@ public final class OverlayFs implements Closeable {
     }
 
     private FileHandle handle(FsPath p, Resolved r, int fd, boolean writable) throws FsException {
-        return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, !r.inUpper(), true);
+        return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, !r.inUpper(), true, null);
     }
 
-    /** {@code fromLower}: the file may descend from a lower one (and so have a hard-link index entry). */
-    private FileHandle handle(FsPath p, long ino, int fd, boolean writable, boolean onLower, boolean fromLower) {
+    /**
+     * {@code fromLower}: the file may descend from a lower one (and so have a hard-link index
+     * entry). {@code first}: attributes known to be current, answered by the handle's first
+     * getattr instead of an fstat (a create's reply).
+     */
+    private FileHandle handle(FsPath p, long ino, int fd, boolean writable, boolean onLower, boolean fromLower, FileAttr first) {
+        java.util.concurrent.atomic.AtomicReference<FileAttr> once = first == null ? null : new java.util.concurrent.atomic.AtomicReference<>(first);
         return new FileHandle(os, p.toString(), ino, fd, writable, onLower, config.fsync(),
                 copyUp == null ? () -> 0L : copyUp::generation,
                 h -> reopenUpper(p, h),
                 h -> {
+                    FileAttr known = once == null ? null : once.getAndSet(null);
+                    if (known != null) return known;
                     StatInfo st = os.fstat(h.fd());
                     long nlink = st.nlink();
                     if (fromLower && st.isRegular() && copyUp != null && nlink > 0) {
@@ -247,13 +255,18 @@ public final class OverlayFs implements Closeable {
                 requireWritable(p);
                 requireCreatableName(p);
                 int perm = mode & 07777 & ~caller.umask();
-                Creation c = beginCreate(p);
+                Creation c = beginCreate(r);
                 int fd = os.open(c.target, (flags & ~O_TRUNC) | O_CREAT | O_EXCL, perm & 0777);
                 try {
                     // A file made here is upper and has no origin: its number is its own (no resolve needed).
                     StatInfo st = os.fstat(fd);
-                    finishCreate(c, perm, caller, false, st);
-                    return handle(p, stack.ino(st.dev(), st.ino()), fd, (flags & O_ACCMODE) != O_RDONLY, false, false);
+                    long ino = stack.ino(st.dev(), st.ino());
+                    boolean changed = finishCreate(c, perm, caller, false, st);
+                    // Unchanged since the fstat: the reply's attributes need no second one.
+                    FileAttr first = changed ? null : FileAttr.of(st, ino, st.nlink());
+                    capMisses.remember(p); // made by us: no capability
+                    copyUp.madeInUpper(st.ino());
+                    return handle(p, ino, fd, (flags & O_ACCMODE) != O_RDONLY, false, false, first);
                 } catch (FsException | RuntimeException e) {
                     os.close(fd);
                     throw e;
@@ -274,29 +287,31 @@ public final class OverlayFs implements Closeable {
             throw new FsException(ErrorKind.INVALID, "mknod cannot make this type: " + p);
         }
         changeEntry(p, () -> {
-            resolver.resolve(p).requireMissing();
+            Resolved r = resolver.resolve(p).requireMissing();
             requireWritable(p);
             requireCreatableName(p);
             int perm = mode & 07777 & ~caller.umask();
-            Creation c = beginCreate(p);
+            Creation c = beginCreate(r);
             os.mknod(c.target, type | (perm & 0777), rdev);
             finishCreate(c, perm, caller, false, null);
+            capMisses.remember(p);
         });
     }
 
     public void mkdir(String path, int mode, Caller caller) throws IOException {
         FsPath p = FsPath.parse(path);
         changeEntry(p, () -> {
-            resolver.resolve(p).requireMissing();
+            Resolved r = resolver.resolve(p).requireMissing();
             requireWritable(p);
             requireCreatableName(p);
             int perm = mode & 07777 & ~caller.umask();
-            Creation c = beginCreate(p);
+            Creation c = beginCreate(r);
             os.mkdir(c.target, 0700);
             // A directory made where a lower one was deleted must not show that one's entries again.
             if (c.replacesWhiteout || c.aufsMarker != null) codec.markOpaque(c.target);
             finishCreate(c, perm, caller, true, null);
             resolver.invalidate(p);
+            capMisses.remember(p);
         });
     }
 
@@ -307,46 +322,71 @@ public final class OverlayFs implements Closeable {
             throw new FsException(ErrorKind.NAME_TOO_LONG, "symlink target too long: " + p);
         }
         changeEntry(p, () -> {
-            resolver.resolve(p).requireMissing();
+            Resolved r = resolver.resolve(p).requireMissing();
             requireWritable(p);
             requireCreatableName(p);
-            Creation c = beginCreate(p);
+            Creation c = beginCreate(r);
             os.symlink(target, c.target);
             finishCreate(c, -1, caller, false, null);
+            capMisses.remember(p);
         });
     }
 
     /** Where a new object is made: in place, or in the workdir when it must replace a whiteout atomically. */
-    private record Creation(FsPath path, Path dst, Path target, boolean replacesWhiteout, Path aufsMarker, StatInfo parent) {}
+    private record Creation(FsPath path, Path dst, Path target, boolean replacesWhiteout, Path aufsMarker) {}
 
-    private Creation beginCreate(FsPath p) throws FsException {
-        StatInfo known = copyUp.ensureUpperDirLocked(p.parent());
+    /** Prepares to make the missing name {@code r} (resolved under the write lock held since). */
+    private Creation beginCreate(Resolved r) throws FsException {
+        FsPath p = r.path();
+        copyUp.ensureUpperDirLocked(p.parent());
         Path dst = stack.upper().host(p);
-        StatInfo parent = known != null ? known : os.lstat(dst.getParent());
-        boolean whiteout = os.lstatOrNull(dst) != null; // the name is missing in the view, so this is a whiteout
-        Path marker = codec.hasAufsMarker(dst) ? WhiteoutCodec.aufsMarker(dst) : null;
+        boolean whiteout;
+        Path marker;
+        switch (r.upperSlot()) {
+            case EMPTY -> { whiteout = false; marker = null; }
+            case WHITEOUT -> { whiteout = true; marker = null; }
+            case AUFS_MARKER -> { whiteout = false; marker = WhiteoutCodec.aufsMarker(dst); }
+            default -> {
+                whiteout = os.lstatOrNull(dst) != null; // the name is missing in the view, so this is a whiteout
+                marker = codec.hasAufsMarker(dst) ? WhiteoutCodec.aufsMarker(dst) : null;
+            }
+        }
         Path target = whiteout ? work.newTemp() : dst;
-        return new Creation(p, dst, target, whiteout, marker, parent);
+        return new Creation(p, dst, target, whiteout, marker);
     }
 
     /**
      * Owner, mode, then the atomic move over a whiteout; removes an AUFS marker last. {@code made}
      * is the new object's stat when the caller has one: a mode that open(2) already got right
-     * (our umask or a default ACL took nothing from it) needs no chmod.
+     * (our umask or a default ACL took nothing from it) needs no chmod. Returns whether the
+     * object changed after it was made (owner, mode or place).
      */
-    private void finishCreate(Creation c, int perm, Caller caller, boolean dir, StatInfo made) throws FsException {
+    private boolean finishCreate(Creation c, int perm, Caller caller, boolean dir, StatInfo made) throws FsException {
+        boolean changed = c.replacesWhiteout;
         try {
             if (root) {
-                // BSD group semantics of a setgid parent, as the kernel applies for a plain create.
-                boolean sgidParent = (c.parent.mode() & 02000) != 0;
-                int gid = sgidParent ? c.parent.gid() : caller.gid();
-                // Made in place, the kernel already gave it our uid (0) and the parent's group if
-                // set-group-ID, ours otherwise (open(2), "O_CREAT"): skip a chown that changes nothing.
-                boolean asMade = !c.replacesWhiteout && caller.uid() == 0 && (sgidParent || gid == egid);
-                if (!asMade) os.lchown(c.target, caller.uid(), gid);
+                // Made in place by root for a root caller of our group, the kernel already gave it
+                // the owner and group we would (open(2), "O_CREAT": ours, or a set-group-ID
+                // parent's): no chown, and no stat of the parent to decide it.
+                boolean asMade = !c.replacesWhiteout && caller.uid() == 0 && caller.gid() == egid;
+                boolean sgidParent = false;
+                if (!asMade || dir) {
+                    // BSD group semantics of a set-group-ID parent, as the kernel applies for a plain create.
+                    StatInfo parent = os.lstat(c.dst.getParent());
+                    sgidParent = (parent.mode() & 02000) != 0;
+                    int gid = sgidParent ? parent.gid() : caller.gid();
+                    asMade |= !c.replacesWhiteout && caller.uid() == 0 && sgidParent;
+                    if (!asMade) {
+                        os.lchown(c.target, caller.uid(), gid);
+                        changed = true;
+                    }
+                }
                 if (dir && sgidParent) perm |= 02000;
             }
-            if (perm >= 0 && (made == null || made.perm() != perm)) os.chmod(c.target, perm);
+            if (perm >= 0 && (made == null || made.perm() != perm)) {
+                os.chmod(c.target, perm);
+                changed = true;
+            }
             if (c.replacesWhiteout) {
                 StatInfo t = os.lstat(c.target);
                 if (t.isDirectory()) {
@@ -362,6 +402,7 @@ public final class OverlayFs implements Closeable {
             throw e;
         }
         if (c.aufsMarker != null) os.unlink(c.aufsMarker);
+        return changed;
     }
 
     private void discardQuietly(Path p) {
@@ -389,6 +430,7 @@ public final class OverlayFs implements Closeable {
         FsPath p = r.path();
         Path dst = stack.upper().host(p);
         if (r.inUpper()) {
+            copyUp.upperNameRemoved(r.stat().ino());
             if (r.lowerHasName()) {
                 placeWhiteoutOver(dst);
             } else {
@@ -437,6 +479,7 @@ public final class OverlayFs implements Closeable {
         FsPath p = r.path();
         Path dst = stack.upper().host(p);
         if (r.inUpper()) {
+            copyUp.upperNameRemoved(r.stat().ino());
             if (r.lowerHasName() && codec.kernelFormat()) {
                 Path temp = work.newTemp();
                 os.mknod(temp, StatInfo.S_IFCHR, 0);
@@ -598,6 +641,7 @@ public final class OverlayFs implements Closeable {
         copyUp.ensureUpperDirLocked(dst.parent());
         Path s = stack.upper().host(src);
         Path d = stack.upper().host(dst);
+        if (rd.inUpper()) copyUp.upperNameRemoved(rd.stat().ino());
         if (rd.exists() && rd.isDirectory() && rd.inUpper()) clearDir(d);
         StatInfo atD = os.lstatOrNull(d);
         boolean whiteoutAtD = atD != null && !rd.exists();
@@ -624,6 +668,7 @@ public final class OverlayFs implements Closeable {
         if (markerAtD) os.unlink(WhiteoutCodec.aufsMarker(d));
         resolver.invalidate(src);
         resolver.invalidate(dst);
+        if (rs.isDirectory()) capMisses.forgetAll(); else { capMisses.forget(src); capMisses.forget(dst); }
     }
 
     public void link(String existing, String newPath) throws IOException {
@@ -641,8 +686,8 @@ public final class OverlayFs implements Closeable {
             try {
                 rs = resolver.resolve(src).requireExists();
                 if (!rs.inUpper()) continue;
-                resolver.resolve(dst).requireMissing();
-                Creation c = beginCreate(dst);
+                Creation c = beginCreate(resolver.resolve(dst).requireMissing());
+                capMisses.forget(dst);
                 os.link(rs.host(), c.target);
                 if (c.replacesWhiteout) os.rename(c.target, c.dst, 0);
                 if (c.aufsMarker != null) os.unlink(c.aufsMarker);
@@ -693,17 +738,29 @@ public final class OverlayFs implements Closeable {
         FsPath p = FsPath.parse(path);
         if (PrivateXattrs.isPrivate(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "overlay-private xattr: " + name);
         requireUserXattrAllowed(readResolve(p).requireExists(), name);
-        onUpper(p, true, up -> os.setxattr(up.host(), name, value, flags));
+        onUpper(p, true, up -> {
+            os.setxattr(up.host(), name, value, flags);
+            // Any of the file's names may have been recorded as lacking it (hard links).
+            if (name.equals(CapabilityMisses.NAME)) capMisses.forgetAll();
+        });
     }
 
     /** The value; NO_ATTRIBUTE when absent. */
     public byte[] getxattr(String path, String name) throws IOException {
         FsPath p = FsPath.parse(path);
         if (PrivateXattrs.isPrivate(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "overlay-private xattr: " + name);
-        Resolved r = readResolve(p).requireExists();
-        byte[] v = os.getxattr(r.host(), name);
-        if (v == null) throw new FsException(ErrorKind.NO_ATTRIBUTE, "no such attribute " + name + ": " + p);
-        return v;
+        boolean cap = name.equals(CapabilityMisses.NAME);
+        if (cap && capMisses.known(p)) throw new FsException(ErrorKind.NO_ATTRIBUTE, "no such attribute " + name + ": " + p);
+        ns.readLock().lock();
+        try {
+            Resolved r = resolver.resolve(p).requireExists();
+            byte[] v = os.getxattr(r.host(), name);
+            if (v != null) return v;
+            if (cap) capMisses.remember(p);
+        } finally {
+            ns.readLock().unlock();
+        }
+        throw new FsException(ErrorKind.NO_ATTRIBUTE, "no such attribute " + name + ": " + p);
     }
 
     public List<String> listxattr(String path) throws IOException {
@@ -805,6 +862,8 @@ public final class OverlayFs implements Closeable {
     private void changeEntry(FsPath p, EntryChange change) throws IOException {
         ns.writeLock().lock();
         try {
+            // Before the change, under the lock: a creation may record its own miss.
+            capMisses.forget(p);
             change.apply();
         } finally {
             resolver.markersChanged(p);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
@@ -268,5 +269,106 @@ class OverlayFsTest {
         fs.unlink("/only1");
         assertThrows(FsException.class, () -> fs.getattr("/only1"));
         assertTrue(os.lstat(up.resolve("only1")).isCharDevice());
+    }
+
+    /** A valid file capability (cap_net_raw+ep, VFS_CAP_REVISION_2): the kernel checks the format. */
+    private static final byte[] CAP_NET_RAW = {1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    private static final String CAP = "security.capability";
+
+    private void assertNoCapability(String p) {
+        FsException e = assertThrows(FsException.class, () -> fs.getxattr(p, CAP));
+        assertEquals(ErrorKind.NO_ATTRIBUTE, e.kind());
+    }
+
+    /**
+     * <pre>
+     *   /new, /alias: one upper file (made here, then linked); the capability is set through /alias
+     * </pre>
+     */
+    @Test
+    void capabilitySetThroughAHardLinkIsSeenThroughTheOtherName() throws IOException {
+        assumeTrue(os.geteuid() == 0, "security.* xattrs need CAP_SETFCAP");
+        fs.create("/new", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        assertNoCapability("/new");
+        fs.link("/new", "/alias");
+        fs.setxattr("/alias", CAP, CAP_NET_RAW, 0);
+        assertArrayEquals(CAP_NET_RAW, fs.getxattr("/new", CAP));
+    }
+
+    /**
+     * <pre>
+     *   /a (no capability, asked)   /b (capability)   then  mv /b /a
+     * </pre>
+     */
+    @Test
+    void capabilityOfAFileRenamedOverAnAskedNameIsSeen() throws IOException {
+        assumeTrue(os.geteuid() == 0, "security.* xattrs need CAP_SETFCAP");
+        fs.create("/a", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        fs.create("/b", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        assertNoCapability("/a");
+        fs.setxattr("/b", CAP, CAP_NET_RAW, 0);
+        fs.rename("/b", "/a", 0);
+        assertArrayEquals(CAP_NET_RAW, fs.getxattr("/a", CAP));
+    }
+
+    /**
+     * <pre>
+     *   /d/f (no capability, asked)   /e/f (capability)   then  mv /d /x; mv /e /d
+     * </pre>
+     */
+    @Test
+    void capabilityBelowADirectoryMovedOntoAnAskedPathIsSeen() throws IOException {
+        assumeTrue(os.geteuid() == 0, "security.* xattrs need CAP_SETFCAP");
+        fs.mkdir("/d", 0755, ROOT);
+        fs.mkdir("/e", 0755, ROOT);
+        fs.create("/d/f", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        fs.create("/e/f", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        fs.setxattr("/e/f", CAP, CAP_NET_RAW, 0);
+        assertNoCapability("/d/f");
+        fs.rename("/d", "/x", 0);
+        fs.rename("/e", "/d", 0);
+        assertArrayEquals(CAP_NET_RAW, fs.getxattr("/d/f", CAP));
+        assertNoCapability("/x/f");
+    }
+
+    /**
+     * A lower file's capability shows through the mount and survives a chmod's copy-up; a write
+     * drops it, as any write(2) to a file with a capability does (commoncap killpriv).
+     */
+    @Test
+    void lowerCapabilitySurvivesChmodCopyUpAndGoesOnWrite() throws IOException {
+        assumeTrue(os.geteuid() == 0, "security.* xattrs need CAP_SETFCAP");
+        os.setxattr(l1.resolve("only1"), CAP, CAP_NET_RAW, 0);
+        assertArrayEquals(CAP_NET_RAW, fs.getxattr("/only1", CAP));
+        fs.chmod("/only1", 0755);
+        assertArrayEquals(CAP_NET_RAW, fs.getxattr("/only1", CAP));
+        write("/only1", "x", OpenFlags.O_WRONLY);
+        assertNoCapability("/only1");
+        assertNoCapability("/a.txt");
+    }
+
+    /**
+     * The upper filesystem reuses a freed inode number for the next new inode: a copy-up's temp
+     * file often gets the number of an upper file just deleted. The copy must still report its
+     * lower file's number, not what the deleted file had.
+     * <pre>
+     *   lower1/c0 .. c19          upper: /tmp made, stat'ed, deleted before each copy-up
+     * </pre>
+     */
+    @Test
+    void copyUpKeepsTheLowerInodeWhenItsHostInodeWasJustFreed() throws IOException {
+        fs.close();
+        for (int i = 0; i < 20; i++) Files.writeString(l1.resolve("c" + i), "c" + i);
+        fs = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).upper(up, work).build());
+        for (int i = 0; i < 20; i++) {
+            long lowerIno = fs.getattr("/c" + i).ino();
+            fs.create("/tmp", OpenFlags.O_WRONLY, 0644, ROOT).close();
+            long madeIno = fs.getattr("/tmp").ino();
+            assertTrue(madeIno != lowerIno);
+            fs.unlink("/tmp");
+            write("/c" + i, "C", OpenFlags.O_WRONLY);
+            assertEquals(lowerIno, fs.getattr("/c" + i).ino(), "c" + i);
+            assertEquals("C" + i, read("/c" + i));
+        }
     }
 }

@@ -36,6 +36,15 @@ public final class CopyUp {
     private final String lowerNlinkXattr;
     private final ConcurrentHashMap<FsPath, CompletableFuture<Void>> inflight = new ConcurrentHashMap<>();
     private final AtomicLong generation = new AtomicLong();
+    /**
+     * Upper inode number -> the mount inode it inherited, or -1. The origin xattr is written only
+     * on a new inode before it gets a name, so it never changes while the inode lives; an entry
+     * goes when an upper name is removed ({@link #upperNameRemoved}), before its number can be
+     * reused. Saves an lgetxattr on every getattr of an upper object.
+     */
+    private final ConcurrentHashMap<Long, Long> origins = new ConcurrentHashMap<>();
+    /** About 80 bytes each. */
+    private static final int ORIGINS_LIMIT = 32_768;
 
     public CopyUp(LayerStack stack, Resolver resolver, NativeOs os, ReadWriteLock ns, WorkDir work,
                   boolean fsync, String privatePrefix) {
@@ -225,14 +234,14 @@ public final class CopyUp {
 
     /**
      * Creates the directory chain down to {@code dir} in the upper, copying each directory's
-     * metadata. Returns the upper directory's attributes when the resolve already had them (it
-     * was upper), else null: most callers do not need them, and a stat more is theirs to take.
-     * Caller holds the write lock (no file data is copied here).
+     * metadata. A directory the resolver's cache already knows as upper costs no stat (the
+     * common case: its child was just resolved). Caller holds the write lock (no file data is
+     * copied here).
      */
-    public StatInfo ensureUpperDirLocked(FsPath dir) throws FsException {
-        if (dir.isRoot()) return null;
+    public void ensureUpperDirLocked(FsPath dir) throws FsException {
+        if (dir.isRoot() || resolver.knownUpperDir(dir)) return;
         Resolved r = resolver.resolve(dir).requireDirectory();
-        if (r.inUpper()) return r.stat();
+        if (r.inUpper()) return;
         ensureUpperDirLocked(dir.parent());
         Path temp = work.newTemp();
         try {
@@ -245,7 +254,6 @@ public final class CopyUp {
         }
         resolver.invalidate(dir);
         generation.incrementAndGet();
-        return null;
     }
 
     /** Where the upper copy of a hard-linked lower file with this mount inode is kept (may not exist). */
@@ -253,7 +261,31 @@ public final class CopyUp {
         return work.index().resolve(Long.toString(originIno));
     }
 
-    /** The mount inode a copied-up upper object inherited, or -1. */
+    /**
+     * The mount inode the upper object at {@code upperPath}, inode {@code upperIno}, inherited,
+     * or -1. Caller holds the namespace lock (read or write), so no removal runs meanwhile.
+     */
+    public long origin(Path upperPath, long upperIno) throws FsException {
+        Long known = origins.get(upperIno);
+        if (known != null) return known;
+        long o = origin(upperPath);
+        if (origins.size() >= ORIGINS_LIMIT) origins.clear();
+        origins.put(upperIno, o);
+        return o;
+    }
+
+    /** A new upper object made without an origin (a create), under the write lock. */
+    public void madeInUpper(long upperIno) {
+        if (origins.size() >= ORIGINS_LIMIT) origins.clear();
+        origins.put(upperIno, -1L);
+    }
+
+    /** An upper name of inode {@code upperIno} was removed or replaced (under the write lock): its number may be reused. */
+    public void upperNameRemoved(long upperIno) {
+        origins.remove(upperIno);
+    }
+
+    /** The mount inode a copied-up upper object inherited, or -1 (uncached: listings know d_ino, not st_ino). */
     public long origin(Path upperPath) throws FsException {
         byte[] v = os.getxattr(upperPath, originXattr);
         if (v == null) return -1;

@@ -16,7 +16,24 @@ public final class Resolved {
     private final Layer layer;
     private final StatInfo stat;
     private final LowerProbe lowerProbe;
+    private final UpperSlot upperSlot;
     private Boolean lowerHasName;
+
+    /**
+     * What the upper directory holds under a name the view does not show, as the lookup found
+     * it: a create needs to know whether it must replace a whiteout or drop an AUFS marker, and
+     * the lookup has just looked.
+     */
+    public enum UpperSlot {
+        /** Not looked at (the name is visible, or its parent has an upper part that was not asked). */
+        UNKNOWN,
+        /** Nothing there; a new object goes straight in. */
+        EMPTY,
+        /** A whiteout object: a new object must replace it in one rename. */
+        WHITEOUT,
+        /** Nothing there, but a {@code .wh.NAME} marker hides a lower name and goes once the name is made. */
+        AUFS_MARKER
+    }
 
     /** Whether a lower layer shows the name: asked only by removals and renames, not by lookups. */
     interface LowerProbe {
@@ -27,17 +44,25 @@ public final class Resolved {
     }
 
     Resolved(FsPath path, Layer layer, StatInfo stat, LowerProbe lowerProbe) {
+        this(path, layer, stat, lowerProbe, UpperSlot.UNKNOWN);
+    }
+
+    private Resolved(FsPath path, Layer layer, StatInfo stat, LowerProbe lowerProbe, UpperSlot upperSlot) {
         this.path = path;
         this.layer = layer;
         this.stat = stat;
         this.lowerProbe = lowerProbe;
+        this.upperSlot = upperSlot;
     }
 
-    static Resolved missing(FsPath path, LowerProbe lowerProbe) {
-        return new Resolved(path, null, null, lowerProbe);
+    static Resolved missing(FsPath path, LowerProbe lowerProbe, UpperSlot upperSlot) {
+        return new Resolved(path, null, null, lowerProbe, upperSlot);
     }
 
     public FsPath path() { return path; }
+
+    /** For a missing name: what its upper directory holds there (see {@link UpperSlot}). */
+    public UpperSlot upperSlot() { return upperSlot; }
 
     public boolean exists() { return layer != null; }
 

@@ -67,6 +67,16 @@ public final class Resolver {
         return lookupChild(parent, path);
     }
 
+    /**
+     * True when the directory at {@code dir} is known, from the cached structure, to have its
+     * upper part (every change to an upper directory's existence invalidates that structure).
+     * False means unknown or no.
+     */
+    public boolean knownUpperDir(FsPath dir) {
+        DirInfo d = dirs.get(dir);
+        return d != null && d.upper;
+    }
+
     /** True when the merged directory at {@code path} is made of more than one layer directory. */
     public boolean isMergedDir(FsPath path) throws FsException {
         return dirInfo(path).merged();
@@ -80,12 +90,14 @@ public final class Resolver {
     private Resolved lookupChild(DirInfo parent, FsPath path) throws FsException {
         String n = path.fileName().value();
         if (WhiteoutCodec.isMarkerName(n)) {
-            return Resolved.missing(path, Resolved.LowerProbe.NO);
+            return Resolved.missing(path, Resolved.LowerProbe.NO, Resolved.UpperSlot.UNKNOWN);
         }
         int[] occ = null;
         if (parent.lowers.length > 0) {
             occ = lowerIndex(parent).names.get(n);
         }
+        // No upper part: the directory is copied up empty before anything is made in it.
+        Resolved.UpperSlot slot = Resolved.UpperSlot.EMPTY;
         if (parent.upper) {
             Layer up = stack.upper();
             Path hp = up.host(path);
@@ -94,18 +106,19 @@ public final class Resolver {
             int[] o = occ;
             Resolved.LowerProbe lowerPos = o == null ? Resolved.LowerProbe.NO : () -> lowerPositive(parent, path, o);
             if (st != null) {
-                if (codec.isWhiteout(hp, st, parent.upperX)) return Resolved.missing(path, lowerPos);
+                if (codec.isWhiteout(hp, st, parent.upperX)) return Resolved.missing(path, lowerPos, Resolved.UpperSlot.WHITEOUT);
                 return new Resolved(path, up, st, lowerPos);
             }
+            // A marker only matters where a lower layer has the name; elsewhere it is left as found.
             if (occ != null && upperMarkers(parent).contains(n)) {
-                return Resolved.missing(path, lowerPos);
+                return Resolved.missing(path, lowerPos, Resolved.UpperSlot.AUFS_MARKER);
             }
         }
-        if (occ == null || occ[0] < 0) return Resolved.missing(path, Resolved.LowerProbe.NO);
+        if (occ == null || occ[0] < 0) return Resolved.missing(path, Resolved.LowerProbe.NO, slot);
         Layer l = stack.lower(parent.lowers[occ[0]]);
         Path hp = l.host(path);
         StatInfo st = os.lstatOrNull(hp);
-        if (st == null || codec.isWhiteout(hp, st, parent.lowerX[occ[0]])) return Resolved.missing(path, Resolved.LowerProbe.NO);
+        if (st == null || codec.isWhiteout(hp, st, parent.lowerX[occ[0]])) return Resolved.missing(path, Resolved.LowerProbe.NO, slot);
         return new Resolved(path, l, st, Resolved.LowerProbe.YES);
     }
 
