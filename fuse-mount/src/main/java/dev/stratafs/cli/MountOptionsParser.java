@@ -95,6 +95,7 @@ final class MountOptionsParser {
                 default -> throw new CliException("bad value for fsync: '" + value + "' (expected 0 or 1)");
             };
             case "timeout" -> s.fuse.timeoutSeconds(seconds(key, need(key, value)));
+            case "writeback" -> s.fuse.writeback(flag(key, value, true));
             case "squash_to_root" -> {
                 flag(key, value, true);
                 s.fuse.squashUid(0).squashGid(0);
@@ -151,7 +152,11 @@ final class MountOptionsParser {
         s.fuse.allowOther(s.allowOther != null ? s.allowOther : root);
         s.fuse.defaultPermissions(s.defaultPermissions != null ? s.defaultPermissions : root);
         s.fuse.debug(s.debug);
-        return new MountRequest(stack.build(), s.fuse.build(), mountPoint, s.foreground, s.debug,
+        FuseOptions built = s.fuse.build();
+        if (built.writeback() && !built.lowLevel()) {
+            s.warnings.add("ignoring writeback: the writeback cache needs the low-level engine");
+        }
+        return new MountRequest(stack.build(), built, mountPoint, s.foreground, s.debug,
                 java.util.Optional.ofNullable(s.logFile), s.warnings, s.notes);
     }
 

@@ -7,6 +7,8 @@ import dev.stratafs.core.FsStat;
 import dev.stratafs.core.OpenFile;
 import dev.stratafs.core.OverlayFs;
 import dev.stratafs.core.SetTime;
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
 import java.io.IOException;
 import java.util.List;
 
@@ -23,6 +25,16 @@ public interface FsBackend {
     boolean readOnly();
 
     FileAttr getattr(String path) throws IOException;
+
+    /** {@link #getattr}, but null when the directory has no such name (no exception on a lookup's common miss). */
+    default FileAttr lookup(String path) throws IOException {
+        try {
+            return getattr(path);
+        } catch (FsException e) {
+            if (e.kind() == ErrorKind.NOT_FOUND) return null;
+            throw e;
+        }
+    }
 
     List<DirEntry> readdir(String path) throws IOException;
 
@@ -57,6 +69,16 @@ public interface FsBackend {
     void setxattr(String path, String name, byte[] value, int flags) throws IOException;
 
     byte[] getxattr(String path, String name) throws IOException;
+
+    /** {@link #getxattr}, but null when the object has no such attribute. */
+    default byte[] xattr(String path, String name) throws IOException {
+        try {
+            return getxattr(path, name);
+        } catch (FsException e) {
+            if (e.kind() == ErrorKind.NO_ATTRIBUTE) return null;
+            throw e;
+        }
+    }
 
     List<String> listxattr(String path) throws IOException;
 

@@ -27,6 +27,7 @@ public final class FuseOptions {
     private final String fsName;
     private final List<String> extraFuseOptions;
     private final boolean lowLevel;
+    private final boolean writeback;
 
     private FuseOptions(Builder b) {
         this.timeoutSeconds = b.timeoutSeconds;
@@ -43,6 +44,7 @@ public final class FuseOptions {
         this.fsName = b.fsName;
         this.extraFuseOptions = List.copyOf(b.extraFuseOptions);
         this.lowLevel = b.lowLevel;
+        this.writeback = b.writeback;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -83,6 +85,13 @@ public final class FuseOptions {
      */
     public boolean lowLevel() { return lowLevel; }
 
+    /**
+     * The kernel's writeback cache (fuse-overlayfs {@code writeback=1}): write(2) fills the page
+     * cache and the kernel sends larger WRITEs later; an error (ENOSPC) then shows at close or
+     * fsync instead of at the write. Low-level engine only.
+     */
+    public boolean writeback() { return writeback; }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.timeoutSeconds = timeoutSeconds;
@@ -99,6 +108,7 @@ public final class FuseOptions {
         b.fsName = fsName;
         b.extraFuseOptions.addAll(extraFuseOptions);
         b.lowLevel = lowLevel;
+        b.writeback = writeback;
         return b;
     }
 
@@ -117,6 +127,7 @@ public final class FuseOptions {
         private String fsName = "stratafs";
         private final List<String> extraFuseOptions = new ArrayList<>();
         private boolean lowLevel = true;
+        private boolean writeback;
 
         private Builder() {}
 
@@ -138,6 +149,7 @@ public final class FuseOptions {
         public Builder fsName(String n) { this.fsName = Objects.requireNonNull(n); return this; }
         public Builder extraFuseOption(String o) { extraFuseOptions.add(Objects.requireNonNull(o)); return this; }
         public Builder lowLevel(boolean v) { this.lowLevel = v; return this; }
+        public Builder writeback(boolean v) { this.writeback = v; return this; }
         public FuseOptions build() { return new FuseOptions(this); }
     }
 }

@@ -29,6 +29,11 @@ final class OverlayFsBackend implements FsBackend {
     }
 
     @Override
+    public FileAttr lookup(String path) throws IOException {
+        return fs.lookup(path);
+    }
+
+    @Override
     public List<DirEntry> readdir(String path) throws IOException {
         return fs.readdir(path);
     }
@@ -131,5 +136,10 @@ final class OverlayFsBackend implements FsBackend {
     @Override
     public byte[] getxattr(String path, String name) throws IOException {
         return fs.getxattr(path, name);
+    }
+
+    @Override
+    public byte[] xattr(String path, String name) throws IOException {
+        return fs.xattr(path, name);
     }
 }

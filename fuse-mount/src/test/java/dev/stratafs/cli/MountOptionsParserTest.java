@@ -160,6 +160,21 @@ class MountOptionsParserTest {
     }
 
     @Test
+    void writebackIsOffUnlessAskedAndTakesFuseOverlayfsSpelling() throws CliException {
+        assertFalse(parse("-o", "lowerdir=/a", "/m").fuse().writeback());
+        assertTrue(parse("-o", "lowerdir=/a,writeback", "/m").fuse().writeback());
+        assertTrue(parse("-o", "lowerdir=/a,writeback=1", "/m").fuse().writeback());
+        assertFalse(parse("-o", "lowerdir=/a,writeback=1,writeback=0", "/m").fuse().writeback());
+        assertThrows(CliException.class, () -> parse("-o", "lowerdir=/a,writeback=yes", "/m"));
+    }
+
+    @Test
+    void writebackWithThePathEngineIsIgnoredWithAWarning() throws CliException {
+        MountRequest r = parse("-o", "lowerdir=/a,writeback=1,highlevel", "/m");
+        assertTrue(r.warnings().stream().anyMatch(w -> w.contains("writeback")), r.warnings().toString());
+    }
+
+    @Test
     void roIgnoresUpperAndWork() throws CliException {
         MountRequest r = parse("-o", "lowerdir=/a,upperdir=/u,workdir=/w,ro", "/m");
         assertTrue(r.stack().readOnly());

@@ -86,10 +86,21 @@ public final class OverlayFs implements Closeable {
     // ---------------------------------------------------------------- lookups
 
     public FileAttr getattr(String path) throws IOException {
+        FileAttr a = lookup(path);
+        if (a == null) throw new FsException(ErrorKind.NOT_FOUND, "no such file or directory: " + path);
+        return a;
+    }
+
+    /**
+     * The attributes of {@code path}, or null when its directory has no such name: the common
+     * answer of a lookup (PATH and library searches), given without building an exception.
+     */
+    public FileAttr lookup(String path) throws IOException {
         FsPath p = FsPath.parse(path);
         ns.readLock().lock();
         try {
-            return attr(resolver.resolve(p).requireExists());
+            Resolved r = resolver.resolve(p);
+            return r.exists() ? attr(r) : null;
         } finally {
             ns.readLock().unlock();
         }
@@ -747,20 +758,29 @@ public final class OverlayFs implements Closeable {
 
     /** The value; NO_ATTRIBUTE when absent. */
     public byte[] getxattr(String path, String name) throws IOException {
+        byte[] v = xattr(path, name);
+        if (v == null) throw new FsException(ErrorKind.NO_ATTRIBUTE, "no such attribute " + name + ": " + path);
+        return v;
+    }
+
+    /**
+     * The value of the xattr {@code name}, or null when the object has none by that name (the
+     * usual answer to the kernel's security.capability probe, given without an exception).
+     */
+    public byte[] xattr(String path, String name) throws IOException {
         FsPath p = FsPath.parse(path);
         if (PrivateXattrs.isPrivate(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "overlay-private xattr: " + name);
         boolean cap = name.equals(CapabilityMisses.NAME);
-        if (cap && capMisses.known(p)) throw new FsException(ErrorKind.NO_ATTRIBUTE, "no such attribute " + name + ": " + p);
+        if (cap && capMisses.known(p)) return null;
         ns.readLock().lock();
         try {
             Resolved r = resolver.resolve(p).requireExists();
             byte[] v = os.getxattr(r.host(), name);
-            if (v != null) return v;
-            if (cap) capMisses.remember(p);
+            if (v == null && cap) capMisses.remember(p);
+            return v;
         } finally {
             ns.readLock().unlock();
         }
-        throw new FsException(ErrorKind.NO_ATTRIBUTE, "no such attribute " + name + ": " + p);
     }
 
     public List<String> listxattr(String path) throws IOException {

@@ -3,6 +3,7 @@ package dev.stratafs.core;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -93,6 +94,17 @@ class OverlayFsTest {
         assertEquals(List.of("a.txt", "dir", "link1", "link2", "only1"), names("/"));
         assertEquals(List.of("x", "y"), names("/dir"));
         assertEquals(1, fs.getattr("/dir").nlink(), "merged directories report nlink 1 as the kernel overlay does");
+    }
+
+    @Test
+    void lookupAnswersNullForAMissingNameAndThrowsForAMissingParent() throws IOException {
+        assertNull(fs.lookup("/nope"));
+        assertNull(fs.lookup("/gone"), "a whited-out name is missing too");
+        assertEquals(fs.getattr("/a.txt").ino(), fs.lookup("/a.txt").ino());
+        FsException e = assertThrows(FsException.class, () -> fs.lookup("/nope/x"));
+        assertEquals(ErrorKind.NOT_FOUND, e.kind());
+        assertNull(fs.xattr("/a.txt", "user.none"));
+        assertEquals(ErrorKind.NOT_FOUND, assertThrows(FsException.class, () -> fs.xattr("/nope", "user.none")).kind());
     }
 
     @Test

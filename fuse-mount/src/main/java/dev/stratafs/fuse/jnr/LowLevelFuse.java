@@ -7,6 +7,7 @@ import dev.stratafs.core.OpenFile;
 import dev.stratafs.core.SetTime;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
+import dev.stratafs.core.nat.NativeOs;
 import dev.stratafs.fuse.DirListings;
 import dev.stratafs.fuse.DirSnapshot;
 import dev.stratafs.fuse.AclNames;
@@ -60,6 +61,7 @@ public final class LowLevelFuse implements FuseEngine {
     private static final int CAP_SPLICE_MOVE = 1 << 8;
     private static final int CAP_READDIRPLUS = 1 << 13;
     private static final int CAP_READDIRPLUS_AUTO = 1 << 14;
+    private static final int CAP_WRITEBACK_CACHE = 1 << 16;
     private static final int CAP_PARALLEL_DIROPS = 1 << 18;
     private static final int CAP_HANDLE_KILLPRIV = 1 << 20;
     private static final int CAP_CACHE_SYMLINKS = 1 << 23;
@@ -108,6 +110,9 @@ public final class LowLevelFuse implements FuseEngine {
     private final DirListings listings = new DirListings(64);
     /** Set at init: the kernel opens directories itself, with FOPEN_KEEP_CACHE|FOPEN_CACHE_DIR. */
     private volatile boolean noOpendir;
+    /** Asked for with {@code writeback}; set at init when the kernel granted it. */
+    private final boolean wantWriteback;
+    private volatile boolean writeback;
     private final NodeTable nodes;
     private final CountDownLatch initialized = new CountDownLatch(1);
     private final CountDownLatch destroyed = new CountDownLatch(1);
@@ -137,6 +142,7 @@ public final class LowLevelFuse implements FuseEngine {
         this.acls = new AclNames(options.noAcl());
         this.defaultPermissions = options.defaultPermissions();
         this.timeout = options.timeoutSeconds();
+        this.wantWriteback = options.writeback();
         this.nodes = new NodeTable();
         this.lib = Fuse3Loop.lib();
         registerOperations();
@@ -291,6 +297,8 @@ public final class LowLevelFuse implements FuseEngine {
         // Reads splice file pages into /dev/fuse instead of copying them through our buffer.
         want |= CAP_SPLICE_WRITE | CAP_SPLICE_MOVE;
         if (timeout > 0) want |= CAP_CACHE_SYMLINKS;
+        if (wantWriteback) want |= CAP_WRITEBACK_CACHE;
+        writeback = wantWriteback && (capable & CAP_WRITEBACK_CACHE) != 0;
         // The kernel, not the core, clears set-user-ID bits on write and chown (as with libfuse 2).
         want &= ~CAP_HANDLE_KILLPRIV;
         // Kernels that know to take ENOSYS from OPENDIR as "open directories yourself" (5.1+) say so here.
@@ -361,8 +369,8 @@ public final class LowLevelFuse implements FuseEngine {
     private int lookup(Pointer out, long parent, String name) {
         count("lookup");
         int r = guard.run("lookup", name, () -> {
-            FileAttr a = fs.getattr(nodes.childPath(parent, name));
-            return entry(out, nodes.lookedUp(parent, name, a.ino(), a.isDirectory()), a);
+            FileAttr a = fs.lookup(nodes.childPath(parent, name));
+            return a == null ? -Errno.ENOENT : entry(out, nodes.lookedUp(parent, name, a.ino(), a.isDirectory()), a);
         });
         if (r != -Errno.ENOENT || timeout <= 0) return r;
         out.setMemory(FuseWire.PAYLOAD, FuseWire.ENTRY_OUT, (byte) 0);
@@ -596,7 +604,7 @@ public final class LowLevelFuse implements FuseEngine {
     private int open(Pointer out, long ino, Pointer in) {
         count("open");
         return guard.run("open", ino, () -> {
-            OpenFile f = fs.open(requirePath(ino), in.getInt(FuseWire.OPEN_FLAGS), caller(in, 0));
+            OpenFile f = fs.open(requirePath(ino), openFlags(in.getInt(FuseWire.OPEN_FLAGS)), caller(in, 0));
             return FuseWire.open(out, FuseWire.PAYLOAD, opened(files.add(f)), openBits());
         });
     }
@@ -608,7 +616,7 @@ public final class LowLevelFuse implements FuseEngine {
         return guard.run("create", name, () -> {
             String path = nodes.childPath(parent, name);
             int mode = in.getInt(FuseWire.CREATE_MODE) & 07777;
-            OpenFile f = fs.create(path, in.getInt(FuseWire.CREATE_FLAGS), mode, caller(in, in.getInt(FuseWire.CREATE_UMASK)));
+            OpenFile f = fs.create(path, openFlags(in.getInt(FuseWire.CREATE_FLAGS)), mode, caller(in, in.getInt(FuseWire.CREATE_UMASK)));
             long fh = files.add(f);
             FileAttr a;
             try {
@@ -620,6 +628,20 @@ public final class LowLevelFuse implements FuseEngine {
             int n = entry(out, nodes.lookedUp(parent, name, a.ino(), a.isDirectory()), a);
             return n + FuseWire.open(out, FuseWire.PAYLOAD + n, opened(fh), openBits());
         });
+    }
+
+    /**
+     * open(2) flags as the core should see them. Under the writeback cache the kernel reads pages
+     * to complete partial writes, so a write-only handle must also read, and it sends WRITEs at
+     * the offsets it computed itself, which O_APPEND would move to the end (fs/fuse/file.c
+     * fuse_file_open; fuse-overlayfs does the same).
+     */
+    private int openFlags(int flags) {
+        if (!writeback) return flags;
+        if ((flags & NativeOs.OpenFlags.O_ACCMODE) == NativeOs.OpenFlags.O_WRONLY) {
+            flags = (flags & ~NativeOs.OpenFlags.O_ACCMODE) | NativeOs.OpenFlags.O_RDWR;
+        }
+        return flags & ~NativeOs.OpenFlags.O_APPEND;
     }
 
     /** Notes a handle about to be replied, so that a reply the kernel no longer takes closes it (no RELEASE will come). */
@@ -873,7 +895,8 @@ public final class LowLevelFuse implements FuseEngine {
         String name = FuseWire.name(in, FuseWire.GETXATTR_NAME, length);
         return guard.run("getxattr", name, () -> {
             acls.check(name);
-            return sized(out, size, fs.getxattr(requirePath(ino), name));
+            byte[] v = fs.xattr(requirePath(ino), name);
+            return v == null ? -Errno.ENODATA : sized(out, size, v);
         });
     }
 

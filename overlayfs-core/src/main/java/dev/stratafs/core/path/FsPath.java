@@ -37,7 +37,10 @@ public final class FsPath {
             }
             i = j;
         }
-        return of(names);
+        if (names.isEmpty()) return ROOT;
+        // The adapter's paths are canonical ("/a/b"): then the relative form is a substring.
+        boolean canonical = path.charAt(0) == '/' && path.charAt(n - 1) != '/' && path.indexOf("//") < 0;
+        return canonical ? new FsPath(Collections.unmodifiableList(names), path.substring(1)) : of(names);
     }
 
     public static FsPath of(List<Name> names) {
@@ -69,7 +72,9 @@ public final class FsPath {
 
     public FsPath parent() {
         if (names.isEmpty()) throw new IllegalStateException("root has no parent");
-        return of(names.subList(0, names.size() - 1));
+        if (names.size() == 1) return ROOT;
+        // Names never contain '/': the parent's relative form ends at the last one.
+        return new FsPath(names.subList(0, names.size() - 1), relative.substring(0, relative.lastIndexOf('/')));
     }
 
     public FsPath resolve(Name child) {
