@@ -1,5 +1,6 @@
 package dev.stratafs.fuse;
 
+import dev.stratafs.core.AttrChange;
 import dev.stratafs.core.Caller;
 import dev.stratafs.core.DirEntry;
 import dev.stratafs.core.FileAttr;
@@ -65,6 +66,15 @@ public interface FsBackend {
     void utimens(String path, SetTime atime, SetTime mtime) throws IOException;
 
     void truncate(String path, long size) throws IOException;
+
+    /** Applies {@code c} (mode, owner, size, times, in that order) and answers the attributes after it. */
+    default FileAttr setattr(String path, AttrChange c) throws IOException {
+        if (c.mode() >= 0) chmod(path, c.mode());
+        if (c.changesOwner()) chown(path, c.uid(), c.gid());
+        if (c.size() >= 0) truncate(path, c.size());
+        if (c.changesTimes()) utimens(path, c.atime(), c.mtime());
+        return getattr(path);
+    }
 
     void setxattr(String path, String name, byte[] value, int flags) throws IOException;
 

@@ -1,5 +1,6 @@
 package dev.stratafs.fuse;
 
+import dev.stratafs.core.AttrChange;
 import dev.stratafs.core.Caller;
 import dev.stratafs.core.DirEntry;
 import dev.stratafs.core.FileAttr;
@@ -106,6 +107,11 @@ final class OverlayFsBackend implements FsBackend {
     @Override
     public void truncate(String path, long size) throws IOException {
         fs.truncate(path, size);
+    }
+
+    @Override
+    public FileAttr setattr(String path, AttrChange c) throws IOException {
+        return fs.setattr(path, c);
     }
 
     @Override

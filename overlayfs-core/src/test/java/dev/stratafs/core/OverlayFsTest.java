@@ -383,4 +383,31 @@ class OverlayFsTest {
             assertEquals("C" + i, read("/c" + i));
         }
     }
+
+    /**
+     * <pre>
+     *   lower1/only1 "one" (copied up by the setattr)    lower0/dir (directory)
+     * </pre>
+     */
+    @Test
+    void setattrAppliesModeOwnerSizeAndTimesInOneCopyUpAndAnswersTheResult() throws IOException {
+        long ino = fs.getattr("/only1").ino();
+        FileAttr a = fs.setattr("/only1", AttrChange.builder().mode(0640).owner(-1, 7).size(2)
+                .times(SetTime.OMIT, SetTime.of(1_000_000, 5)).build());
+        assertEquals(0640, a.mode() & 07777);
+        assertEquals(7, a.gid());
+        assertEquals(2, a.size());
+        assertEquals(1_000_000, a.mtimeSec());
+        assertEquals(ino, a.ino(), "a copy keeps the lower inode number");
+        assertEquals("on", Files.readString(up.resolve("only1")));
+        FileAttr again = fs.getattr("/only1");
+        assertEquals(a.mode(), again.mode());
+        assertEquals(a.ctimeSec(), again.ctimeSec());
+        assertEquals(ErrorKind.IS_DIRECTORY,
+                assertThrows(FsException.class, () -> fs.setattr("/dir", AttrChange.builder().size(0).build())).kind());
+        fs.symlink("a.txt", "/sl", ROOT);
+        assertEquals(ErrorKind.NOT_SUPPORTED,
+                assertThrows(FsException.class, () -> fs.setattr("/sl", AttrChange.builder().mode(0600).build())).kind());
+        assertEquals("top", read("/a.txt"), "the refused change touched nothing");
+    }
 }

@@ -1,5 +1,6 @@
 package dev.stratafs.fuse.jnr;
 
+import dev.stratafs.core.AttrChange;
 import dev.stratafs.core.Caller;
 import dev.stratafs.core.FileAttr;
 import dev.stratafs.core.FsStat;
@@ -543,30 +544,34 @@ public final class LowLevelFuse implements FuseEngine {
             String path = nodes.path(ino);
             if (f == null && path == null) f = openWithIno(nodes.ino(ino));
             if (f == null && path == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " was unlinked");
-            // An unlinked file keeps only what its handle can change (its size); the rest has no name to change.
-            if (path != null) {
-                if ((valid & FuseWire.FATTR_MODE) != 0) fs.chmod(path, in.getInt(FuseWire.SETATTR_MODE) & 07777);
-                if ((valid & (FuseWire.FATTR_UID | FuseWire.FATTR_GID)) != 0) {
-                    int u = (valid & FuseWire.FATTR_UID) != 0 ? ids.uidToContainer(in.getInt(FuseWire.SETATTR_UID)) : -1;
-                    int g = (valid & FuseWire.FATTR_GID) != 0 ? ids.gidToContainer(in.getInt(FuseWire.SETATTR_GID)) : -1;
-                    fs.chown(path, u, g);
-                }
-            }
-            if ((valid & FuseWire.FATTR_SIZE) != 0) {
-                long size = in.getLong(FuseWire.SETATTR_SIZE);
-                if (f != null) {
-                    f.truncate(size);
-                } else {
-                    fs.truncate(path, size);
-                }
-            }
-            if (path != null && (valid & (FuseWire.FATTR_ATIME | FuseWire.FATTR_MTIME)) != 0) {
-                SetTime at = setTime(in, valid, FuseWire.FATTR_ATIME, FuseWire.FATTR_ATIME_NOW, FuseWire.SETATTR_ATIME, FuseWire.SETATTR_ATIMENSEC);
-                SetTime mt = setTime(in, valid, FuseWire.FATTR_MTIME, FuseWire.FATTR_MTIME_NOW, FuseWire.SETATTR_MTIME, FuseWire.SETATTR_MTIMENSEC);
-                fs.utimens(path, at, mt);
-            }
-            return attr(out, f != null ? f.getattr() : fs.getattr(path));
+            AttrChange c = change(in, valid);
+            if (f == null) return attr(out, fs.setattr(path, c));
+            // Through a handle (ftruncate): the size changes through it, as the name may be gone;
+            // the rest needs the name, and an unlinked file has none to change.
+            if (c.size() >= 0) f.truncate(c.size());
+            if (path != null && c.changesMetadata()) fs.setattr(path, c.withoutSize());
+            return attr(out, f.getattr());
         });
+    }
+
+    /** A by-name SETATTR's changes, as fuse_setattr_in gives them (ids mapped to the container's). */
+    private AttrChange change(Pointer in, int valid) throws FsException {
+        AttrChange.Builder c = AttrChange.builder();
+        if ((valid & FuseWire.FATTR_MODE) != 0) c.mode(in.getInt(FuseWire.SETATTR_MODE));
+        if ((valid & (FuseWire.FATTR_UID | FuseWire.FATTR_GID)) != 0) {
+            c.owner((valid & FuseWire.FATTR_UID) != 0 ? ids.uidToContainer(in.getInt(FuseWire.SETATTR_UID)) : -1,
+                    (valid & FuseWire.FATTR_GID) != 0 ? ids.gidToContainer(in.getInt(FuseWire.SETATTR_GID)) : -1);
+        }
+        if ((valid & FuseWire.FATTR_SIZE) != 0) {
+            long size = in.getLong(FuseWire.SETATTR_SIZE);
+            if (size < 0) throw new FsException(ErrorKind.INVALID, "size beyond 2^63: " + Long.toUnsignedString(size));
+            c.size(size);
+        }
+        if ((valid & (FuseWire.FATTR_ATIME | FuseWire.FATTR_MTIME)) != 0) {
+            c.times(setTime(in, valid, FuseWire.FATTR_ATIME, FuseWire.FATTR_ATIME_NOW, FuseWire.SETATTR_ATIME, FuseWire.SETATTR_ATIMENSEC),
+                    setTime(in, valid, FuseWire.FATTR_MTIME, FuseWire.FATTR_MTIME_NOW, FuseWire.SETATTR_MTIME, FuseWire.SETATTR_MTIMENSEC));
+        }
+        return c.build();
     }
 
     private static SetTime setTime(Pointer in, int valid, int set, int now, int secAt, int nsecAt) {
