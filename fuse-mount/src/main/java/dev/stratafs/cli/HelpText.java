@@ -27,6 +27,8 @@ final class HelpText {
               volatile               skip fsync (same as fsync=0)
               fsync=0|1              sync copied-up data and metadata (default 1)
               timeout=SECS           kernel entry/attribute cache timeout (default 1000000000)
+              writeback=0|1          kernel writeback cache: fewer, larger writes; errors such as
+                                     ENOSPC show at close/fsync, not write (default 0)
               squash_to_root         show every file as owned by uid 0 / gid 0
               squash_to_uid=N        show every file as owned by uid N
               squash_to_gid=N        show every file as owned by gid N

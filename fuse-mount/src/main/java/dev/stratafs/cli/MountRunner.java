@@ -141,6 +141,7 @@ final class MountRunner {
         return "timeout=" + f.timeoutSeconds() + " allow_other=" + f.allowOther()
                 + " default_permissions=" + f.defaultPermissions() + " squash=" + f.squashUid() + "/" + f.squashGid()
                 + " uidmap=" + f.uidMap() + " gidmap=" + f.gidMap() + " static_nlink=" + f.staticNlink()
-                + " noacl=" + f.noAcl() + " xattr_permissions=" + f.xattrPermissions() + " fsname=" + f.fsName();
+                + " noacl=" + f.noAcl() + " xattr_permissions=" + f.xattrPermissions() + " fsname=" + f.fsName()
+                + " writeback=" + f.writeback();
     }
 }
