@@ -653,6 +653,13 @@ public final class OverlayFs implements Closeable {
     private void commitRename(Resolved rs, Resolved rd) throws FsException {
         FsPath src = rs.path();
         FsPath dst = rd.path();
+        // First, under the write lock: a rename that fails halfway must not leave a stale miss.
+        if (rs.isDirectory()) {
+            capMisses.forgetAll();
+        } else {
+            capMisses.forget(src);
+            capMisses.forget(dst);
+        }
         copyUp.ensureUpperDirLocked(dst.parent());
         Path s = stack.upper().host(src);
         Path d = stack.upper().host(dst);
@@ -683,7 +690,6 @@ public final class OverlayFs implements Closeable {
         if (markerAtD) os.unlink(WhiteoutCodec.aufsMarker(d));
         resolver.invalidate(src);
         resolver.invalidate(dst);
-        if (rs.isDirectory()) capMisses.forgetAll(); else { capMisses.forget(src); capMisses.forget(dst); }
     }
 
     public void link(String existing, String newPath) throws IOException {
