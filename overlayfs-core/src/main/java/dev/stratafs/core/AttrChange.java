@@ -4,44 +4,20 @@ import java.util.Objects;
 
 /**
  * What one setattr changes (a FUSE SETATTR, chmod/chown/truncate/utimensat): mode bits, owner,
- * size and times; what is not set is left alone. Immutable; built with {@link #builder()}.
+ * size and times; -1 (or {@link SetTime#OMIT}) leaves a part alone. Immutable; built with
+ * {@link #builder()}.
  */
-public final class AttrChange {
-    private final int mode;
-    private final int uid;
-    private final int gid;
-    private final long size;
-    private final SetTime atime;
-    private final SetTime mtime;
-
-    private AttrChange(Builder b) {
-        this.mode = b.mode;
-        this.uid = b.uid;
-        this.gid = b.gid;
-        this.size = b.size;
-        this.atime = b.atime;
-        this.mtime = b.mtime;
+public record AttrChange(int mode, int uid, int gid, long size, SetTime atime, SetTime mtime) {
+    public AttrChange {
+        if (mode < -1 || mode > 07777) throw new IllegalArgumentException("mode bits out of range: " + mode);
+        if (size < -1) throw new IllegalArgumentException("negative size: " + size);
+        Objects.requireNonNull(atime);
+        Objects.requireNonNull(mtime);
     }
 
     public static Builder builder() {
         return new Builder();
     }
-
-    /** Permission bits (07777), or -1 to keep them. */
-    public int mode() { return mode; }
-
-    /** New owner, or -1 to keep it. */
-    public int uid() { return uid; }
-
-    /** New group, or -1 to keep it. */
-    public int gid() { return gid; }
-
-    /** New size, or -1 to keep it. */
-    public long size() { return size; }
-
-    public SetTime atime() { return atime; }
-
-    public SetTime mtime() { return mtime; }
 
     public boolean changesOwner() { return uid != -1 || gid != -1; }
 
@@ -52,13 +28,7 @@ public final class AttrChange {
 
     /** The same change with the size left alone. */
     public AttrChange withoutSize() {
-        Builder b = new Builder();
-        b.mode = mode;
-        b.uid = uid;
-        b.gid = gid;
-        b.atime = atime;
-        b.mtime = mtime;
-        return b.build();
+        return new AttrChange(mode, uid, gid, -1, atime, mtime);
     }
 
     public static final class Builder {
@@ -78,12 +48,8 @@ public final class AttrChange {
 
         public Builder size(long s) { this.size = s; return this; }
 
-        public Builder times(SetTime a, SetTime m) {
-            this.atime = Objects.requireNonNull(a);
-            this.mtime = Objects.requireNonNull(m);
-            return this;
-        }
+        public Builder times(SetTime a, SetTime m) { this.atime = a; this.mtime = m; return this; }
 
-        public AttrChange build() { return new AttrChange(this); }
+        public AttrChange build() { return new AttrChange(mode, uid, gid, size, atime, mtime); }
     }
 }

@@ -355,17 +355,10 @@ public final class OverlayFs implements Closeable {
         FsPath p = r.path();
         copyUp.ensureUpperDirLocked(p.parent());
         Path dst = stack.upper().host(p);
-        boolean whiteout;
-        Path marker;
-        switch (r.upperSlot()) {
-            case EMPTY -> { whiteout = false; marker = null; }
-            case WHITEOUT -> { whiteout = true; marker = null; }
-            case AUFS_MARKER -> { whiteout = false; marker = WhiteoutCodec.aufsMarker(dst); }
-            default -> {
-                whiteout = os.lstatOrNull(dst) != null; // the name is missing in the view, so this is a whiteout
-                marker = codec.hasAufsMarker(dst) ? WhiteoutCodec.aufsMarker(dst) : null;
-            }
-        }
+        // The lookup saw what the upper holds there (every missing answer says; only names
+        // starting with .wh., which cannot be created, leave it UNKNOWN).
+        boolean whiteout = r.upperSlot() == Resolved.UpperSlot.WHITEOUT;
+        Path marker = r.upperSlot() == Resolved.UpperSlot.AUFS_MARKER ? WhiteoutCodec.aufsMarker(dst) : null;
         Path target = whiteout ? work.newTemp() : dst;
         return new Creation(p, dst, target, whiteout, marker);
     }
@@ -729,7 +722,30 @@ public final class OverlayFs implements Closeable {
      * them: one resolve for what a FUSE SETATTR used to need two or more for.
      */
     public FileAttr setattr(String path, AttrChange c) throws IOException {
+        return change(FsPath.parse(path), c, true);
+    }
+
+    public void chmod(String path, int mode) throws IOException {
+        change(FsPath.parse(path), AttrChange.builder().mode(mode).build(), false);
+    }
+
+    /** chown; -1 leaves an id unchanged. */
+    public void chown(String path, int uid, int gid) throws IOException {
+        change(FsPath.parse(path), AttrChange.builder().owner(uid, gid).build(), false);
+    }
+
+    public void utimens(String path, SetTime atime, SetTime mtime) throws IOException {
+        change(FsPath.parse(path), AttrChange.builder().times(atime, mtime).build(), false);
+    }
+
+    public void truncate(String path, long size) throws IOException {
         FsPath p = FsPath.parse(path);
+        if (size < 0) throw new FsException(ErrorKind.INVALID, "negative size: " + p);
+        change(p, AttrChange.builder().size(size).build(), false);
+    }
+
+    /** The one place attributes change; {@code answer}: stat the upper copy afterwards for the caller. */
+    private FileAttr change(FsPath p, AttrChange c, boolean answer) throws IOException {
         FileAttr[] after = new FileAttr[1];
         onUpper(p, c.size() != 0, r -> {
             if (c.mode() >= 0 && r.stat().isSymlink()) {
@@ -745,7 +761,7 @@ public final class OverlayFs implements Closeable {
             if (c.changesOwner()) os.lchown(h, c.uid(), c.gid());
             if (c.size() >= 0) truncateHost(h, c.size());
             if (c.changesTimes()) os.utimens(h, c.atime().sec(), c.atime().nsec(), c.mtime().sec(), c.mtime().nsec());
-            after[0] = attr(up, os.lstat(h));
+            if (answer) after[0] = attr(up, os.lstat(h));
         });
         return after[0];
     }
@@ -757,31 +773,6 @@ public final class OverlayFs implements Closeable {
         } finally {
             os.close(fd);
         }
-    }
-
-    public void chmod(String path, int mode) throws IOException {
-        FsPath p = FsPath.parse(path);
-        onUpper(p, true, r -> {
-            if (r.stat().isSymlink()) throw new FsException(ErrorKind.NOT_SUPPORTED, "cannot change the mode of a symbolic link: " + p);
-        }, up -> os.chmod(up.host(), mode & 07777));
-    }
-
-    /** chown; -1 leaves an id unchanged. */
-    public void chown(String path, int uid, int gid) throws IOException {
-        onUpper(FsPath.parse(path), true, up -> os.lchown(up.host(), uid, gid));
-    }
-
-    public void utimens(String path, SetTime atime, SetTime mtime) throws IOException {
-        onUpper(FsPath.parse(path), true, up -> os.utimens(up.host(), atime.sec(), atime.nsec(), mtime.sec(), mtime.nsec()));
-    }
-
-    public void truncate(String path, long size) throws IOException {
-        FsPath p = FsPath.parse(path);
-        if (size < 0) throw new FsException(ErrorKind.INVALID, "negative size: " + p);
-        Resolved r = readResolve(p).requireExists();
-        if (r.isDirectory()) throw new FsException(ErrorKind.IS_DIRECTORY, "is a directory: " + p);
-        if (!r.stat().isRegular()) throw new FsException(ErrorKind.INVALID, "not a regular file: " + p);
-        onUpper(p, size > 0, up -> truncateHost(up.host(), size));
     }
 
     public void setxattr(String path, String name, byte[] value, int flags) throws IOException {

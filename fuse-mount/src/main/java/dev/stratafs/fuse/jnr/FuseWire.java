@@ -81,7 +81,7 @@ final class FuseWire {
         return len;
     }
 
-    /** struct fuse_entry_out at the payload; node 0 with only entry_valid set is a cached absence. */
+    /** struct fuse_entry_out at the payload (its fuse_attr goes at {@link #ENTRY_ATTR}). */
     static int entry(Pointer out, long node, double timeout) {
         out.putLong(PAYLOAD, node);
         out.putLong(PAYLOAD + 8, 0); // generation: node ids are never reused
@@ -89,6 +89,14 @@ final class FuseWire {
         out.putLong(PAYLOAD + 24, seconds(timeout));
         out.putInt(PAYLOAD + 32, nanos(timeout));
         out.putInt(PAYLOAD + 36, nanos(timeout));
+        return ENTRY_OUT;
+    }
+
+    /** A struct fuse_entry_out the kernel keeps as an absence: node 0, only entry_valid set. */
+    static int absence(Pointer out, double timeout) {
+        out.setMemory(PAYLOAD, ENTRY_OUT, (byte) 0);
+        out.putLong(PAYLOAD + 16, seconds(timeout));
+        out.putInt(PAYLOAD + 32, nanos(timeout));
         return ENTRY_OUT;
     }
 

@@ -50,15 +50,9 @@ public interface LibFuse3 {
 
     int fuse_reply_entry(Pointer req, Pointer entryParam);
 
-    int fuse_reply_create(Pointer req, Pointer entryParam, Pointer fi);
-
-    int fuse_reply_attr(Pointer req, Pointer stat, double attrTimeout);
-
     int fuse_reply_readlink(Pointer req, @In byte[] linkZ);
 
     int fuse_reply_open(Pointer req, Pointer fi);
-
-    int fuse_reply_write(Pointer req, @size_t long count);
 
     int fuse_reply_buf(Pointer req, Pointer buf, @size_t long size);
 
@@ -70,8 +64,6 @@ public interface LibFuse3 {
     int fuse_reply_data(Pointer req, Pointer bufv, int flags);
 
     int fuse_reply_statfs(Pointer req, Pointer statvfs);
-
-    int fuse_reply_xattr(Pointer req, @size_t long count);
 
     @size_t long fuse_add_direntry(Pointer req, Pointer buf, @size_t long bufsize, @In byte[] nameZ, Pointer stat, @off_t long off);
 

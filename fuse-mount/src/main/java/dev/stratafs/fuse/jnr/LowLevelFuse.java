@@ -373,11 +373,7 @@ public final class LowLevelFuse implements FuseEngine {
             FileAttr a = fs.lookup(nodes.childPath(parent, name));
             return a == null ? -Errno.ENOENT : entry(out, nodes.lookedUp(parent, name, a.ino(), a.isDirectory()), a);
         });
-        if (r != -Errno.ENOENT || timeout <= 0) return r;
-        out.setMemory(FuseWire.PAYLOAD, FuseWire.ENTRY_OUT, (byte) 0);
-        out.putLong(FuseWire.PAYLOAD + 16, FuseWire.seconds(timeout));
-        out.putInt(FuseWire.PAYLOAD + 32, FuseWire.nanos(timeout));
-        return FuseWire.ENTRY_OUT;
+        return r == -Errno.ENOENT && timeout > 0 ? FuseWire.absence(out, timeout) : r;
     }
 
     private int entry(Pointer out, long node, FileAttr a) {
@@ -549,7 +545,7 @@ public final class LowLevelFuse implements FuseEngine {
             // Through a handle (ftruncate): the size changes through it, as the name may be gone;
             // the rest needs the name, and an unlinked file has none to change.
             if (c.size() >= 0) f.truncate(c.size());
-            if (path != null && c.changesMetadata()) fs.setattr(path, c.withoutSize());
+            if (path != null && c.changesMetadata()) return attr(out, fs.setattr(path, c.withoutSize()));
             return attr(out, f.getattr());
         });
     }

@@ -3,6 +3,7 @@ package dev.stratafs.fuse.mount;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stratafs.fuse.FuseOptions;
 import dev.stratafs.fuse.MountedStack;
@@ -91,6 +92,9 @@ class WritebackMountIT {
             }
             ch.force(true);
             assertEquals(want.toString(), Files.readString(stack.upper().resolve("made")), "fsync pushes every dirty page");
+            // The cache is really on: 1,000 write(2)s reached the daemon as a few page-sized WRITEs.
+            long writes = stack.session().requestCount("write");
+            assertTrue(writes > 0 && writes < 100, writes + " WRITE requests for 1,000 writes");
             ch.truncate(10);
         }
         assertEquals(want.substring(0, 10), Files.readString(stack.upper().resolve("made")));

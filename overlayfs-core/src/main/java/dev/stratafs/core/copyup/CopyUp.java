@@ -269,15 +269,18 @@ public final class CopyUp {
         Long known = origins.get(upperIno);
         if (known != null) return known;
         long o = origin(upperPath);
-        if (origins.size() >= ORIGINS_LIMIT) origins.clear();
-        origins.put(upperIno, o);
+        rememberOrigin(upperIno, o);
         return o;
     }
 
     /** A new upper object made without an origin (a create), under the write lock. */
     public void madeInUpper(long upperIno) {
+        rememberOrigin(upperIno, -1);
+    }
+
+    private void rememberOrigin(long upperIno, long origin) {
         if (origins.size() >= ORIGINS_LIMIT) origins.clear();
-        origins.put(upperIno, -1L);
+        origins.put(upperIno, origin);
     }
 
     /** An upper name of inode {@code upperIno} was removed or replaced (under the write lock): its number may be reused. */

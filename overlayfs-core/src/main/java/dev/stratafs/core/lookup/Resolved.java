@@ -25,7 +25,7 @@ public final class Resolved {
      * the lookup has just looked.
      */
     public enum UpperSlot {
-        /** Not looked at (the name is visible, or its parent has an upper part that was not asked). */
+        /** Not looked at: the name is visible, or starts with {@code .wh.} (never made). */
         UNKNOWN,
         /** Nothing there; a new object goes straight in. */
         EMPTY,

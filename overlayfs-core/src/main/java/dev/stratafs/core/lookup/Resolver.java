@@ -96,8 +96,6 @@ public final class Resolver {
         if (parent.lowers.length > 0) {
             occ = lowerIndex(parent).names.get(n);
         }
-        // No upper part: the directory is copied up empty before anything is made in it.
-        Resolved.UpperSlot slot = Resolved.UpperSlot.EMPTY;
         if (parent.upper) {
             Layer up = stack.upper();
             Path hp = up.host(path);
@@ -114,11 +112,13 @@ public final class Resolver {
                 return Resolved.missing(path, lowerPos, Resolved.UpperSlot.AUFS_MARKER);
             }
         }
-        if (occ == null || occ[0] < 0) return Resolved.missing(path, Resolved.LowerProbe.NO, slot);
+        // Nothing in the upper here (or no upper part yet: it is copied up empty before anything
+        // is made in it).
+        if (occ == null || occ[0] < 0) return Resolved.missing(path, Resolved.LowerProbe.NO, Resolved.UpperSlot.EMPTY);
         Layer l = stack.lower(parent.lowers[occ[0]]);
         Path hp = l.host(path);
         StatInfo st = os.lstatOrNull(hp);
-        if (st == null || codec.isWhiteout(hp, st, parent.lowerX[occ[0]])) return Resolved.missing(path, Resolved.LowerProbe.NO, slot);
+        if (st == null || codec.isWhiteout(hp, st, parent.lowerX[occ[0]])) return Resolved.missing(path, Resolved.LowerProbe.NO, Resolved.UpperSlot.EMPTY);
         return new Resolved(path, l, st, Resolved.LowerProbe.YES);
     }
 
