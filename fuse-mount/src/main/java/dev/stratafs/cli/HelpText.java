@@ -29,6 +29,9 @@ final class HelpText {
               timeout=SECS           kernel entry/attribute cache timeout (default 1000000000)
               writeback=0|1          kernel writeback cache: fewer, larger writes; errors such as
                                      ENOSPC show at close/fsync, not write (default 0)
+              passthrough=0|1        kernel reads and writes upper-layer files itself, without
+                                     the daemon (Linux 6.9+, as root; default 1, off with
+                                     writeback=1)
               squash_to_root         show every file as owned by uid 0 / gid 0
               squash_to_uid=N        show every file as owned by uid N
               squash_to_gid=N        show every file as owned by gid N

@@ -96,6 +96,10 @@ final class MountOptionsParser {
             };
             case "timeout" -> s.fuse.timeoutSeconds(seconds(key, need(key, value)));
             case "writeback" -> s.fuse.writeback(flag(key, value, true));
+            case "passthrough" -> {
+                s.passthroughAsked = flag(key, value, true);
+                s.fuse.passthrough(s.passthroughAsked);
+            }
             case "squash_to_root" -> {
                 flag(key, value, true);
                 s.fuse.squashUid(0).squashGid(0);
@@ -155,6 +159,11 @@ final class MountOptionsParser {
         FuseOptions built = s.fuse.build();
         if (built.writeback() && !built.lowLevel()) {
             s.warnings.add("ignoring writeback: the writeback cache needs the low-level engine");
+        }
+        if (s.passthroughAsked && !built.lowLevel()) {
+            s.warnings.add("ignoring passthrough: passthrough needs the low-level engine");
+        } else if (s.passthroughAsked && built.writeback()) {
+            s.warnings.add("ignoring passthrough: the kernel does not combine it with the writeback cache");
         }
         return new MountRequest(stack.build(), built, mountPoint, s.foreground, s.debug,
                 java.util.Optional.ofNullable(s.logFile), s.warnings, s.notes);
@@ -282,5 +291,7 @@ final class MountOptionsParser {
         boolean debug;
         Boolean allowOther; // null: the default for our uid
         Boolean defaultPermissions;
+        /** passthrough=1 given explicitly: warn when it cannot apply. */
+        boolean passthroughAsked;
     }
 }

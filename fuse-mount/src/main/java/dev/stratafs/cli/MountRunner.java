@@ -142,6 +142,6 @@ final class MountRunner {
                 + " default_permissions=" + f.defaultPermissions() + " squash=" + f.squashUid() + "/" + f.squashGid()
                 + " uidmap=" + f.uidMap() + " gidmap=" + f.gidMap() + " static_nlink=" + f.staticNlink()
                 + " noacl=" + f.noAcl() + " xattr_permissions=" + f.xattrPermissions() + " fsname=" + f.fsName()
-                + " writeback=" + f.writeback();
+                + " writeback=" + f.writeback() + " passthrough=" + f.passthrough();
     }
 }

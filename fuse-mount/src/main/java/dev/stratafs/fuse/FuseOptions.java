@@ -28,6 +28,7 @@ public final class FuseOptions {
     private final List<String> extraFuseOptions;
     private final boolean lowLevel;
     private final boolean writeback;
+    private final boolean passthrough;
 
     private FuseOptions(Builder b) {
         this.timeoutSeconds = b.timeoutSeconds;
@@ -45,6 +46,7 @@ public final class FuseOptions {
         this.extraFuseOptions = List.copyOf(b.extraFuseOptions);
         this.lowLevel = b.lowLevel;
         this.writeback = b.writeback;
+        this.passthrough = b.passthrough;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -92,6 +94,14 @@ public final class FuseOptions {
      */
     public boolean writeback() { return writeback; }
 
+    /**
+     * FUSE passthrough (Linux 6.9+, as root): reads and writes of files in the upper layer go
+     * from the kernel to the upper file without the daemon. On by default where the kernel
+     * offers it; off next to the writeback cache, which the kernel does not combine with it.
+     * Low-level engine only.
+     */
+    public boolean passthrough() { return passthrough; }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.timeoutSeconds = timeoutSeconds;
@@ -109,6 +119,7 @@ public final class FuseOptions {
         b.extraFuseOptions.addAll(extraFuseOptions);
         b.lowLevel = lowLevel;
         b.writeback = writeback;
+        b.passthrough = passthrough;
         return b;
     }
 
@@ -128,6 +139,7 @@ public final class FuseOptions {
         private final List<String> extraFuseOptions = new ArrayList<>();
         private boolean lowLevel = true;
         private boolean writeback;
+        private boolean passthrough = true;
 
         private Builder() {}
 
@@ -150,6 +162,7 @@ public final class FuseOptions {
         public Builder extraFuseOption(String o) { extraFuseOptions.add(Objects.requireNonNull(o)); return this; }
         public Builder lowLevel(boolean v) { this.lowLevel = v; return this; }
         public Builder writeback(boolean v) { this.writeback = v; return this; }
+        public Builder passthrough(boolean v) { this.passthrough = v; return this; }
         public FuseOptions build() { return new FuseOptions(this); }
     }
 }

@@ -55,6 +55,16 @@ public interface OpenFile extends Closeable {
         return write(tmp, 0, len, position);
     }
 
+    /**
+     * The descriptor of the file this handle reads and writes, for a caller that hands the I/O
+     * to the kernel (FUSE passthrough), or -1 when the handle may still move to another file:
+     * a handle on a lower file follows a later copy-up, so it never qualifies. Valid until
+     * {@link #close}.
+     */
+    default int stableFd() {
+        return -1;
+    }
+
     void truncate(long size) throws IOException;
 
     /** fsync(2)/fdatasync(2); a no-op when the stack is volatile. */

@@ -45,6 +45,11 @@ final class Fuse3Loop {
         boolean serve(int fd, Pointer request, int length);
     }
 
+    /** Runs once the session is mounted, before the first request (INIT) is read. */
+    interface Mounted {
+        void mounted(Pointer session, int fd);
+    }
+
     static LibFuse3 lib() {
         return Lib.INSTANCE;
     }
@@ -59,7 +64,8 @@ final class Fuse3Loop {
      * mounts it at {@code mountPoint}, serves requests until unmounted, then unmounts (when still
      * mounted) and destroys the session, which calls the destroy operation on this thread.
      */
-    static void run(List<String> argv, Fuse3Ops ops, String mountPoint, DirectLane lane) throws IOException {
+    static void run(List<String> argv, Fuse3Ops ops, String mountPoint, DirectLane lane, Mounted mounted)
+            throws IOException {
         LibFuse3 lib = lib();
         Runtime rt = Runtime.getSystemRuntime();
         Pointer args = Memory.allocateDirect(rt, FUSE_ARGS_SIZE, true);
@@ -85,6 +91,7 @@ final class Fuse3Loop {
                 throw new IOException("libfuse 3 could not mount " + mountPoint + " (its reason is on stderr)");
             }
             loop.fd = lib.fuse_session_fd(se);
+            mounted.mounted(se, loop.fd);
             try {
                 loop.serve();
             } finally {

@@ -114,10 +114,10 @@ final class FuseWire {
     static final int ATTR_ATTR = PAYLOAD + 16;
 
     /** struct fuse_open_out { u64 fh; u32 open_flags; s32 backing_id; } at {@code at}. */
-    static int open(Pointer out, int at, long fh, int openFlags) {
+    static int open(Pointer out, int at, long fh, BackingFiles.Grant grant) {
         out.putLong(at, fh);
-        out.putInt(at + 8, openFlags);
-        out.putInt(at + 12, 0);
+        out.putInt(at + 8, grant.openFlags());
+        out.putInt(at + 12, grant.backingId());
         return 16;
     }
 

@@ -41,6 +41,14 @@ public interface LibFuse3 {
     /** libc's, reached through libfuse's dependencies: a reply written to /dev/fuse in one piece. */
     @ssize_t long write(int fd, Pointer buf, @size_t long count);
 
+    /** Since 3.14: replies through {@code io}'s writev, requests through its read (struct fuse_custom_io). */
+    int fuse_session_custom_io(Pointer se, Pointer io, int fd);
+
+    @ssize_t long writev(int fd, Pointer iov, int count);
+
+    /** libc's ioctl(2) with a pointer argument (FUSE_DEV_IOC_BACKING_OPEN/CLOSE). */
+    int ioctl(int fd, long request, Pointer arg);
+
     /** libc's, reached through libfuse's dependencies: frees what fuse_session_receive_buf malloced. */
     void free(Pointer p);
 

@@ -114,6 +114,12 @@ public final class LowLevelFuse implements FuseEngine {
     /** Asked for with {@code writeback}; set at init when the kernel granted it. */
     private final boolean wantWriteback;
     private volatile boolean writeback;
+    /** Asks for FUSE passthrough in the INIT reply (see {@link PassthroughInit}). */
+    private final PassthroughInit passthroughInit;
+    /** Which open replies hand the I/O to the kernel; enabled once INIT granted passthrough. */
+    private final BackingFiles backing;
+    /** The /dev/fuse descriptor, from the INIT request on. */
+    private volatile int devFd = -1;
     private final NodeTable nodes;
     private final CountDownLatch initialized = new CountDownLatch(1);
     private final CountDownLatch destroyed = new CountDownLatch(1);
@@ -146,6 +152,9 @@ public final class LowLevelFuse implements FuseEngine {
         this.wantWriteback = options.writeback();
         this.nodes = new NodeTable();
         this.lib = Fuse3Loop.lib();
+        this.backing = new BackingFiles(BackingFiles.device(lib, () -> devFd));
+        // The kernel refuses passthrough next to the writeback cache (fs/fuse/inode.c process_init_reply).
+        this.passthroughInit = new PassthroughInit(lib, options.passthrough() && !wantWriteback, backing::enable);
         registerOperations();
     }
 
@@ -187,7 +196,7 @@ public final class LowLevelFuse implements FuseEngine {
         }, "stratafs-fuse3-shutdown " + mountPoint);
         java.lang.Runtime.getRuntime().addShutdownHook(hook);
         try {
-            Fuse3Loop.run(argv, ops, mountPoint.toAbsolutePath().toString(), this::direct);
+            Fuse3Loop.run(argv, ops, mountPoint.toAbsolutePath().toString(), this::direct, passthroughInit::install);
         } finally {
             mounted.set(false);
             try {
@@ -333,6 +342,12 @@ public final class LowLevelFuse implements FuseEngine {
     boolean direct(int fd, Pointer in, int length) {
         int opcode = in.getInt(FuseWire.IN_OPCODE);
         if (opcode == FuseWire.INTERRUPT) return true;
+        if (opcode == PassthroughInit.INIT) {
+            // libfuse answers it; the reply is amended on its way out.
+            devFd = fd;
+            passthroughInit.request(in, length);
+            return false;
+        }
         noteThread();
         long node = in.getLong(FuseWire.IN_NODEID);
         Buffers b = buffers.get();
@@ -362,6 +377,7 @@ public final class LowLevelFuse implements FuseEngine {
         // a handle in that reply will never be released.
         if (lib.write(fd, out, FuseWire.header(out, in.getLong(FuseWire.IN_UNIQUE), r)) < 0 && r >= 0 && b.replying != 0) {
             closeQuietly(files.remove(b.replying));
+            backing.release(b.replying);
         }
         return true;
     }
@@ -606,7 +622,8 @@ public final class LowLevelFuse implements FuseEngine {
         count("open");
         return guard.run("open", ino, () -> {
             OpenFile f = fs.open(requirePath(ino), openFlags(in.getInt(FuseWire.OPEN_FLAGS)), caller(in, 0));
-            return FuseWire.open(out, FuseWire.PAYLOAD, opened(files.add(f)), openBits());
+            long fh = opened(files.add(f));
+            return FuseWire.open(out, FuseWire.PAYLOAD, fh, backing.open(ino, fh, f, openBits()));
         });
     }
 
@@ -626,8 +643,9 @@ public final class LowLevelFuse implements FuseEngine {
                 closeQuietly(files.remove(fh));
                 throw e;
             }
-            int n = entry(out, nodes.lookedUp(parent, name, a.ino(), a.isDirectory()), a);
-            return n + FuseWire.open(out, FuseWire.PAYLOAD + n, opened(fh), openBits());
+            long node = nodes.lookedUp(parent, name, a.ino(), a.isDirectory());
+            int n = entry(out, node, a);
+            return n + FuseWire.open(out, FuseWire.PAYLOAD + n, opened(fh), backing.open(node, fh, f, openBits()));
         });
     }
 
@@ -737,6 +755,7 @@ public final class LowLevelFuse implements FuseEngine {
         long fh = in.getLong(FuseWire.RELEASE_FH);
         return guard.run("release", fh, () -> {
             OpenFile f = files.remove(fh);
+            backing.release(fh);
             if (f != null) f.close();
             return 0;
         });

@@ -65,6 +65,12 @@ public final class FileHandle implements OpenFile {
     @Override
     public String path() { return path; }
 
+    /** An upper handle never moves ({@link #followCopyUp} only moves lower ones). */
+    @Override
+    public int stableFd() {
+        return onLower ? -1 : fd;
+    }
+
     private void followCopyUp() throws FsException {
         if (!onLower) return;
         long g = generation.getAsLong();
