@@ -175,6 +175,25 @@ class MountOptionsParserTest {
     }
 
     @Test
+    void passthroughIsOnUnlessTurnedOff() throws CliException {
+        assertTrue(parse("-o", "lowerdir=/a", "/m").fuse().passthrough());
+        assertFalse(parse("-o", "lowerdir=/a,passthrough=0", "/m").fuse().passthrough());
+        assertTrue(parse("-o", "lowerdir=/a,passthrough=0,passthrough", "/m").fuse().passthrough());
+        assertThrows(CliException.class, () -> parse("-o", "lowerdir=/a,passthrough=on", "/m"));
+    }
+
+    @Test
+    void passthroughAskedWhereItCannotApplyIsIgnoredWithAWarning() throws CliException {
+        assertTrue(parse("-o", "lowerdir=/a,writeback=1", "/m").warnings().isEmpty(), "the default says nothing");
+        MountRequest withWriteback = parse("-o", "lowerdir=/a,writeback=1,passthrough=1", "/m");
+        assertTrue(withWriteback.warnings().stream().anyMatch(w -> w.contains("ignoring passthrough")),
+                withWriteback.warnings().toString());
+        MountRequest pathEngine = parse("-o", "lowerdir=/a,highlevel,passthrough=1", "/m");
+        assertTrue(pathEngine.warnings().stream().anyMatch(w -> w.contains("ignoring passthrough")),
+                pathEngine.warnings().toString());
+    }
+
+    @Test
     void roIgnoresUpperAndWork() throws CliException {
         MountRequest r = parse("-o", "lowerdir=/a,upperdir=/u,workdir=/w,ro", "/m");
         assertTrue(r.stack().readOnly());
