@@ -221,7 +221,8 @@ public final class OverlayFs implements Closeable {
     }
 
     private FileHandle handle(FsPath p, Resolved r, int fd, boolean writable) throws FsException {
-        return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, !r.inUpper(), true, null);
+        // Without an upper layer nothing is ever copied up, so a lower handle never moves.
+        return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, !r.inUpper() && copyUp != null, true, null);
     }
 
     /**

@@ -622,8 +622,8 @@ public final class LowLevelFuse implements FuseEngine {
         count("open");
         return guard.run("open", ino, () -> {
             OpenFile f = fs.open(requirePath(ino), openFlags(in.getInt(FuseWire.OPEN_FLAGS)), caller(in, 0));
-            long fh = opened(files.add(f));
-            return FuseWire.open(out, FuseWire.PAYLOAD, fh, backing.open(ino, fh, f, openBits()));
+            long fh = files.add(f);
+            return FuseWire.open(out, FuseWire.PAYLOAD, opened(fh), grant(ino, fh, f));
         });
     }
 
@@ -645,7 +645,7 @@ public final class LowLevelFuse implements FuseEngine {
             }
             long node = nodes.lookedUp(parent, name, a.ino(), a.isDirectory());
             int n = entry(out, node, a);
-            return n + FuseWire.open(out, FuseWire.PAYLOAD + n, opened(fh), backing.open(node, fh, f, openBits()));
+            return n + FuseWire.open(out, FuseWire.PAYLOAD + n, opened(fh), grant(node, fh, f));
         });
     }
 
@@ -661,6 +661,16 @@ public final class LowLevelFuse implements FuseEngine {
             flags = (flags & ~NativeOs.OpenFlags.O_ACCMODE) | NativeOs.OpenFlags.O_RDWR;
         }
         return flags & ~NativeOs.OpenFlags.O_APPEND;
+    }
+
+    /** How handle {@code fh} of {@code node} is opened (see {@link BackingFiles}); a failure here closes it. */
+    private BackingFiles.Grant grant(long node, long fh, OpenFile f) {
+        try {
+            return backing.open(node, fh, f, openBits());
+        } catch (RuntimeException e) {
+            closeQuietly(files.remove(fh));
+            throw e;
+        }
     }
 
     /** Notes a handle about to be replied, so that a reply the kernel no longer takes closes it (no RELEASE will come). */

@@ -57,9 +57,13 @@ class KernelPassthroughMountIT {
     }
 
     private void mount(boolean passthrough) throws IOException {
-        stack.mount(FuseOptions.builder().timeoutSeconds(60).allowOther(true).defaultPermissions(true)
-                .passthrough(passthrough).build());
+        stack.mount(options(passthrough));
         mnt = stack.mnt();
+    }
+
+    private static FuseOptions options(boolean passthrough) {
+        return FuseOptions.builder().timeoutSeconds(60).allowOther(true).defaultPermissions(true)
+                .passthrough(passthrough).build();
     }
 
     private long requests(String op) {
@@ -92,6 +96,29 @@ class KernelPassthroughMountIT {
         writeAndReadBack(mnt.resolve("new.bin"));
         assertEquals(256, requests("write"), "one WRITE per write(2)");
         assertTrue(requests("read") > 0, "READ requests");
+    }
+
+    @Test
+    void readOnlyStackPassesLowerFilesThroughSinceNothingCanCopyThemUp() throws IOException {
+        // ro/lower0/ro.bin: 64 KiB, in a stack of its own without an upper layer.
+        Path mounted;
+        try (MountedStack ro = MountedStack.readOnly(Files.createDirectory(tmp.resolve("ro")), 1)) {
+            byte[] data = new byte[1 << 16];
+            new Random(7).nextBytes(data);
+            Files.write(ro.lower(0).resolve("ro.bin"), data);
+            ro.mount(options(true));
+            mounted = ro.mnt();
+            assertArrayEquals(data, Files.readAllBytes(mounted.resolve("ro.bin")));
+            assertEquals(0, ro.session().requestCount("read"), "READ requests");
+        }
+        assertFalse(PassthroughMountIT.fuseMountedAt(mounted), "mount left behind");
+    }
+
+    @Test
+    void lowerFileOfAWritableStackIsReadThroughTheDaemon() throws IOException {
+        mount(true);
+        assertEquals("lower\n", Files.readString(mnt.resolve("lower.txt")));
+        assertTrue(requests("read") > 0, "a lower handle may still have to follow a copy-up");
     }
 
     @Test
