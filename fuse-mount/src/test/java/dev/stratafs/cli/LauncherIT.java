@@ -88,6 +88,34 @@ class LauncherIT {
         assertEquals(0, run(List.of("fusermount", "-u", mnt.toString()), Map.of()));
     }
 
+    @Test
+    void inAUserNamespaceTheKernelRefusesPassthroughAndTheDaemonServesTheFiles() throws Exception {
+        assumeTrue(Files.exists(Path.of("/dev/fuse")) && Identity.isRoot(), "needs /dev/fuse and root");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/unshare")), "needs unshare(1)");
+        // tmp/upper, tmp/work: a writable stack; the mount lives in a mount namespace of its own,
+        // unmounted by the shell's trap, so the daemon ends with it.
+        Files.createDirectories(tmp.resolve("upper"));
+        Files.createDirectories(tmp.resolve("work"));
+        Path log = tmp.resolve("log");
+        String script = "\"$0\" -o lowerdir=lower,upperdir=upper,workdir=work,log=" + log + " mnt || exit 3; "
+                + "trap 'umount mnt' EXIT; printf new > mnt/b && cat mnt/b && printf +x >> mnt/f && cat mnt/f";
+        Process p = new ProcessBuilder("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script,
+                LAUNCHER.toString())
+                .directory(tmp.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertEquals("newlower+x", out);
+        assertEquals("new", Files.readString(tmp.resolve("upper/b")));
+        assertEquals("lower+x", Files.readString(tmp.resolve("upper/f")));
+        // CAP_SYS_ADMIN of a user namespace is not enough for a backing file (fs/fuse/backing.c).
+        String logged = Files.readString(log);
+        assertTrue(logged.contains("passthrough off") && logged.contains("EPERM"), logged);
+    }
+
     private static int run(List<String> cmd, Map<String, String> env) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().putAll(env);

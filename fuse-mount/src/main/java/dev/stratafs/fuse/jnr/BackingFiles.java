@@ -150,7 +150,7 @@ final class BackingFiles {
         if (err == -Errno.EPERM) {
             // Not CAP_SYS_ADMIN in the initial user namespace (fs/fuse/backing.c): no open will pass.
             enabled = false;
-            LOG.warn("passthrough off: the kernel refused a backing file (EPERM; it needs CAP_SYS_ADMIN)");
+            LOG.info("passthrough off: the kernel refused a backing file (EPERM; it needs CAP_SYS_ADMIN)");
         } else if (!loggedFailure) {
             // ELOOP: the upper layer is on a stacked filesystem (an overlay), deeper than
             // max_stack_depth allows. Such files are served by the daemon.

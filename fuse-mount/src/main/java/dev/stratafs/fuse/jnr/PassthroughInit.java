@@ -75,8 +75,13 @@ final class PassthroughInit {
         if (!wanted) return;
         this.session = session;
         this.fd = fd;
-        if (!customIo(rt.getClosureManager().getClosurePointer(Writev.class, writev))) {
-            LOG.info("passthrough off: libfuse refused custom I/O");
+        try {
+            if (!customIo(rt.getClosureManager().getClosurePointer(Writev.class, writev))) {
+                LOG.info("passthrough off: libfuse refused custom I/O");
+            }
+        } catch (LinkageError e) {
+            // libfuse before 3.14 has no fuse_session_custom_io: serve without passthrough.
+            LOG.info("passthrough off: this libfuse has no fuse_session_custom_io (3.14+): {}", e.toString());
         }
     }
 
