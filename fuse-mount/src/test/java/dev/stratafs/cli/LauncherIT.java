@@ -71,15 +71,8 @@ class LauncherIT {
         assumeTrue(Files.exists(Path.of("/dev/fuse")) && Identity.isRoot(), "needs /dev/fuse and root");
         // From another working directory, as podman runs it (cwd = its overlay dir).
         long start = System.nanoTime();
-        Process p = new ProcessBuilder(LAUNCHER.toString(), "-o", "lowerdir=lower,log=" + tmp.resolve("log"), "mnt")
-                .directory(tmp.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        runInTmp(LAUNCHER.toString(), "-o", "lowerdir=lower,log=" + tmp.resolve("log"), "mnt");
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        assertEquals(0, p.exitValue(), out);
         assertTrue(MountTable.isFuseMountedAt(mnt), "not mounted right after exit 0");
         assertEquals("lower", Files.readString(mnt.resolve("f")));
         // The first run after a build trains the AppCDS archive (or records why it could not).
@@ -99,8 +92,18 @@ class LauncherIT {
         Path log = tmp.resolve("log");
         String script = "\"$0\" -o lowerdir=lower,upperdir=upper,workdir=work,log=" + log + " mnt || exit 3; "
                 + "trap 'umount mnt' EXIT; printf new > mnt/b && cat mnt/b && printf +x >> mnt/f && cat mnt/f";
-        Process p = new ProcessBuilder("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script,
-                LAUNCHER.toString())
+        String out = runInTmp("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, LAUNCHER.toString());
+        assertEquals("newlower+x", out);
+        assertEquals("new", Files.readString(tmp.resolve("upper/b")));
+        assertEquals("lower+x", Files.readString(tmp.resolve("upper/f")));
+        // CAP_SYS_ADMIN of a user namespace is not enough for a backing file (fs/fuse/backing.c).
+        String logged = Files.readString(log);
+        assertTrue(logged.contains("passthrough off") && logged.contains("EPERM"), logged);
+    }
+
+    /** Runs {@code cmd} in tmp with no input, as podman runs the launcher (cwd = its overlay dir); its output, once it exited 0. */
+    private String runInTmp(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd)
                 .directory(tmp.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectErrorStream(true)
@@ -108,12 +111,7 @@ class LauncherIT {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
-        assertEquals("newlower+x", out);
-        assertEquals("new", Files.readString(tmp.resolve("upper/b")));
-        assertEquals("lower+x", Files.readString(tmp.resolve("upper/f")));
-        // CAP_SYS_ADMIN of a user namespace is not enough for a backing file (fs/fuse/backing.c).
-        String logged = Files.readString(log);
-        assertTrue(logged.contains("passthrough off") && logged.contains("EPERM"), logged);
+        return out;
     }
 
     private static int run(List<String> cmd, Map<String, String> env) throws Exception {

@@ -110,8 +110,10 @@ final class BackingFiles {
      * {@link #release}.
      */
     Grant open(long node, long fh, OpenFile f, int cachedFlags) {
-        if (!enabled) return new Grant(cachedFlags, 0);
-        int fd = f.stableFd();
+        if (!enabled && !counting) return new Grant(cachedFlags, 0);
+        // Turned off after some opens passed through: register nothing new, but keep the nodes
+        // that still have passthrough opens out of the cached mode.
+        int fd = enabled ? f.stableFd() : -1;
         synchronized (this) {
             Node n = nodes.computeIfAbsent(node, k -> new Node());
             if (n.passthrough > 0) {

@@ -139,9 +139,10 @@ class BackingFilesTest {
         assertEquals(new BackingFiles.Grant(CACHED, 0), backing.open(9, 2, upper9, CACHED));
         assertFalse(backing.enabled());
         assertEquals(new BackingFiles.Grant(CACHED, 0), backing.open(9, 3, upper9, CACHED));
+        assertEquals(new BackingFiles.Grant(DIRECT, 0), backing.open(7, 4, upper7, CACHED),
+                "node 7 still passes through handle 1: a cached open would fail");
         assertEquals(List.of("open 30", "open 31"), calls, "no ioctl once refused");
-        backing.release(1);
-        backing.release(2);
+        for (long fh = 1; fh <= 4; fh++) backing.release(fh);
         assertEquals(List.of("open 30", "open 31", "close 1"), calls);
         assertEquals(0, backing.trackedNodes());
     }
