@@ -63,7 +63,7 @@ class FuseLoopThreadsIT {
     void tearDown() throws IOException, InterruptedException {
         try {
             if (session != null) session.close();
-            assertFalse(PassthroughMountIT.fuseMountedAt(mnt), "mount left behind at " + mnt);
+            assertFalse(DirBackendMountIT.fuseMountedAt(mnt), "mount left behind at " + mnt);
         } finally {
             Sh.run("rm", "-rf", dir.toString());
         }

@@ -67,7 +67,7 @@ class HardLinksUnderLongCacheIT {
     @AfterEach
     void tearDown() throws Exception {
         stack.close();
-        assertFalse(PassthroughMountIT.fuseMountedAt(mnt), "mount left behind");
+        assertFalse(DirBackendMountIT.fuseMountedAt(mnt), "mount left behind");
     }
 
     private Path m(String name) {

@@ -36,7 +36,7 @@ class JvmExitIT {
             child.destroyForcibly();
             child.waitFor(10, TimeUnit.SECONDS);
         }
-        if (mnt != null && PassthroughMountIT.fuseMountedAt(mnt)) {
+        if (mnt != null && DirBackendMountIT.fuseMountedAt(mnt)) {
             Sh.run("umount", "-l", mnt.toRealPath().toString());
         }
     }
@@ -75,16 +75,16 @@ class JvmExitIT {
         startChild();
         assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child JVM did not exit");
         assertEquals(0, child.exitValue());
-        assertFalse(PassthroughMountIT.fuseMountedAt(mnt));
+        assertFalse(DirBackendMountIT.fuseMountedAt(mnt));
     }
 
     @Test
     void sigtermUnmounts() throws Exception {
         startChild("wait");
-        assertTrue(PassthroughMountIT.fuseMountedAt(mnt));
+        assertTrue(DirBackendMountIT.fuseMountedAt(mnt));
         assertEquals("x", Files.readString(mnt.resolve("f")));
         child.destroy(); // SIGTERM
         assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child JVM did not exit");
-        assertFalse(PassthroughMountIT.fuseMountedAt(mnt));
+        assertFalse(DirBackendMountIT.fuseMountedAt(mnt));
     }
 }

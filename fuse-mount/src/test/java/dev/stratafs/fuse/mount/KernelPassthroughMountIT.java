@@ -53,7 +53,7 @@ class KernelPassthroughMountIT {
     @AfterEach
     void tearDown() throws IOException {
         stack.close();
-        assertFalse(PassthroughMountIT.fuseMountedAt(stack.mnt()), "mount left behind");
+        assertFalse(DirBackendMountIT.fuseMountedAt(stack.mnt()), "mount left behind");
     }
 
     private void mount(boolean passthrough) throws IOException {
@@ -111,7 +111,7 @@ class KernelPassthroughMountIT {
             assertArrayEquals(data, Files.readAllBytes(mounted.resolve("ro.bin")));
             assertEquals(0, ro.session().requestCount("read"), "READ requests");
         }
-        assertFalse(PassthroughMountIT.fuseMountedAt(mounted), "mount left behind");
+        assertFalse(DirBackendMountIT.fuseMountedAt(mounted), "mount left behind");
     }
 
     @Test

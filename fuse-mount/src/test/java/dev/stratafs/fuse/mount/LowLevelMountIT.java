@@ -61,7 +61,7 @@ class LowLevelMountIT {
     @AfterEach
     void tearDown() throws IOException {
         if (session != null) session.close();
-        assertFalse(PassthroughMountIT.fuseMountedAt(mnt), "mount left behind at " + mnt);
+        assertFalse(DirBackendMountIT.fuseMountedAt(mnt), "mount left behind at " + mnt);
     }
 
     @Test

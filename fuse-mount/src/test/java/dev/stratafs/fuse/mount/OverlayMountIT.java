@@ -62,7 +62,7 @@ class OverlayMountIT {
     @AfterEach
     void tearDown() throws IOException {
         stack.close();
-        assertFalse(PassthroughMountIT.fuseMountedAt(mnt), "mount left behind");
+        assertFalse(DirBackendMountIT.fuseMountedAt(mnt), "mount left behind");
     }
 
     private static List<String> ls(Path p) throws Exception {
@@ -276,9 +276,9 @@ class OverlayMountIT {
 
     @Test
     void closeRemovesTheMountFromMountinfo() throws Exception {
-        assertTrue(PassthroughMountIT.fuseMountedAt(mnt));
+        assertTrue(DirBackendMountIT.fuseMountedAt(mnt));
         stack.close();
-        assertFalse(PassthroughMountIT.fuseMountedAt(mnt));
+        assertFalse(DirBackendMountIT.fuseMountedAt(mnt));
         stack.close();
     }
 }

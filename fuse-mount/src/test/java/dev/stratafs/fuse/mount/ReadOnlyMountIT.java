@@ -29,7 +29,7 @@ class ReadOnlyMountIT {
     @AfterEach
     void tearDown() throws IOException {
         if (stack != null) stack.close();
-        assertFalse(PassthroughMountIT.fuseMountedAt(tmp.resolve("mnt")));
+        assertFalse(DirBackendMountIT.fuseMountedAt(tmp.resolve("mnt")));
     }
 
     @Test

@@ -50,7 +50,7 @@ class WritebackMountIT {
     @AfterEach
     void tearDown() throws IOException {
         stack.close();
-        assertFalse(PassthroughMountIT.fuseMountedAt(mnt), "mount left behind at " + mnt);
+        assertFalse(DirBackendMountIT.fuseMountedAt(mnt), "mount left behind at " + mnt);
     }
 
     @Test

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * mnt/                  (the mount of back/)
  * </pre>
  */
-class PassthroughMountIT {
+class DirBackendMountIT {
     @TempDir
     Path tmp;
     Path back;
