@@ -129,7 +129,13 @@ final class BackingFiles {
                     n.ino = f.ino();
                     return passthrough(n, node, fh);
                 }
-                failed(id, f);
+                if (!failed(id, f)) {
+                    // This node may have passed through before, with writes the page cache
+                    // never saw: open without keep_cache, so the kernel drops the cached pages.
+                    n.cached++;
+                    count(fh, new Open(node, false));
+                    return new Grant(cachedFlags & ~FuseWire.FOPEN_KEEP_CACHE, 0);
+                }
             }
             n.cached++;
             count(fh, new Open(node, false));
@@ -148,17 +154,25 @@ final class BackingFiles {
         counting = true;
     }
 
-    private void failed(int err, OpenFile f) {
-        if (err == -Errno.EPERM) {
-            // Not CAP_SYS_ADMIN in the initial user namespace (fs/fuse/backing.c): no open will pass.
+    /**
+     * Notes a refused backing file. Returns true when no open will pass from now on (passthrough
+     * turned off), false for a refusal of this open only.
+     */
+    private boolean failed(int err, OpenFile f) {
+        if (err == -Errno.EPERM || err == -Errno.ELOOP) {
+            // EPERM: not CAP_SYS_ADMIN in the initial user namespace; ELOOP: the layer is on a
+            // stacked filesystem (an overlay), deeper than max_stack_depth (fs/fuse/backing.c).
+            // Both hold for every file, so the mount is served as without passthrough.
             enabled = false;
-            LOG.info("passthrough off: the kernel refused a backing file (EPERM; it needs CAP_SYS_ADMIN)");
-        } else if (!loggedFailure) {
-            // ELOOP: the upper layer is on a stacked filesystem (an overlay), deeper than
-            // max_stack_depth allows. Such files are served by the daemon.
-            loggedFailure = true;
-            LOG.info("no passthrough for {} (errno {}); files the kernel refuses are served by stratafs", f.path(), -err);
+            LOG.info("passthrough off: the kernel refused a backing file for {} ({})", f.path(),
+                    err == -Errno.EPERM ? "EPERM: it needs CAP_SYS_ADMIN" : "ELOOP: the layer is on a stacked filesystem");
+            return true;
         }
+        if (!loggedFailure) {
+            loggedFailure = true;
+            LOG.info("no passthrough for {} (errno {}); such opens are served by stratafs", f.path(), -err);
+        }
+        return false;
     }
 
     /** Gives back the grant of {@code fh}; the last passthrough open of a node closes its backing id. */

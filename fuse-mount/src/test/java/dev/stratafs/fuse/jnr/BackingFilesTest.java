@@ -123,13 +123,26 @@ class BackingFilesTest {
     }
 
     @Test
-    void fileTheKernelRefusesIsCachedAndTriedAgainOnItsNextOpen() {
-        failWith = Errno.ELOOP; // upper layer on a stacked filesystem
-        assertEquals(new BackingFiles.Grant(CACHED, 0), backing.open(7, 1, upper7, CACHED));
+    void fileTheKernelRefusesOnceIsOpenedWithoutKeepCacheAndTriedAgainOnItsNextOpen() {
+        failWith = 24; // EMFILE: this open only
+        assertEquals(new BackingFiles.Grant(FuseWire.FOPEN_NOFLUSH, 0), backing.open(7, 1, upper7, CACHED),
+                "pages cached before earlier passthrough writes must go");
         backing.release(1);
         failWith = 0;
         assertEquals(new BackingFiles.Grant(PASSTHROUGH, 1), backing.open(7, 2, upper7, CACHED));
         assertEquals(List.of("open 30", "open 30"), calls);
+    }
+
+    @Test
+    void layerOnAStackedFilesystemTurnsPassthroughOff() {
+        failWith = Errno.ELOOP;
+        assertEquals(new BackingFiles.Grant(CACHED, 0), backing.open(7, 1, upper7, CACHED));
+        assertFalse(backing.enabled());
+        assertEquals(new BackingFiles.Grant(CACHED, 0), backing.open(9, 2, upper9, CACHED));
+        assertEquals(List.of("open 30"), calls, "no ioctl once refused");
+        backing.release(1);
+        backing.release(2);
+        assertEquals(0, backing.trackedNodes());
     }
 
     @Test
