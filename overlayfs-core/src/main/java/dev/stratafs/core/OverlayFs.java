@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -231,7 +232,7 @@ public final class OverlayFs implements Closeable {
      * getattr instead of an fstat (a create's reply).
      */
     private FileHandle handle(FsPath p, long ino, int fd, boolean writable, boolean onLower, boolean fromLower, FileAttr first) {
-        java.util.concurrent.atomic.AtomicReference<FileAttr> once = first == null ? null : new java.util.concurrent.atomic.AtomicReference<>(first);
+        AtomicReference<FileAttr> once = first == null ? null : new AtomicReference<>(first);
         return new FileHandle(os, p.toString(), ino, fd, writable, onLower, config.fsync(),
                 copyUp == null ? () -> 0L : copyUp::generation,
                 h -> reopenUpper(p, h),

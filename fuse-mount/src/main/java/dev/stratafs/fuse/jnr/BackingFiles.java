@@ -33,7 +33,6 @@ final class BackingFiles {
     // { s32 fd; u32 flags; u64 padding; }), BACKING_CLOSE _IOW(229, 2, u32).
     static final long IOC_BACKING_OPEN = 0x4010E501L;
     static final long IOC_BACKING_CLOSE = 0x4004E502L;
-    static final int FOPEN_DIRECT_IO = 1, FOPEN_PASSTHROUGH = 1 << 7;
 
     /** How one open is replied: FOPEN_* bits and the backing id (0 without passthrough). */
     record Grant(int openFlags, int backingId) {}
@@ -120,7 +119,7 @@ final class BackingFiles {
                 if (fd >= 0 && f.ino() == n.ino) return passthrough(n, node, fh);
                 // Another file behind this node (a lower handle, or the node's path now names
                 // another object): no I/O mode, so it cannot clash with the passthrough opens.
-                return new Grant(FuseWire.FOPEN_NOFLUSH | FOPEN_DIRECT_IO, 0);
+                return new Grant(FuseWire.FOPEN_NOFLUSH | FuseWire.FOPEN_DIRECT_IO, 0);
             }
             if (fd >= 0 && n.cached == 0) {
                 int id = device.open(fd);
@@ -146,7 +145,7 @@ final class BackingFiles {
     private Grant passthrough(Node n, long node, long fh) {
         n.passthrough++;
         count(fh, new Open(node, true));
-        return new Grant(FuseWire.FOPEN_NOFLUSH | FOPEN_PASSTHROUGH, n.backingId);
+        return new Grant(FuseWire.FOPEN_NOFLUSH | FuseWire.FOPEN_PASSTHROUGH, n.backingId);
     }
 
     private void count(long fh, Open o) {

@@ -14,7 +14,7 @@ final class FuseWire {
 
     // enum fuse_opcode.
     static final int LOOKUP = 1, GETATTR = 3, SETATTR = 4, OPEN = 14, WRITE = 16, RELEASE = 18, GETXATTR = 22,
-            LISTXATTR = 23, CREATE = 35, INTERRUPT = 36;
+            LISTXATTR = 23, INIT = 26, CREATE = 35, INTERRUPT = 36;
 
     // struct fuse_in_header { u32 len, opcode; u64 unique, nodeid; u32 uid, gid, pid; u16 total_extlen, padding; }
     static final int IN_OPCODE = 4, IN_UNIQUE = 8, IN_NODEID = 16, IN_UID = 24, IN_GID = 28, IN_HEADER = 40;
@@ -39,7 +39,7 @@ final class FuseWire {
     static final int CREATE_FLAGS = IN_HEADER, CREATE_MODE = IN_HEADER + 4, CREATE_UMASK = IN_HEADER + 8,
             CREATE_NAME = IN_HEADER + 16;
     // FOPEN_* of fuse_open_out.open_flags.
-    static final int FOPEN_KEEP_CACHE = 1 << 1, FOPEN_NOFLUSH = 1 << 5;
+    static final int FOPEN_DIRECT_IO = 1, FOPEN_KEEP_CACHE = 1 << 1, FOPEN_NOFLUSH = 1 << 5, FOPEN_PASSTHROUGH = 1 << 7;
     // struct fuse_write_in { u64 fh, offset; u32 size, write_flags; u64 lock_owner; u32 flags, padding; } then the data.
     static final int WRITE_FH = IN_HEADER, WRITE_OFFSET = IN_HEADER + 8, WRITE_SIZE = IN_HEADER + 16,
             WRITE_DATA = IN_HEADER + 40;

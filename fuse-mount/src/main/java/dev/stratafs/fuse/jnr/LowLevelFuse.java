@@ -118,7 +118,7 @@ public final class LowLevelFuse implements FuseEngine {
     private final PassthroughInit passthroughInit;
     /** Which open replies hand the I/O to the kernel; enabled once INIT granted passthrough. */
     private final BackingFiles backing;
-    /** The /dev/fuse descriptor, from the INIT request on. */
+    /** The /dev/fuse descriptor, from the mount on. */
     private volatile int devFd = -1;
     private final NodeTable nodes;
     private final CountDownLatch initialized = new CountDownLatch(1);
@@ -196,7 +196,10 @@ public final class LowLevelFuse implements FuseEngine {
         }, "stratafs-fuse3-shutdown " + mountPoint);
         java.lang.Runtime.getRuntime().addShutdownHook(hook);
         try {
-            Fuse3Loop.run(argv, ops, mountPoint.toAbsolutePath().toString(), this::direct, passthroughInit::install);
+            Fuse3Loop.run(argv, ops, mountPoint.toAbsolutePath().toString(), this::direct, (session, fd) -> {
+                devFd = fd;
+                passthroughInit.install(session, fd);
+            });
         } finally {
             mounted.set(false);
             try {
@@ -342,9 +345,8 @@ public final class LowLevelFuse implements FuseEngine {
     boolean direct(int fd, Pointer in, int length) {
         int opcode = in.getInt(FuseWire.IN_OPCODE);
         if (opcode == FuseWire.INTERRUPT) return true;
-        if (opcode == PassthroughInit.INIT) {
+        if (opcode == FuseWire.INIT) {
             // libfuse answers it; the reply is amended on its way out.
-            devFd = fd;
             passthroughInit.request(in, length);
             return false;
         }

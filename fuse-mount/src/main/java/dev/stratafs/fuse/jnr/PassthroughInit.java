@@ -25,7 +25,6 @@ final class PassthroughInit {
     // fuse_kernel.h INIT flags (64 bits: flags | flags2 << 32 when FUSE_INIT_EXT is set).
     static final long FUSE_INIT_EXT = 1L << 30;
     static final long FUSE_PASSTHROUGH = 1L << 37;
-    static final int INIT = 26;
     // struct fuse_init_in { u32 major, minor, max_readahead, flags, flags2; ... } after the in header.
     private static final int IN_MINOR = FuseWire.IN_HEADER + 4, IN_FLAGS = FuseWire.IN_HEADER + 12,
             IN_FLAGS2 = FuseWire.IN_HEADER + 16;
@@ -50,7 +49,6 @@ final class PassthroughInit {
     private int fd;
     private volatile long initUnique = -1;
     private volatile long kernelFlags;
-    private volatile boolean granted;
 
     /**
      * @param wanted whether to ask at all ({@code passthrough=0} says no)
@@ -60,11 +58,6 @@ final class PassthroughInit {
         this.lib = lib;
         this.wanted = wanted;
         this.onGranted = onGranted;
-    }
-
-    /** Whether the INIT reply asked for passthrough (the kernel then has it, see the class comment). */
-    boolean granted() {
-        return granted;
     }
 
     /**
@@ -132,7 +125,6 @@ final class PassthroughInit {
         }
         out.putInt(OUT_FLAGS2, out.getInt(OUT_FLAGS2) | (int) (FUSE_PASSTHROUGH >>> 32));
         out.putInt(OUT_MAX_STACK_DEPTH, MAX_STACK_DEPTH);
-        granted = true;
         onGranted.run();
         LOG.debug("asked for FUSE passthrough (max_stack_depth {})", MAX_STACK_DEPTH);
     }

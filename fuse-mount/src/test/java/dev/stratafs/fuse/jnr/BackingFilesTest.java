@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
  */
 class BackingFilesTest {
     private static final int CACHED = FuseWire.FOPEN_NOFLUSH | FuseWire.FOPEN_KEEP_CACHE;
-    private static final int PASSTHROUGH = FuseWire.FOPEN_NOFLUSH | BackingFiles.FOPEN_PASSTHROUGH;
-    private static final int DIRECT = FuseWire.FOPEN_NOFLUSH | BackingFiles.FOPEN_DIRECT_IO;
+    private static final int PASSTHROUGH = FuseWire.FOPEN_NOFLUSH | FuseWire.FOPEN_PASSTHROUGH;
+    private static final int DIRECT = FuseWire.FOPEN_NOFLUSH | FuseWire.FOPEN_DIRECT_IO;
 
     private final List<String> calls = new ArrayList<>();
     private int nextId = 1;

@@ -178,6 +178,7 @@ class KernelPassthroughMountIT {
         FileTime seen = Files.getLastModifiedTime(f);
         assertTrue(seen.compareTo(old) > 0, "mtime " + seen + " after a write");
         assertEquals(Files.getLastModifiedTime(stack.upper().resolve("timed")), seen);
+        assertEquals(0, requests("write"), "the write passed through");
     }
 
     @Test
@@ -192,6 +193,7 @@ class KernelPassthroughMountIT {
         }
         assertEquals('M', Files.readAllBytes(stack.upper().resolve("mapped"))[4096]);
         assertEquals('M', Files.readAllBytes(f)[4096]);
+        assertEquals(0, requests("write"), "the mapping's pages went to the upper file, not through the daemon");
     }
 
     @Test
@@ -209,5 +211,6 @@ class KernelPassthroughMountIT {
         int mode = (Integer) Files.getAttribute(stack.upper().resolve("suid"), "unix:mode", LinkOption.NOFOLLOW_LINKS);
         assertEquals(0777, mode & 07777, "upper mode " + Integer.toOctalString(mode));
         assertEquals("#!/bin/sh\nx", Files.readString(f));
+        assertEquals(0, requests("write"), "the other user's write passed through");
     }
 }
