@@ -2,6 +2,7 @@ package dev.stratafs.fuse;
 
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -15,6 +16,8 @@ import java.util.List;
 public final class IdMapper {
     /** /proc/sys/kernel/overflowuid and overflowgid default. */
     public static final int OVERFLOW_ID = 65534;
+    private static final Path PROC = Path.of("/proc");
+    private static final Path SELF_USER_NS = PROC.resolve("self/ns/user");
 
     private final List<FuseOptions.IdRange> uids;
     private final List<FuseOptions.IdRange> gids;
@@ -91,14 +94,18 @@ public final class IdMapper {
         return -1;
     }
 
-    /** The requesting process as the core sees it: host ids of the request turned into stored ids, its umask. */
-    public dev.stratafs.core.Caller caller(int hostUid, int hostGid, int umask) {
+    /**
+     * The requesting process as the core sees it: host ids of the request turned into stored ids,
+     * its umask, and its rights over set-ID bits (read from /proc/[pid] only if asked).
+     */
+    public dev.stratafs.core.Caller caller(int hostUid, int hostGid, int pid, int umask) {
         int uid = hostUid;
         int gid = hostGid;
         if (!isIdentity()) {
             uid = uidToContainerOrOverflow(uid);
             gid = gidToContainerOrOverflow(gid);
         }
-        return new dev.stratafs.core.Caller(uid, gid, umask & 0777);
+        ProcessRights rights = new ProcessRights(PROC, pid, SELF_USER_NS, hostGid, this::gidToHost);
+        return new dev.stratafs.core.Caller(uid, gid, umask & 0777, rights);
     }
 }

@@ -213,12 +213,30 @@ public final class OverlayFs implements Closeable {
                 Resolved r = resolver.resolve(p).requireExists();
                 if (!r.inUpper()) continue;
                 int fd = os.open(r.host(), openFlags, 0);
+                if ((flags & O_TRUNC) != 0) dropSetIds(r, fd, caller);
                 return handle(p, r, fd, (flags & O_ACCMODE) != O_RDONLY);
             } finally {
                 ns.readLock().unlock();
             }
         }
         throw new FsException(ErrorKind.IO, "open of " + p + " kept racing with other changes");
+    }
+
+    /**
+     * open(O_TRUNC) of {@code r} by {@code caller}: clears the set-ID bits the kernel would
+     * ({@link SetIdKill}). Under the namespace read lock, so the mode resolved is still the file's
+     * (attribute changes take the write lock); through the new descriptor, so the file changed is
+     * the one opened. Closes {@code fd} when that fails.
+     */
+    private void dropSetIds(Resolved r, int fd, Caller caller) throws FsException {
+        int kill = SetIdKill.onTruncate(r.stat().mode(), r.stat().gid(), caller);
+        if (kill == 0) return;
+        try {
+            os.fchmod(fd, r.stat().perm() & ~kill);
+        } catch (FsException e) {
+            os.close(fd);
+            throw e;
+        }
     }
 
     private FileHandle handle(FsPath p, Resolved r, int fd, boolean writable) throws FsException {

@@ -17,7 +17,7 @@ final class FuseWire {
             LISTXATTR = 23, INIT = 26, CREATE = 35, INTERRUPT = 36;
 
     // struct fuse_in_header { u32 len, opcode; u64 unique, nodeid; u32 uid, gid, pid; u16 total_extlen, padding; }
-    static final int IN_OPCODE = 4, IN_UNIQUE = 8, IN_NODEID = 16, IN_UID = 24, IN_GID = 28, IN_HEADER = 40;
+    static final int IN_OPCODE = 4, IN_UNIQUE = 8, IN_NODEID = 16, IN_UID = 24, IN_GID = 28, IN_PID = 32, IN_HEADER = 40;
     // struct fuse_out_header { u32 len; s32 error; u64 unique; }
     static final int OUT_HEADER = 16;
 

@@ -691,9 +691,9 @@ public final class LowLevelFuse implements FuseEngine {
         return FuseWire.FOPEN_NOFLUSH | (timeout > 0 ? FuseWire.FOPEN_KEEP_CACHE : 0);
     }
 
-    /** The requester of a direct-lane request (fuse_in_header uid, gid) with {@code umask}. */
+    /** The requester of a direct-lane request (fuse_in_header uid, gid, pid) with {@code umask}. */
     private Caller caller(Pointer in, int umask) {
-        return ids.caller(in.getInt(FuseWire.IN_UID), in.getInt(FuseWire.IN_GID), umask);
+        return ids.caller(in.getInt(FuseWire.IN_UID), in.getInt(FuseWire.IN_GID), in.getInt(FuseWire.IN_PID), umask);
     }
 
     /** fuse_file_info bits of an OPENDIR reply: those of {@link #openBits}, and cache_readdir while caching. */
@@ -989,7 +989,7 @@ public final class LowLevelFuse implements FuseEngine {
     /** The requesting process as the core sees it (struct fuse_ctx: uid, gid, pid, umask). */
     private Caller caller(Pointer req) {
         Pointer c = lib.fuse_req_ctx(req);
-        return ids.caller(c.getInt(0), c.getInt(4), c.getInt(12));
+        return ids.caller(c.getInt(0), c.getInt(4), c.getInt(8), c.getInt(12));
     }
 
     private static void closeQuietly(OpenFile f) {

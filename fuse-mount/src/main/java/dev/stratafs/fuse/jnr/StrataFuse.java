@@ -629,10 +629,10 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
 
     // ---- helpers ----
 
-    /** The requesting process as the core sees it: ids translated to stored ids, its umask. */
+    /** The requesting process as the core sees it: ids translated to stored ids, its umask and pid. */
     private Caller caller() {
         FuseContext c = getContext();
-        return ids.caller((int) c.uid.get(), (int) c.gid.get(), c.umask.intValue());
+        return ids.caller((int) c.uid.get(), (int) c.gid.get(), (int) c.pid.get(), c.umask.intValue());
     }
 
     private static FileStat newNativeStat() {

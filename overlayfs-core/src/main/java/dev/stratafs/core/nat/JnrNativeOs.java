@@ -443,6 +443,11 @@ final class JnrNativeOs implements NativeOs {
     }
 
     @Override
+    public void fchmod(int fd, int mode) throws FsException {
+        check(libc.fchmod(fd, mode), "fchmod", "fd " + fd);
+    }
+
+    @Override
     public int pread(int fd, byte[] buf, int off, int len, long position) throws FsException {
         return count(libc.pread(fd, ByteBuffer.wrap(buf, off, len), len, position), "pread", fd);
     }

@@ -80,6 +80,8 @@ public interface LibC {
 
     int ftruncate(int fd, @off_t long length);
 
+    int fchmod(int fd, int mode);
+
     @ssize_t long pread(int fd, @Out ByteBuffer buf, @size_t long count, @off_t long offset);
 
     @ssize_t long pwrite(int fd, @In ByteBuffer buf, @size_t long count, @off_t long offset);

@@ -88,6 +88,8 @@ public interface NativeOs {
 
     void ftruncate(int fd, long length) throws FsException;
 
+    void fchmod(int fd, int mode) throws FsException;
+
     /** pread(2) into a heap array; returns bytes read, 0 at end of file. */
     int pread(int fd, byte[] buf, int off, int len, long position) throws FsException;
 
