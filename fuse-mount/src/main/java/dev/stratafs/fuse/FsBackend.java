@@ -53,7 +53,11 @@ public interface FsBackend {
 
     void rmdir(String path) throws IOException;
 
-    void rename(String from, String to, int flags) throws IOException;
+    /**
+     * rename(2). {@code committed} runs once the rename has taken effect and before any other
+     * request can resolve the new names, so the engine's node table never lags behind them.
+     */
+    void rename(String from, String to, int flags, Runnable committed) throws IOException;
 
     void link(String existing, String newPath) throws IOException;
 

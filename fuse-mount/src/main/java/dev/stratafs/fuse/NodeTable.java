@@ -1,5 +1,7 @@
 package dev.stratafs.fuse;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import java.util.ArrayList;
@@ -22,6 +24,7 @@ import java.util.List;
  * Node ids are never reused, so generation numbers can stay 0. Thread safe (one monitor).
  */
 public final class NodeTable {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeTable.class);
     /** FUSE_ROOT_ID (fuse_kernel.h). */
     public static final long ROOT_ID = 1;
 
@@ -54,6 +57,8 @@ public final class NodeTable {
     private long nextId = ROOT_ID + 1;
     /** Bumped whenever an existing node's names change, which may move any path below it. */
     private long linksGen;
+    /** {@link #linksGen}, readable without the lock. */
+    private volatile long namesEpoch;
 
     /**
      * The root is known without its inode number: asking the filesystem at construction would
@@ -170,6 +175,24 @@ public final class NodeTable {
         }
     }
 
+    /** {@link #renamed} for a rename that has already taken effect: a table mismatch is logged, not thrown. */
+    public void renamedQuietly(long fromParent, String fromName, long toParent, String toName, boolean exchange) {
+        try {
+            renamed(fromParent, fromName, toParent, toName, exchange);
+        } catch (FsException e) {
+            LOG.warn("node table could not follow the rename of {} in node {} to {} in node {}: {}",
+                    fromName, fromParent, toName, toParent, e.getMessage());
+        }
+    }
+
+    /**
+     * Changes whenever a name in the table moves or goes: a request that read a path and then
+     * found nothing there compares it with the value from before it read the path.
+     */
+    public long namesEpoch() {
+        return namesEpoch;
+    }
+
     /** How many lookups the kernel holds on {@code id} (0 when unknown); for tests and diagnostics. */
     public synchronized long lookups(long id) {
         Node n = byId.get(id);
@@ -182,7 +205,7 @@ public final class NodeTable {
     }
 
     private void relink(Node n, Key from, Key to) throws FsException {
-        linksGen++;
+        namesEpoch = ++linksGen;
         Node newParent = node(to.parent);
         for (int i = 0; i < n.links.size(); i++) {
             Link l = n.links.get(i);
@@ -195,7 +218,7 @@ public final class NodeTable {
     }
 
     private void unlinkKey(Key key) {
-        linksGen++;
+        namesEpoch = ++linksGen;
         Node n = byName.remove(key);
         if (n != null) n.links.removeIf(l -> l.parent.id == key.parent && l.name.equals(key.name));
     }

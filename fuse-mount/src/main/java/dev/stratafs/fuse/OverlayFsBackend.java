@@ -75,8 +75,8 @@ final class OverlayFsBackend implements FsBackend {
     }
 
     @Override
-    public void rename(String from, String to, int flags) throws IOException {
-        fs.rename(from, to, flags);
+    public void rename(String from, String to, int flags, Runnable committed) throws IOException {
+        fs.rename(from, to, flags, committed);
     }
 
     @Override

@@ -1,8 +1,10 @@
 package dev.stratafs.fuse;
 
+import dev.stratafs.fuse.errno.Errno;
 import dev.stratafs.fuse.errno.ErrnoMapper;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * negative errno libfuse expects, so that no request can kill the daemon. Expected failures
  * (ENOENT of a lookup, EEXIST, ...) are routine and logged at trace only; unexpected ones (bugs)
  * answer EIO and are logged with their stack the first time each kind is seen, then only counted,
- * so that a bug on a hot path cannot flood the log.
+ * so that a bug on a hot path cannot flood the log. A request that found nothing while the
+ * engine's names moved runs again (see {@link #RequestGuard(LongSupplier)}).
  */
 public final class RequestGuard {
     private static final Logger LOG = LoggerFactory.getLogger(RequestGuard.class);
@@ -24,18 +27,43 @@ public final class RequestGuard {
         int run() throws Exception;
     }
 
+    /** Tries of a request that kept finding nothing while names moved (bounds a rename storm). */
+    static final int MAX_ATTEMPTS = 5;
+
     private final ConcurrentHashMap<String, AtomicLong> seen = new ConcurrentHashMap<>();
     private final AtomicLong unexpectedCount = new AtomicLong();
+    private final LongSupplier namesEpoch;
+
+    /** A guard for an engine whose paths never go stale (libfuse keeps them): no retries. */
+    public RequestGuard() {
+        this(() -> 0);
+    }
+
+    /**
+     * @param namesEpoch changes whenever the engine's node names move ({@link NodeTable#namesEpoch}):
+     *        a request answering ENOENT after it changed read a path a rename made stale, and runs again
+     */
+    public RequestGuard(LongSupplier namesEpoch) {
+        this.namesEpoch = namesEpoch;
+    }
 
     /**
      * Runs {@code body}; on failure answers minus the mapped errno. {@code what} names the object
      * (a path, a node id) and is turned into text only if the body fails.
      */
     public int run(String op, Object what, Request body) {
-        try {
-            return body.run();
-        } catch (Throwable t) {
-            return fail(op, String.valueOf(what), t);
+        for (int attempt = 1; ; attempt++) {
+            long epoch = namesEpoch.getAsLong();
+            int r;
+            try {
+                r = body.run();
+            } catch (Throwable t) {
+                if (attempt < MAX_ATTEMPTS && namesEpoch.getAsLong() != epoch && ErrnoMapper.map(t).errno() == Errno.ENOENT) continue;
+                return fail(op, String.valueOf(what), t);
+            }
+            // A body may answer a miss itself (a LOOKUP's negative entry).
+            if (r == -Errno.ENOENT && attempt < MAX_ATTEMPTS && namesEpoch.getAsLong() != epoch) continue;
+            return r;
         }
     }
 

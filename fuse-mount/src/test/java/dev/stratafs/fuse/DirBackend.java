@@ -200,9 +200,10 @@ public final class DirBackend implements FsBackend {
     }
 
     @Override
-    public void rename(String from, String to, int flags) throws IOException {
+    public void rename(String from, String to, int flags, Runnable committed) throws IOException {
         if (flags != 0) throw FsException.of(ErrorKind.INVALID, "rename flags", from);
         Files.move(p(from), p(to), StandardCopyOption.ATOMIC_MOVE);
+        committed.run();
     }
 
     @Override

@@ -51,7 +51,10 @@ final class FaultyBackend implements FsBackend {
     @Override public void mkdir(String p, int mode, Caller c) throws IOException { check("mkdir", p); real.mkdir(p, mode, c); }
     @Override public void unlink(String p) throws IOException { check("unlink", p); real.unlink(p); }
     @Override public void rmdir(String p) throws IOException { check("rmdir", p); real.rmdir(p); }
-    @Override public void rename(String f, String t, int flags) throws IOException { check("rename", f); real.rename(f, t, flags); }
+    @Override public void rename(String f, String t, int flags, Runnable committed) throws IOException {
+        check("rename", f);
+        real.rename(f, t, flags, committed);
+    }
     @Override public void link(String e, String n) throws IOException { check("link", e); real.link(e, n); }
     @Override public void symlink(String t, String p, Caller c) throws IOException { check("symlink", p); real.symlink(t, p, c); }
     @Override public void chmod(String p, int mode) throws IOException { check("chmod", p); real.chmod(p, mode); }

@@ -554,6 +554,16 @@ public final class OverlayFs implements Closeable {
      * redirect xattrs, which need redirect_dir=on).
      */
     public void rename(String from, String to, int flags) throws IOException {
+        rename(from, to, flags, () -> { });
+    }
+
+    /**
+     * rename(2); {@code committed} runs once the rename has taken effect, still under the
+     * namespace write lock: no request resolves a name between the two, so an index of names
+     * kept beside the core (the FUSE node table) is updated before anyone can see it stale. It
+     * does not run when nothing changed (two names of one file) and must not throw.
+     */
+    public void rename(String from, String to, int flags, Runnable committed) throws IOException {
         FsPath src = FsPath.parse(from);
         FsPath dst = FsPath.parse(to);
         if ((flags & ~NativeOs.RENAME_NOREPLACE) != 0) {
@@ -589,6 +599,7 @@ public final class OverlayFs implements Closeable {
                 if (sameFile(rs, rd)) return;
                 if (!rs.inUpper() || (rs.isDirectory() && !fullyUpper(src))) continue;
                 commitRename(rs, rd);
+                committed.run();
                 return;
             } finally {
                 resolver.markersChanged(src);

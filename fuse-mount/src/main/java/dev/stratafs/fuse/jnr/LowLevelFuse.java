@@ -104,7 +104,7 @@ public final class LowLevelFuse implements FuseEngine {
     private final AclNames acls;
     private final boolean defaultPermissions;
     private final double timeout;
-    private final RequestGuard guard = new RequestGuard();
+    private final RequestGuard guard;
     private final HandleTable<OpenFile> files = new HandleTable<>();
     private final HandleTable<DirHandle> dirs = new HandleTable<>();
     /** Listings of directories read without OPENDIR, see {@link #opendir}. */
@@ -151,6 +151,7 @@ public final class LowLevelFuse implements FuseEngine {
         this.timeout = options.timeoutSeconds();
         this.wantWriteback = options.writeback();
         this.nodes = new NodeTable();
+        this.guard = new RequestGuard(nodes::namesEpoch);
         this.lib = Fuse3Loop.lib();
         this.backing = new BackingFiles(BackingFiles.device(lib, () -> devFd));
         // The kernel refuses passthrough next to the writeback cache (fs/fuse/inode.c process_init_reply).
@@ -505,8 +506,10 @@ public final class LowLevelFuse implements FuseEngine {
         serve(req, "rename", name, () -> {
             // RENAME_WHITEOUT creates a whiteout device: layer business the mount does not offer.
             if ((flags & RENAME_WHITEOUT) != 0) throw new FsException(ErrorKind.INVALID, "RENAME_WHITEOUT");
-            fs.rename(nodes.childPath(parent, name), nodes.childPath(newParent, newName), flags);
-            nodes.renamed(parent, name, newParent, newName, (flags & RENAME_EXCHANGE) != 0);
+            // The node table follows inside the rename's critical section, so no request reads a
+            // path the rename has just made stale (RequestGuard retries one that read it before).
+            fs.rename(nodes.childPath(parent, name), nodes.childPath(newParent, newName), flags,
+                    () -> nodes.renamedQuietly(parent, name, newParent, newName, (flags & RENAME_EXCHANGE) != 0));
             return replyOk(req);
         });
     }

@@ -394,7 +394,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
                     return 0;
                 }
             }
-            fs.rename(oldpath, newpath, 0);
+            fs.rename(oldpath, newpath, 0, () -> { }); // libfuse 2 keeps its own paths under its tree locks
             return 0;
         });
     }
