@@ -32,7 +32,7 @@ public final class Layer {
 
     /** Host path of a merged-view path in this layer. Callers must have verified the parents. */
     public Path host(FsPath p) {
-        return p.isRoot() ? root : root.resolve(p.relative());
+        return p.in(root);
     }
 
     @Override

@@ -62,6 +62,20 @@ final class JnrNativeOs implements NativeOs {
     }
 
     /** The path as NUL-terminated UTF-8, the encoding Java's own file APIs use here. */
+    /** The last path turned into a C string (a request's syscalls share one host path instance). */
+    private record CPath(Path path, byte[] c) {}
+
+    private volatile CPath lastPath;
+
+    /** {@link #cpath} of {@code p}, reused when {@code p} is the very path of the last call. */
+    private byte[] cpathOf(Path p) {
+        CPath last = lastPath;
+        if (last != null && last.path == p) return last.c;
+        byte[] c = cpath(p);
+        lastPath = new CPath(p, c);
+        return c;
+    }
+
     static byte[] cpath(Object p) {
         return cstr(p.toString());
     }
@@ -619,7 +633,7 @@ final class JnrNativeOs implements NativeOs {
      * the caller's own error report; closing releases the ancestor fd.
      */
     private At at(Path p) {
-        byte[] c = cpath(p);
+        byte[] c = cpathOf(p);
         if (c.length <= PATH_MAX) {
             return new At(AT_FDCWD, c, 0);
         }

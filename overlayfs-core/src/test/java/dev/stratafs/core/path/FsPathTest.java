@@ -1,11 +1,14 @@
 package dev.stratafs.core.path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -59,5 +62,39 @@ class FsPathTest {
     void startsWithComparesWholeComponents() throws FsException {
         assertTrue(FsPath.parse("/a/b").startsWith(FsPath.parse("/a")));
         assertTrue(!FsPath.parse("/ab").startsWith(FsPath.parse("/a")));
+    }
+
+    @Test
+    void theSameStringAgainGivesTheSameParseAndAnEqualStringAnEqualOne() throws FsException {
+        String p = new String("/usr/lib/x.so");
+        FsPath first = FsPath.parse(p);
+        assertSame(first, FsPath.parse(p), "the string a node table keeps is parsed once");
+        FsPath again = FsPath.parse(new String("/usr/lib/x.so"));
+        assertEquals(first, again);
+        assertEquals(first.names(), again.names());
+    }
+
+    @Test
+    void aStringOfAnotherPathInTheSameCacheSlotParsesToItsOwnPath() throws FsException {
+        // "Aa" and "BB" have the same String.hashCode: they share a slot.
+        assertEquals(FsPath.parse("/Aa").hashCode(), FsPath.parse("/BB").hashCode());
+        String aa = "/Aa";
+        String bb = "/BB";
+        assertEquals("Aa", FsPath.parse(aa).relative());
+        assertEquals("BB", FsPath.parse(bb).relative());
+        assertEquals("Aa", FsPath.parse(aa).relative());
+    }
+
+    @Test
+    void aPathBelowTwoLayerRootsGivesEachItsOwnHostPath() throws FsException {
+        FsPath p = FsPath.parse("/a/b");
+        Path upper = Path.of("/u");
+        Path lower = Path.of("/l0");
+        assertEquals(Path.of("/u/a/b"), p.in(upper));
+        assertSame(p.in(upper), p.in(upper), "one host path per layer while it is asked for");
+        assertEquals(Path.of("/l0/a/b"), p.in(lower));
+        assertEquals(Path.of("/u/a/b"), p.in(upper));
+        assertSame(upper, FsPath.ROOT.in(upper));
+        assertNotSame(p.in(lower), p.in(upper));
     }
 }
