@@ -77,7 +77,9 @@ public final class OverlayFs implements Closeable {
             kernelFormat = os.geteuid() == 0 && WhiteoutCodec.probeKernelFormat(os, work.scratch());
         }
         String prefix = kernelFormat ? "trusted.overlay.stratafs." : "user.overlay.stratafs.";
-        return new OverlayFs(config, os, stack, new WhiteoutCodec(os, kernelFormat), work, prefix);
+        OverlayFs fs = new OverlayFs(config, os, stack, new WhiteoutCodec(os, kernelFormat), work, prefix);
+        if (fs.copyUp != null) fs.copyUp.sweepIndex();
+        return fs;
     }
 
     public StackConfig config() { return config; }
@@ -458,12 +460,14 @@ public final class OverlayFs implements Closeable {
         FsPath p = r.path();
         Path dst = stack.upper().host(p);
         if (r.inUpper()) {
+            long linked = copyUp.linkedOrigin(dst, r.stat());
             copyUp.upperNameRemoved(r.stat().ino());
             if (r.lowerHasName()) {
                 placeWhiteoutOver(dst);
             } else {
                 os.unlink(dst);
             }
+            copyUp.dropIndexIfUnreachable(linked);
         } else {
             copyUp.ensureUpperDirLocked(p.parent());
             codec.writeWhiteout(dst);
@@ -687,6 +691,10 @@ public final class OverlayFs implements Closeable {
         copyUp.ensureUpperDirLocked(dst.parent());
         Path s = stack.upper().host(src);
         Path d = stack.upper().host(dst);
+        // The replaced file may be the last name of a hard-linked lower file's copy.
+        long replacedLinked = rd.inUpper() ? copyUp.linkedOrigin(d, rd.stat()) : -1;
+        long replacedLowerAlias = rd.exists() && !rd.inUpper() && rd.stat().isRegular() && rd.stat().nlink() > 1
+                ? stack.ino(rd.stat().dev(), rd.stat().ino()) : -1;
         if (rd.inUpper()) copyUp.upperNameRemoved(rd.stat().ino());
         if (rd.exists() && rd.isDirectory() && rd.inUpper()) clearDir(d);
         StatInfo atD = os.lstatOrNull(d);
@@ -712,6 +720,8 @@ public final class OverlayFs implements Closeable {
             if (needWhiteout) codec.writeWhiteout(s);
         }
         if (markerAtD) os.unlink(WhiteoutCodec.aufsMarker(d));
+        copyUp.dropIndexIfUnreachable(replacedLinked);
+        if (replacedLowerAlias >= 0) copyUp.lowerAliasRemoved(replacedLowerAlias);
         resolver.invalidate(src);
         resolver.invalidate(dst);
     }

@@ -192,6 +192,67 @@ class OverlayFsTest {
         assertEquals(2, fs.getattr("/link1").nlink());
     }
 
+    private List<String> indexEntries() throws IOException {
+        try (var s = Files.list(work.resolve("stratafs-index"))) {
+            return s.map(q -> q.getFileName().toString()).collect(Collectors.toList());
+        }
+    }
+
+    @Test
+    void anIndexEntryStaysWhileALowerNameOfItsFileIsVisible() throws IOException {
+        write("/link1", "LN", OpenFlags.O_WRONLY);
+        assertEquals(1, indexEntries().size());
+        fs.unlink("/link1");
+        assertEquals(1, indexEntries().size(), "link2 still shows the copy");
+        assertEquals("LN", read("/link2"));
+    }
+
+    @Test
+    void anIndexEntryGoesWithTheLastNameOfItsFile() throws IOException {
+        write("/link1", "LN", OpenFlags.O_WRONLY);
+        fs.unlink("/link1");
+        fs.unlink("/link2"); // a lower name: whited out, never copied up
+        assertEquals(List.of(), indexEntries(), "nothing can reach the copy: its blocks are given back");
+    }
+
+    @Test
+    void anIndexEntryGoesWhenBothCopiedUpNamesAreRemoved() throws IOException {
+        write("/link1", "LN", OpenFlags.O_WRONLY);
+        write("/link2", "L", OpenFlags.O_WRONLY);
+        fs.unlink("/link2");
+        assertEquals(1, indexEntries().size());
+        fs.unlink("/link1");
+        assertEquals(List.of(), indexEntries());
+    }
+
+    @Test
+    void anIndexEntryGoesWhenRenamesReplaceItsNames() throws IOException {
+        write("/link1", "LN", OpenFlags.O_WRONLY);
+        fs.rename("/only1", "/link1", 0); // over the upper copy
+        assertEquals(1, indexEntries().size(), "link2 still shows the copy");
+        assertEquals("LN", read("/link2"));
+        fs.rename("/a.txt", "/link2", 0); // over the last lower name
+        assertEquals(List.of(), indexEntries());
+        assertEquals("one", read("/link1"));
+        assertEquals("top", read("/link2"));
+    }
+
+    @Test
+    void aMountRemovesIndexEntriesThatAnEarlierSessionLeftUnreachable() throws IOException {
+        write("/link1", "LN", OpenFlags.O_WRONLY);
+        String entry = indexEntries().get(0);
+        // An outside link stands in for the leak of older versions: the entry outlives its names.
+        Path keep = Files.createLink(tmp.resolve("keep"), work.resolve("stratafs-index").resolve(entry));
+        fs.unlink("/link1");
+        fs.unlink("/link2");
+        assertEquals(List.of(entry), indexEntries());
+        Files.delete(keep);
+        fs.close();
+        fs = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).upper(up, work).build());
+        assertEquals(List.of(), indexEntries());
+        assertThrows(FsException.class, () -> fs.getattr("/link2"));
+    }
+
     @Test
     void readHandleOpenedBeforeCopyUpSeesNewData() throws IOException {
         try (OpenFile r = fs.open("/only1", OpenFlags.O_RDONLY, ROOT)) {

@@ -10,7 +10,10 @@ import dev.stratafs.core.nat.NativeOs;
 import dev.stratafs.core.nat.StatInfo;
 import dev.stratafs.core.path.FsPath;
 import dev.stratafs.core.whiteout.PrivateXattrs;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -316,7 +319,59 @@ public final class CopyUp {
     /** Records that a lower name of a hard-linked lower file was whited out without a copy-up. */
     public void lowerAliasRemoved(long originIno) throws FsException {
         Path idx = work.index().resolve(Long.toString(originIno));
-        if (os.lstatOrNull(idx) != null) bumpLowerGone(idx, 1);
+        if (os.lstatOrNull(idx) != null) {
+            bumpLowerGone(idx, 1);
+            dropIndexIfUnreachable(originIno);
+        }
+    }
+
+    /**
+     * The upper file that may hold the index entry of {@code originIno}, or -1: the origin of
+     * an upper regular file with another link (the index's). Read before an upper name goes, for
+     * {@link #dropIndexIfUnreachable} after it.
+     */
+    public long linkedOrigin(Path upperPath, StatInfo st) throws FsException {
+        if (!st.isRegular() || st.nlink() < 2) return -1;
+        return origin(upperPath, st.ino());
+    }
+
+    /**
+     * Removes the index entry of {@code originIno} once no name can reach it: no upper name is
+     * linked to it and every lower name has been copied up or removed. Until then a lower name
+     * still shows its data; after, it would only hold the file's blocks until the workdir is
+     * deleted. Under the namespace write lock, after the change that removed the last name.
+     * Returns whether the entry went.
+     */
+    public boolean dropIndexIfUnreachable(long originIno) throws FsException {
+        if (originIno < 0) return false;
+        Path idx = work.index().resolve(Long.toString(originIno));
+        StatInfo st = os.lstatOrNull(idx);
+        if (st == null || !st.isRegular() || st.nlink() > 1) return false;
+        if (readLong(idx, lowerNlinkXattr) - lowerGone(idx) > 0) return false;
+        os.unlink(idx);
+        return true;
+    }
+
+    /**
+     * Removes the index entries no name can reach, which versions before this check left behind
+     * when a file's last name went. At mount, before any request; returns how many went.
+     */
+    public int sweepIndex() throws FsException {
+        int removed = 0;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(work.index())) {
+            for (Path e : entries) {
+                long ino;
+                try {
+                    ino = Long.parseLong(e.getFileName().toString());
+                } catch (NumberFormatException notOurs) {
+                    continue;
+                }
+                if (dropIndexIfUnreachable(ino)) removed++;
+            }
+        } catch (IOException e) {
+            throw new FsException(ErrorKind.IO, "cannot list " + work.index() + ": " + e.getMessage());
+        }
+        return removed;
     }
 
     private long lowerGone(Path idx) throws FsException {
