@@ -1,12 +1,12 @@
 package dev.stratafs.fuse;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The node ids the kernel knows for a low-level FUSE mount, and the merged-view path behind each.

@@ -4,6 +4,7 @@ import dev.stratafs.core.SetIdRights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.function.IntUnaryOperator;
 
 /**
@@ -104,12 +105,13 @@ final class ProcessRights implements SetIdRights {
             int n = 0;
             for (String p : parts) {
                 try {
-                    out[n++] = Integer.parseUnsignedInt(p);
+                    out[n] = Integer.parseUnsignedInt(p);
+                    n++;
                 } catch (NumberFormatException e) {
-                    n--;
+                    // not a gid: skipped
                 }
             }
-            return java.util.Arrays.copyOf(out, n);
+            return Arrays.copyOf(out, n);
         }
     }
 }
