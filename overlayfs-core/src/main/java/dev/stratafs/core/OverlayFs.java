@@ -327,6 +327,11 @@ public final class OverlayFs implements Closeable {
             Resolved r = resolver.resolve(p).requireMissing();
             requireWritable(p);
             requireCreatableName(p);
+            // As ovl_mknod(): a 0/0 character device is a whiteout in the upper, so it would
+            // vanish (and hide a lower name at the next mount) instead of being created.
+            if (type == StatInfo.S_IFCHR && rdev == 0) {
+                throw new FsException(ErrorKind.NOT_PERMITTED, "cannot create a whiteout device (char 0/0) in an overlay: " + p);
+            }
             int perm = mode & 07777 & ~caller.umask();
             Creation c = beginCreate(r);
             os.mknod(c.target, type | (perm & 0777), rdev);

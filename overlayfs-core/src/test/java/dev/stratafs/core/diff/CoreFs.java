@@ -175,6 +175,13 @@ final class CoreFs implements MergedFs {
     }
 
     @Override
+    public void mknodChar(String path, int perm, int major, int minor) throws FsException {
+        // dev_t as the kernel encodes it (new_encode_dev): minor's low byte, major, minor's rest.
+        long rdev = (minor & 0xffL) | ((long) major << 8) | ((minor & ~0xffL) << 12);
+        run(() -> fs.mknod(path, StatInfo.S_IFCHR | perm, rdev, caller));
+    }
+
+    @Override
     public void setxattr(String path, String name, byte[] value) throws FsException {
         run(() -> fs.setxattr(path, name, value, 0));
     }

@@ -253,6 +253,12 @@ final class KernelFs implements MergedFs {
     }
 
     @Override
+    public void mknodChar(String path, int perm, int major, int minor) throws FsException {
+        tool(List.of("mknod", "-m", Integer.toOctalString(perm & ~CoreSide.umask()), "--", host(path).toString(), "c",
+                Integer.toString(major), Integer.toString(minor)));
+    }
+
+    @Override
     public void setxattr(String path, String name, byte[] value) throws FsException {
         tool(List.of("setfattr", "-h", "-n", name, "-v", "0x" + HexFormat.of().formatHex(value), host(path).toString()));
     }

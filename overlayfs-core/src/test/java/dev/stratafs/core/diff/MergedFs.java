@@ -59,6 +59,9 @@ interface MergedFs {
 
     void mkfifo(String path, int perm) throws FsException;
 
+    /** mknod(2) of a character device; the umask applies as for mkfifo. */
+    void mknodChar(String path, int perm, int major, int minor) throws FsException;
+
     void setxattr(String path, String name, byte[] value) throws FsException;
 
     void removexattr(String path, String name) throws FsException;

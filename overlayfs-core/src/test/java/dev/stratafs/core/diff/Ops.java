@@ -131,6 +131,10 @@ final class Ops {
         return mutation("symlink " + target + " " + path, fs -> fs.symlink(target, path));
     }
 
+    static Op mknodChar(String path, int perm, int major, int minor) {
+        return mutation("mknod " + path + " c " + major + " " + minor, fs -> fs.mknodChar(path, perm, major, minor));
+    }
+
     static Op mkfifo(String path, int perm) {
         return mutation("mkfifo " + path + " " + Integer.toOctalString(perm), fs -> fs.mkfifo(path, perm));
     }

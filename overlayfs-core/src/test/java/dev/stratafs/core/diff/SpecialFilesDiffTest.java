@@ -26,6 +26,15 @@ class SpecialFilesDiffTest {
     }
 
     @Test
+    void mknodOfAWhiteoutDeviceIsRefusedAndOfAnyOtherDeviceWorks() {
+        // ovl_mknod(): char 0/0 is the upper's whiteout; it would vanish as it was made.
+        DiffHarness.run(Scenario.on(fixture())
+                .then(mknodChar("/p/w", 0644, 0, 0), list("/p"), mknodChar("/p/null", 0666, 1, 3), stat("/p/null"),
+                        mknodChar("/p/fifo", 0644, 0, 0))
+                .build());
+    }
+
+    @Test
     void chmodAndUtimensOfLowerFifoCopyItUp() {
         DiffHarness.run(Scenario.on(fixture())
                 .then(chmod("/p/fifo", 0600), utimens("/p/fifo", SetTime.OMIT, SetTime.of(1_500_000_000L, 7)),
