@@ -1,6 +1,6 @@
 package dev.stratafs.fuse;
 
-import dev.stratafs.core.SetIdRights;
+import dev.stratafs.core.CallerRights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,18 +8,19 @@ import java.util.Arrays;
 import java.util.function.IntUnaryOperator;
 
 /**
- * The rights of the process behind a request over set-ID bits, read from /proc/[pid] the first
- * time they are asked for (a truncating open of a set-ID file, rare), never on the hot path.
- * What cannot be read counts as no right, so a doubt clears the bits.
+ * The rights of the process behind a request, read from /proc/[pid] the first time they are
+ * asked for (a truncating open of a set-ID file, a listing with trusted.* names: rare), never on
+ * the hot path. What cannot be read counts as no right, so a doubt clears set-ID bits and hides
+ * trusted.* names.
  *
- * <p>The kernel asks capable(CAP_FSETID), a capability in the initial user namespace; a process
- * in another user namespace than the daemon's (a rootless container) may show CAP_FSETID in
- * CapEff and still lack it here, so it counts only in the daemon's own namespace
+ * <p>The kernel asks capable(), a capability in the initial user namespace; a process in another
+ * user namespace than the daemon's (a rootless container) may show a capability in CapEff and
+ * still lack it here, so capabilities count only in the daemon's own namespace
  * (user_namespaces(7)).
  */
-final class ProcessRights implements SetIdRights {
-    /** capability.h: CAP_FSETID. */
-    static final int CAP_FSETID = 4;
+final class ProcessRights implements CallerRights {
+    /** capability.h bits. */
+    static final int CAP_FSETID = 4, CAP_SYS_ADMIN = 21;
 
     private final Path procRoot;
     private final int pid;
@@ -45,7 +46,12 @@ final class ProcessRights implements SetIdRights {
 
     @Override
     public boolean fsetid() {
-        return status().fsetid;
+        return status().has(CAP_FSETID);
+    }
+
+    @Override
+    public boolean sysAdmin() {
+        return status().has(CAP_SYS_ADMIN);
     }
 
     @Override
@@ -65,8 +71,12 @@ final class ProcessRights implements SetIdRights {
     }
 
     /** What /proc/[pid]/status says (proc(5): CapEff in hex, Groups in decimal). */
-    private record Status(boolean fsetid, int[] groups) {
-        static final Status NONE = new Status(false, new int[0]);
+    private record Status(long caps, int[] groups) {
+        static final Status NONE = new Status(0, new int[0]);
+
+        boolean has(int cap) {
+            return (caps & (1L << cap)) != 0;
+        }
 
         static Status read(Path proc, Path selfUserNs) {
             String text;
@@ -78,23 +88,23 @@ final class ProcessRights implements SetIdRights {
                 // Gone already, or /proc unreadable: no rights.
                 return NONE;
             }
-            boolean cap = false;
+            long caps = 0;
             int[] groups = new int[0];
             for (String line : text.split("\n")) {
-                if (line.startsWith("CapEff:")) {
-                    cap = sameNs && hasBit(line.substring(7).trim(), CAP_FSETID);
+                if (line.startsWith("CapEff:") && sameNs) {
+                    caps = parseCaps(line.substring(7).trim());
                 } else if (line.startsWith("Groups:")) {
                     groups = parseGroups(line.substring(7).trim());
                 }
             }
-            return new Status(cap, groups);
+            return new Status(caps, groups);
         }
 
-        private static boolean hasBit(String hex, int bit) {
+        private static long parseCaps(String hex) {
             try {
-                return (Long.parseUnsignedLong(hex, 16) & (1L << bit)) != 0;
+                return Long.parseUnsignedLong(hex, 16);
             } catch (NumberFormatException e) {
-                return false;
+                return 0;
             }
         }
 

@@ -49,9 +49,18 @@ class ProcessRightsTest {
     }
 
     @Test
+    void capSysAdminIsBit21() throws Exception {
+        ProcessRights admin = process("0000000000200000", "", "user:[1]");
+        assertTrue(admin.sysAdmin());
+        assertFalse(admin.fsetid());
+    }
+
+    @Test
     void capFsetidInAnotherUserNamespaceDoesNotCount() throws Exception {
         // The root of a rootless container: full CapEff in its own namespace only.
-        assertFalse(process(ALL_CAPS, "", "user:[2]").fsetid());
+        ProcessRights nsRoot = process(ALL_CAPS, "", "user:[2]");
+        assertFalse(nsRoot.fsetid());
+        assertFalse(nsRoot.sysAdmin());
     }
 
     @Test

@@ -115,4 +115,18 @@ class PermissionsIT {
         assertEquals(04777, mode(stack.lower(0).resolve("t/suid")) & 07777, "lower changed");
         assertEquals(0, (Integer) Files.getAttribute(mnt.resolve("t/suid"), "unix:uid"), "owner unchanged");
     }
+
+    @Test
+    void trustedAttributeNamesAreListedToRootOnly() throws Exception {
+        // As the kernel overlay (ovl_can_list): the daemon reads them as root, the caller may not.
+        Sh2.run(30, "setfattr", "-n", "trusted.mark", "-v", "1", stack.lower(0).resolve("t/rootfile").toString()).requireOk();
+        Sh2.run(30, "setfattr", "-n", "user.mark", "-v", "1", stack.lower(0).resolve("t/rootfile").toString()).requireOk();
+        String f = mnt.resolve("t/rootfile").toString();
+        // Names only (no -d): getfattr prints what listxattr(2) answered.
+        String asRoot = Sh2.run(30, "getfattr", "--absolute-names", "-m", "-", f).requireOk().out();
+        assertTrue(asRoot.contains("trusted.mark") && asRoot.contains("user.mark"), asRoot);
+        String asNobody = asNobody("getfattr --absolute-names -m - " + f).requireOk().out();
+        assertTrue(asNobody.contains("user.mark"), asNobody);
+        assertFalse(asNobody.contains("trusted.mark"), asNobody);
+    }
 }

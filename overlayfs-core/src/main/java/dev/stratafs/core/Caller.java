@@ -1,13 +1,13 @@
 package dev.stratafs.core;
 
 /**
- * Who asks: the uid/gid new objects belong to, the umask applied to their mode, and its rights
- * over set-ID bits. The FUSE edge fills it from the request context; library users pass their
+ * Who asks: the uid/gid new objects belong to, the umask applied to their mode, and the rights
+ * the kernel would check for it ({@link CallerRights}). The FUSE edge fills it from the request context; library users pass their
  * own ids.
  */
-public record Caller(int uid, int gid, int umask, SetIdRights rights) {
+public record Caller(int uid, int gid, int umask, CallerRights rights) {
     public Caller(int uid, int gid, int umask) {
-        this(uid, gid, umask, SetIdRights.ofIds(uid, gid));
+        this(uid, gid, umask, CallerRights.ofIds(uid, gid));
     }
 
     public static Caller of(int uid, int gid) {

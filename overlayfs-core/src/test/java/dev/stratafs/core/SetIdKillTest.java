@@ -12,10 +12,15 @@ class SetIdKillTest {
 
     /** A caller of gid 100 that is also in group 200. */
     private static Caller caller(boolean fsetid) {
-        return new Caller(1000, 100, 0, new SetIdRights() {
+        return new Caller(1000, 100, 0, new CallerRights() {
             @Override
             public boolean fsetid() {
                 return fsetid;
+            }
+
+            @Override
+            public boolean sysAdmin() {
+                return false;
             }
 
             @Override

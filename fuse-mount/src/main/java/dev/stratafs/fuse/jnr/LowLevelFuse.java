@@ -21,8 +21,8 @@ import dev.stratafs.fuse.IdMapper;
 import dev.stratafs.fuse.OpenFiles;
 import dev.stratafs.fuse.NodeTable;
 import dev.stratafs.fuse.RequestGuard;
+import dev.stratafs.fuse.XattrListing;
 import dev.stratafs.fuse.errno.Errno;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -939,15 +939,8 @@ public final class LowLevelFuse implements FuseEngine {
     private int listxattr(Pointer out, long ino, Pointer in) {
         count("listxattr");
         long size = Integer.toUnsignedLong(in.getInt(FuseWire.GETXATTR_SIZE));
-        return guard.run("listxattr", ino, () -> {
-            ByteArrayOutputStream names = new ByteArrayOutputStream();
-            for (String n : fs.listxattr(requirePath(ino))) {
-                if (!acls.listed(n)) continue;
-                names.writeBytes(n.getBytes(StandardCharsets.UTF_8));
-                names.write(0);
-            }
-            return sized(out, size, names.toByteArray());
-        });
+        return guard.run("listxattr", ino, () ->
+                sized(out, size, XattrListing.of(fs.listxattr(requirePath(ino)), acls, caller(in, 0))));
     }
 
     /**

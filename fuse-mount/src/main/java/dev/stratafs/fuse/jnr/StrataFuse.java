@@ -18,7 +18,7 @@ import dev.stratafs.fuse.HiddenFiles;
 import dev.stratafs.fuse.IdMapper;
 import dev.stratafs.fuse.OpenFiles;
 import dev.stratafs.fuse.RequestGuard;
-import java.io.ByteArrayOutputStream;
+import dev.stratafs.fuse.XattrListing;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -599,15 +599,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
 
     @Override
     public int listxattr(String path, Pointer list, @size_t long size) {
-        return run("listxattr", path, () -> {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            for (String n : fs.listxattr(path)) {
-                if (!acls.listed(n)) continue;
-                out.writeBytes(n.getBytes(StandardCharsets.UTF_8));
-                out.write(0);
-            }
-            return answerSized(list, size, out.toByteArray());
-        });
+        return run("listxattr", path, () -> answerSized(list, size, XattrListing.of(fs.listxattr(path), acls, caller())));
     }
 
     @Override
