@@ -45,6 +45,11 @@ public interface FsBackend {
 
     OpenFile create(String path, int flags, int mode, Caller caller) throws IOException;
 
+    /** open(2) with O_TMPFILE in directory {@code dirPath}: an open file without a name. */
+    default OpenFile tmpfile(String dirPath, int flags, int mode, Caller caller) throws IOException {
+        throw new FsException(ErrorKind.NOT_SUPPORTED, "O_TMPFILE: " + dirPath);
+    }
+
     void mknod(String path, int mode, long rdev, Caller caller) throws IOException;
 
     void mkdir(String path, int mode, Caller caller) throws IOException;

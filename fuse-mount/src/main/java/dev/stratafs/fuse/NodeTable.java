@@ -33,6 +33,8 @@ public final class NodeTable {
         final long ino;
         final boolean dir;
         long lookups;
+        /** Made by O_TMPFILE: never had a name. */
+        boolean tmpfile;
         /** The names this node is known under; the first gives its path. Empty once unlinked. */
         final List<Link> links = new ArrayList<>(1);
         /** {@link #pathOf} as of {@link #pathGen} (every request asks for a path: build it once). */
@@ -102,6 +104,25 @@ public final class NodeTable {
         }
         n.lookups++;
         return n.id;
+    }
+
+    /**
+     * Records the entry reply of an O_TMPFILE file (inode {@code ino}): a node without a name, as
+     * an unlinked file's; returns its id and counts one lookup on it.
+     */
+    public synchronized long tmpfile(long ino) {
+        Node n = new Node(nextId++, ino, false);
+        n.tmpfile = true;
+        byId.put(n.id, n);
+        byIno.put(ino, n);
+        n.lookups++;
+        return n.id;
+    }
+
+    /** Whether {@code id} is an O_TMPFILE file that was never given a name. */
+    public synchronized boolean isTmpfile(long id) {
+        Node n = byId.get(id);
+        return n != null && n.tmpfile && n.links.isEmpty();
     }
 
     /** FORGET: the kernel dropped {@code count} lookups of {@code id}. Unknown ids are ignored. */

@@ -50,6 +50,11 @@ final class OverlayFsBackend implements FsBackend {
     }
 
     @Override
+    public OpenFile tmpfile(String dirPath, int flags, int mode, Caller caller) throws IOException {
+        return fs.tmpfile(dirPath, flags, mode, caller);
+    }
+
+    @Override
     public OpenFile create(String path, int flags, int mode, Caller caller) throws IOException {
         return fs.create(path, flags, mode, caller);
     }

@@ -1,9 +1,11 @@
 package dev.stratafs.core;
 
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_ACCMODE;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_APPEND;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_CREAT;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_EXCL;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_RDONLY;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_TMPFILE;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_TRUNC;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_WRONLY;
 
@@ -314,6 +316,44 @@ public final class OverlayFs implements Closeable {
             ns.writeLock().unlock();
         }
         return open(path, flags & ~(O_CREAT | O_EXCL), caller);
+    }
+
+    /**
+     * open(2) with O_TMPFILE in directory {@code dirPath}: an unnamed regular file in the upper
+     * copy of the directory (copied up first), owned by the caller as a create would make it.
+     * It gets no name through the mount; the kernel overlay answers EXDEV to linking it too.
+     */
+    public OpenFile tmpfile(String dirPath, int flags, int mode, Caller caller) throws IOException {
+        FsPath p = FsPath.parse(dirPath);
+        requireWritable(p);
+        int perm = mode & 07777 & ~caller.umask();
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Resolved r0 = readResolve(p).requireDirectory();
+            if (!r0.inUpper()) copyUp.ensureUpper(p, false);
+            ns.readLock().lock();
+            try {
+                Resolved r = resolver.resolve(p).requireDirectory();
+                if (!r.inUpper()) continue;
+                int fd = os.open(r.host(), O_TMPFILE | (flags & (O_ACCMODE | O_APPEND)), perm & 0777);
+                try {
+                    StatInfo st = os.fstat(fd);
+                    if (root) {
+                        // open(2) "O_CREAT": the caller's ids, or a set-group-ID directory's group.
+                        int gid = (r.stat().mode() & 02000) != 0 ? r.stat().gid() : caller.gid();
+                        if (st.uid() != caller.uid() || st.gid() != gid) os.fchown(fd, caller.uid(), gid);
+                    }
+                    if (st.perm() != perm) os.fchmod(fd, perm);
+                    copyUp.madeInUpper(st.ino());
+                    return handle(p, stack.ino(st.dev(), st.ino()), fd, (flags & O_ACCMODE) != O_RDONLY, false, false, null);
+                } catch (FsException | RuntimeException e) {
+                    os.close(fd);
+                    throw e;
+                }
+            } finally {
+                ns.readLock().unlock();
+            }
+        }
+        throw new FsException(ErrorKind.IO, "O_TMPFILE in " + p + " kept racing with other changes");
     }
 
     /** mknod(2): mode carries the type (S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK, S_IFREG). */

@@ -254,6 +254,26 @@ class OverlayFsTest {
     }
 
     @Test
+    void tmpfileIsAnUnnamedFileOfTheCallerInTheUpperCopyOfTheDirectory() throws IOException {
+        assumeTrue(os.geteuid() == 0, "giving the file to the caller needs root");
+        try (OpenFile f = fs.tmpfile("/dir", OpenFlags.O_RDWR, 0666, new Caller(1000, 1001, 022))) {
+            byte[] b = "tmp".getBytes(StandardCharsets.UTF_8);
+            f.write(b, 0, b.length, 0);
+            FileAttr a = f.getattr();
+            assertEquals(3, a.size());
+            assertEquals(0644, a.mode() & 07777, "mode less the caller's umask");
+            assertEquals(1000, a.uid());
+            assertEquals(1001, a.gid());
+            assertEquals(List.of("x", "y"), names("/dir"), "no name appears");
+            assertTrue(Files.isDirectory(up.resolve("dir")), "the directory was copied up to hold it");
+            try (var s = Files.list(up.resolve("dir"))) {
+                assertEquals(0, s.count());
+            }
+        }
+        assertThrows(FsException.class, () -> fs.tmpfile("/a.txt", OpenFlags.O_RDWR, 0600, ROOT), "not a directory");
+    }
+
+    @Test
     void readHandleOpenedBeforeCopyUpSeesNewData() throws IOException {
         try (OpenFile r = fs.open("/only1", OpenFlags.O_RDONLY, ROOT)) {
             write("/only1", "XYZ", OpenFlags.O_WRONLY);

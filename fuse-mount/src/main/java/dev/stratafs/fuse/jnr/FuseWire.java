@@ -14,7 +14,7 @@ final class FuseWire {
 
     // enum fuse_opcode.
     static final int LOOKUP = 1, GETATTR = 3, SETATTR = 4, OPEN = 14, WRITE = 16, RELEASE = 18, GETXATTR = 22,
-            LISTXATTR = 23, INIT = 26, CREATE = 35, INTERRUPT = 36;
+            LISTXATTR = 23, INIT = 26, CREATE = 35, INTERRUPT = 36, TMPFILE = 51;
 
     // struct fuse_in_header { u32 len, opcode; u64 unique, nodeid; u32 uid, gid, pid; u16 total_extlen, padding; }
     static final int IN_OPCODE = 4, IN_UNIQUE = 8, IN_NODEID = 16, IN_UID = 24, IN_GID = 28, IN_PID = 32, IN_HEADER = 40;

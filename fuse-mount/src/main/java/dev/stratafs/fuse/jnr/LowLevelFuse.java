@@ -364,6 +364,7 @@ public final class LowLevelFuse implements FuseEngine {
                 case FuseWire.SETATTR -> r = setattr(out, node, in);
                 case FuseWire.OPEN -> r = open(out, node, in);
                 case FuseWire.CREATE -> r = create(out, node, in, length);
+                case FuseWire.TMPFILE -> r = tmpfile(out, node, in);
                 case FuseWire.WRITE -> r = write(out, in);
                 case FuseWire.RELEASE -> r = release(in);
                 case FuseWire.GETXATTR -> r = getxattr(out, node, in, length);
@@ -475,6 +476,8 @@ public final class LowLevelFuse implements FuseEngine {
     private void link(Pointer req, long ino, long newParent, Pointer namePtr) {
         String name = name(namePtr);
         serve(req, "link", name, () -> {
+            // linkat(2) of an O_TMPFILE file: the kernel overlay answers EXDEV too.
+            if (nodes.isTmpfile(ino)) throw new FsException(ErrorKind.CROSS_DEVICE, "cannot give an O_TMPFILE file a name: node " + ino);
             String existing = requirePath(ino);
             String path = nodes.childPath(newParent, name);
             fs.link(existing, path);
@@ -649,6 +652,31 @@ public final class LowLevelFuse implements FuseEngine {
                 throw e;
             }
             long node = nodes.lookedUp(parent, name, a.ino(), a.isDirectory());
+            int n = entry(out, node, a);
+            return n + FuseWire.open(out, FuseWire.PAYLOAD + n, opened(fh), grant(node, fh, f));
+        });
+    }
+
+    /**
+     * TMPFILE (open(2) with O_TMPFILE; fuse_create_in as for CREATE, whose name is a
+     * placeholder): a file without a name, whose node is known by its inode alone, as an unlinked
+     * open file's. libfuse 3.14 does not know the opcode: it is answered here.
+     */
+    private int tmpfile(Pointer out, long parent, Pointer in) {
+        count("tmpfile");
+        return guard.run("tmpfile", parent, () -> {
+            int mode = in.getInt(FuseWire.CREATE_MODE) & 07777;
+            OpenFile f = fs.tmpfile(requirePath(parent), openFlags(in.getInt(FuseWire.CREATE_FLAGS)), mode,
+                    caller(in, in.getInt(FuseWire.CREATE_UMASK)));
+            long fh = files.add(f);
+            FileAttr a;
+            try {
+                a = f.getattr();
+            } catch (Exception e) {
+                closeQuietly(files.remove(fh));
+                throw e;
+            }
+            long node = nodes.tmpfile(a.ino());
             int n = entry(out, node, a);
             return n + FuseWire.open(out, FuseWire.PAYLOAD + n, opened(fh), grant(node, fh, f));
         });

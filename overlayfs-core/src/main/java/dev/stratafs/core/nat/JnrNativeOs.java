@@ -462,6 +462,11 @@ final class JnrNativeOs implements NativeOs {
     }
 
     @Override
+    public void fchown(int fd, int uid, int gid) throws FsException {
+        check(libc.fchown(fd, uid, gid), "fchown", "fd " + fd);
+    }
+
+    @Override
     public int pread(int fd, byte[] buf, int off, int len, long position) throws FsException {
         return count(libc.pread(fd, ByteBuffer.wrap(buf, off, len), len, position), "pread", fd);
     }

@@ -82,6 +82,8 @@ public interface LibC {
 
     int fchmod(int fd, int mode);
 
+    int fchown(int fd, int uid, int gid);
+
     @ssize_t long pread(int fd, @Out ByteBuffer buf, @size_t long count, @off_t long offset);
 
     @ssize_t long pwrite(int fd, @In ByteBuffer buf, @size_t long count, @off_t long offset);

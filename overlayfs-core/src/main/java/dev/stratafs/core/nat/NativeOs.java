@@ -90,6 +90,8 @@ public interface NativeOs {
 
     void fchmod(int fd, int mode) throws FsException;
 
+    void fchown(int fd, int uid, int gid) throws FsException;
+
     /** pread(2) into a heap array; returns bytes read, 0 at end of file. */
     int pread(int fd, byte[] buf, int off, int len, long position) throws FsException;
 
@@ -177,6 +179,8 @@ public interface NativeOs {
         public static final int O_DIRECTORY = flag(jnr.constants.platform.OpenFlags.O_DIRECTORY);
         public static final int O_NOFOLLOW = flag(jnr.constants.platform.OpenFlags.O_NOFOLLOW);
         public static final int O_CLOEXEC = flag(jnr.constants.platform.OpenFlags.O_CLOEXEC);
+        /** open(2): __O_TMPFILE | O_DIRECTORY (asm-generic/fcntl.h; not in jnr-constants). */
+        public static final int O_TMPFILE = 020000000 | O_DIRECTORY;
 
         private static int flag(jnr.constants.platform.OpenFlags f) {
             return f.defined() ? f.intValue() : 0;
