@@ -274,7 +274,15 @@ public final class OverlayFs implements Closeable {
     private int reopenUpper(FsPath p, FileHandle h) throws FsException {
         ns.readLock().lock();
         try {
-            Resolved r = resolver.resolve(p);
+            Resolved r;
+            try {
+                r = resolver.resolve(p);
+            } catch (FsException e) {
+                // Its directory went (rm -rf): the file was removed, not copied up. An open
+                // handle of a removed file keeps reading it (unlink(2)), here the lower copy.
+                if (e.kind() == ErrorKind.NOT_FOUND || e.kind() == ErrorKind.NOT_DIRECTORY) return -1;
+                throw e;
+            }
             if (!r.exists() || !r.inUpper() || ino(r.layer(), r.host(), r.stat()) != h.ino()) return -1;
             return os.open(r.host(), O_RDONLY, 0);
         } finally {

@@ -284,6 +284,19 @@ class OverlayFsTest {
     }
 
     @Test
+    void aLowerFileOpenWhenItsDirectoryIsRemovedStillReads() throws IOException {
+        // dir/y is lower1's; rm -rf dir whites it out (and the directory) under the open handle.
+        try (OpenFile r = fs.open("/dir/y", OpenFlags.O_RDONLY, ROOT)) {
+            fs.unlink("/dir/x");
+            fs.unlink("/dir/y");
+            fs.rmdir("/dir");
+            byte[] b = new byte[8];
+            int n = r.read(b, 0, 8, 0);
+            assertEquals("y1", new String(b, 0, n), "an open file outlives its names (unlink(2))");
+        }
+    }
+
+    @Test
     void privateXattrsAreHiddenAndUserXattrsCopyUp() throws IOException {
         os.setxattr(l1.resolve("only1"), "user.color", "red".getBytes(), 0);
         fs.setxattr("/only1", "user.size", "big".getBytes(), 0);
