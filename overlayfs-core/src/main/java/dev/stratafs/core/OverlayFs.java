@@ -4,6 +4,7 @@ import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_ACCMODE;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_APPEND;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_CREAT;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_EXCL;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_NOATIME;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_RDONLY;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_TMPFILE;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_TRUNC;
@@ -201,7 +202,9 @@ public final class OverlayFs implements Closeable {
             try {
                 Resolved r = resolver.resolve(p).requireExists();
                 Path copied = copiedLink(r, ino(r.layer(), r.host(), r.stat()));
-                int fd = os.open(copied != null ? copied : r.host(), openFlags, 0);
+                // A lower layer is only read: not even its access times change (ovl_path_open).
+                int fd = copied != null || r.inUpper() ? os.open(copied != null ? copied : r.host(), openFlags, 0)
+                        : os.open(r.host(), openFlags | O_NOATIME, 0);
                 return handle(p, r, fd, false);
             } finally {
                 ns.readLock().unlock();

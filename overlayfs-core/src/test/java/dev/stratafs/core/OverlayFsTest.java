@@ -296,6 +296,39 @@ class OverlayFsTest {
         }
     }
 
+    private static long atime(Path p) throws IOException {
+        return ((java.nio.file.attribute.FileTime) Files.getAttribute(p, "lastAccessTime", java.nio.file.LinkOption.NOFOLLOW_LINKS)).toMillis();
+    }
+
+    @Test
+    void readingThroughTheMergeLeavesLowerAccessTimesAlone() throws IOException {
+        // atime == mtime, far back: relatime would update on any read (mount(8) "relatime").
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.fromMillis(1_000_000_000_000L);
+        Path canary = Files.writeString(tmp.resolve("canary"), "c");
+        for (Path p : List.of(l1.resolve("only1"), l1.resolve("dir"), canary)) {
+            Files.getFileAttributeView(p, java.nio.file.attribute.BasicFileAttributeView.class).setTimes(old, old, null);
+        }
+        Files.readString(canary);
+        assumeTrue(atime(canary) != old.toMillis(), "the filesystem of the test dir updates no access times");
+
+        assertEquals("one", read("/only1"));
+        assertEquals(List.of("x", "y"), names("/dir"));
+        assertEquals(old.toMillis(), atime(l1.resolve("only1")), "read of a lower file");
+        assertEquals(old.toMillis(), atime(l1.resolve("dir")), "listing of a lower directory");
+    }
+
+    @Test
+    void aCopyUpReadsItsSourceWithoutTouchingItsAccessTime() throws IOException {
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.fromMillis(1_000_000_000_000L);
+        Path canary = Files.writeString(tmp.resolve("canary"), "c");
+        Files.getFileAttributeView(canary, java.nio.file.attribute.BasicFileAttributeView.class).setTimes(old, old, null);
+        Files.readString(canary);
+        assumeTrue(atime(canary) != old.toMillis(), "the filesystem of the test dir updates no access times");
+        Files.getFileAttributeView(l0.resolve("dir/x"), java.nio.file.attribute.BasicFileAttributeView.class).setTimes(old, old, null);
+        write("/dir/x", "X", OpenFlags.O_WRONLY);
+        assertEquals(old.toMillis(), atime(l0.resolve("dir/x")));
+    }
+
     @Test
     void privateXattrsAreHiddenAndUserXattrsCopyUp() throws IOException {
         os.setxattr(l1.resolve("only1"), "user.color", "red".getBytes(), 0);

@@ -186,7 +186,7 @@ public final class CopyUp {
                 int dfd = os.open(temp, NativeOs.OpenFlags.O_WRONLY | NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL, 0600);
                 try {
                     if (withData && src.size() > 0) {
-                        int sfd = os.open(srcPath, NativeOs.OpenFlags.O_RDONLY, 0);
+                        int sfd = os.open(srcPath, NativeOs.OpenFlags.O_RDONLY | NativeOs.OpenFlags.O_NOATIME, 0);
                         try {
                             os.copyFile(sfd, dfd, src.size());
                         } finally {

@@ -237,7 +237,7 @@ public final class Resolver {
         for (int pos = 0; pos < d.lowers.length; pos++) {
             Path dir = stack.lower(d.lowers[pos]).host(d.path);
             List<String> markers = new ArrayList<>();
-            for (NativeOs.DirEnt e : os.readDir(dir)) {
+            for (NativeOs.DirEnt e : os.readDir(dir, true)) {
                 String nm = e.name();
                 String w = WhiteoutCodec.whitedOutName(nm);
                 if (w != null) {

@@ -11,6 +11,7 @@ import jnr.constants.platform.Errno;
  */
 final class Errnos {
     static final int ENOENT = Errno.ENOENT.intValue();
+    static final int EPERM = Errno.EPERM.intValue();
     static final int ENOTDIR = Errno.ENOTDIR.intValue();
     static final int ENODATA = Errno.ENODATA.intValue();
     static final int ERANGE = Errno.ERANGE.intValue();

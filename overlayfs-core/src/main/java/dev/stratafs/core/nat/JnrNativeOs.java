@@ -142,11 +142,15 @@ final class JnrNativeOs implements NativeOs {
     private final ThreadLocal<Pointer> direntBuf;
 
     @Override
-    public java.util.List<DirEnt> readDir(Path dir) throws FsException {
+    public java.util.List<DirEnt> readDir(Path dir, boolean noAtime) throws FsException {
         int fd;
         int e;
         try (At at = at(dir)) {
-            fd = at.ok() ? libc.openat(at.fd, at.name, O_RDONLY_DIRECTORY_NOFOLLOW, 0) : -1;
+            int flags = O_RDONLY_DIRECTORY_NOFOLLOW | (noAtime ? OpenFlags.O_NOATIME : 0);
+            fd = at.ok() ? libc.openat(at.fd, at.name, flags, 0) : -1;
+            if (fd < 0 && noAtime && at.ok() && errno() == Errnos.EPERM) {
+                fd = libc.openat(at.fd, at.name, O_RDONLY_DIRECTORY_NOFOLLOW, 0);
+            }
             e = fd >= 0 ? 0 : at.failed() ? at.errno : errno();
         }
         if (fd < 0) {
@@ -430,6 +434,10 @@ final class JnrNativeOs implements NativeOs {
     public int open(Path p, int flags, int mode) throws FsException {
         try (At at = at(p)) {
             int fd = at.ok() ? libc.openat(at.fd, at.name, flags | openExtra, mode) : -1;
+            if (fd < 0 && (flags & OpenFlags.O_NOATIME) != 0 && at.ok() && errno() == Errnos.EPERM) {
+                // O_NOATIME needs ownership or CAP_FOWNER (open(2)); it is a courtesy, not a need.
+                fd = libc.openat(at.fd, at.name, (flags & ~OpenFlags.O_NOATIME) | openExtra, mode);
+            }
             at.check(fd, "open", p);
             return fd;
         }

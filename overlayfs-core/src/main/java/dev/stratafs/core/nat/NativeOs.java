@@ -145,7 +145,12 @@ public interface NativeOs {
      * with O_DIRECTORY|O_NOFOLLOW (a symlink in place of the directory fails with LOOP or
      * NOT_DIRECTORY). An empty list when the directory does not exist.
      */
-    List<DirEnt> readDir(Path dir) throws FsException;
+    default List<DirEnt> readDir(Path dir) throws FsException {
+        return readDir(dir, false);
+    }
+
+    /** {@link #readDir(Path)}, the directory opened with O_NOATIME when {@code noAtime} (a lower layer's). */
+    List<DirEnt> readDir(Path dir, boolean noAtime) throws FsException;
 
     int geteuid();
 
@@ -179,6 +184,12 @@ public interface NativeOs {
         public static final int O_DIRECTORY = flag(jnr.constants.platform.OpenFlags.O_DIRECTORY);
         public static final int O_NOFOLLOW = flag(jnr.constants.platform.OpenFlags.O_NOFOLLOW);
         public static final int O_CLOEXEC = flag(jnr.constants.platform.OpenFlags.O_CLOEXEC);
+        /**
+         * open(2): do not touch the access time (asm-generic/fcntl.h). Lower layers are read
+         * with it, as overlayfs' ovl_path_open does: reading through the mount must not write to
+         * them. Dropped where the daemon may not use it (EPERM: neither owner nor CAP_FOWNER).
+         */
+        public static final int O_NOATIME = 01000000;
         /** open(2): __O_TMPFILE | O_DIRECTORY (asm-generic/fcntl.h; not in jnr-constants). */
         public static final int O_TMPFILE = 020000000 | O_DIRECTORY;
 
