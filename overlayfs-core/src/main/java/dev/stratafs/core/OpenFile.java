@@ -1,5 +1,7 @@
 package dev.stratafs.core;
 
+import dev.stratafs.core.error.ErrorKind;
+import dev.stratafs.core.error.FsException;
 import dev.stratafs.core.nat.NativeMemory;
 import java.io.Closeable;
 import java.io.IOException;
@@ -46,6 +48,14 @@ public interface OpenFile extends Closeable {
      */
     default int lendReadFd(FdReader reader, int len, long position) throws IOException {
         return -1;
+    }
+
+    /**
+     * Another handle on this very file, opened with {@code flags}: how a file that lost its last
+     * name while open is opened again (open(2) of /proc/pid/fd/N).
+     */
+    default OpenFile reopen(int flags) throws IOException {
+        throw new FsException(ErrorKind.NOT_SUPPORTED, "cannot open this file again: " + path());
     }
 
     /** Writes {@code len} bytes from native memory at {@code address}, as {@link #write(byte[], int, int, long)}. */

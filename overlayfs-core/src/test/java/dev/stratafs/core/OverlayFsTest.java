@@ -330,6 +330,29 @@ class OverlayFsTest {
     }
 
     @Test
+    void aRemovedFileStillOpenOpensAgainThroughItsHandle() throws IOException {
+        fs.create("/new", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        write("/new", "up", OpenFlags.O_WRONLY);
+        try (OpenFile up = fs.open("/new", OpenFlags.O_RDONLY, ROOT); OpenFile low = fs.open("/only1", OpenFlags.O_RDONLY, ROOT)) {
+            fs.unlink("/new");
+            fs.unlink("/only1");
+            try (OpenFile again = up.reopen(OpenFlags.O_RDWR)) {
+                byte[] b = "UP".getBytes(StandardCharsets.UTF_8);
+                again.write(b, 0, 2, 0);
+            }
+            byte[] b = new byte[8];
+            assertEquals("UP", new String(b, 0, up.read(b, 0, 8, 0), StandardCharsets.UTF_8), "the same file");
+            try (OpenFile lowAgain = low.reopen(OpenFlags.O_RDONLY)) {
+                assertEquals("one", new String(b, 0, lowAgain.read(b, 0, 8, 0), StandardCharsets.UTF_8));
+            }
+            // No name is left to copy the lower file up to; the kernel overlay answers EEXIST too.
+            FsException e = assertThrows(FsException.class, () -> low.reopen(OpenFlags.O_RDWR));
+            assertEquals(ErrorKind.EXISTS, e.kind());
+            assertEquals("one", Files.readString(l1.resolve("only1")), "the lower file is untouched");
+        }
+    }
+
+    @Test
     void privateXattrsAreHiddenAndUserXattrsCopyUp() throws IOException {
         os.setxattr(l1.resolve("only1"), "user.color", "red".getBytes(), 0);
         fs.setxattr("/only1", "user.size", "big".getBytes(), 0);

@@ -625,11 +625,19 @@ public final class LowLevelFuse implements FuseEngine {
 
     // ---- files ----
 
-    /** OPEN: fuse_open_in's flags are open(2)'s; replies struct fuse_open_out. */
+    /**
+     * OPEN: fuse_open_in's flags are open(2)'s; replies struct fuse_open_out. A node without a
+     * name (removed, or O_TMPFILE) is opened through a handle still open on it, as open(2) of
+     * /proc/pid/fd/N opens such a file again.
+     */
     private int open(Pointer out, long ino, Pointer in) {
         count("open");
         return guard.run("open", ino, () -> {
-            OpenFile f = fs.open(requirePath(ino), openFlags(in.getInt(FuseWire.OPEN_FLAGS)), caller(in, 0));
+            int flags = openFlags(in.getInt(FuseWire.OPEN_FLAGS));
+            String path = nodes.path(ino);
+            OpenFile open = path == null ? openWithIno(nodes.ino(ino)) : null;
+            if (path == null && open == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " was unlinked");
+            OpenFile f = path != null ? fs.open(path, flags, caller(in, 0)) : open.reopen(flags);
             long fh = files.add(f);
             return FuseWire.open(out, FuseWire.PAYLOAD, opened(fh), grant(ino, fh, f));
         });

@@ -241,6 +241,28 @@ public final class FileHandle implements OpenFile {
         }
     }
 
+    /**
+     * A new handle on the file this one has open. One still on a lower file opens it for reading
+     * only: with no name left to copy it up to, writing would change the lower layer (the kernel
+     * overlay refuses too, with EEXIST from its copy-up).
+     */
+    @Override
+    public FileHandle reopen(int flags) throws FsException {
+        int f = lockFd();
+        try {
+            boolean write = (flags & NativeOs.OpenFlags.O_ACCMODE) != NativeOs.OpenFlags.O_RDONLY
+                    || (flags & NativeOs.OpenFlags.O_TRUNC) != 0;
+            if (onLower && write) {
+                throw new FsException(ErrorKind.EXISTS, "a removed lower file cannot be copied up to be written: " + path);
+            }
+            int nfd = os.reopen(f, flags & ~(NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL));
+            return new FileHandle(os, path, ino, nfd, (flags & NativeOs.OpenFlags.O_ACCMODE) != NativeOs.OpenFlags.O_RDONLY,
+                    onLower, fsyncEnabled, generation, relocator, attrs);
+        } finally {
+            fdLock.readLock().unlock();
+        }
+    }
+
     @Override
     public void close() {
         fdLock.writeLock().lock();

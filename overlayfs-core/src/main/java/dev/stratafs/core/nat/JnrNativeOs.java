@@ -470,6 +470,15 @@ final class JnrNativeOs implements NativeOs {
     }
 
     @Override
+    public int reopen(int fd, int flags) throws FsException {
+        // The magic link must be followed: no O_NOFOLLOW here (proc(5) /proc/pid/fd).
+        String link = "/proc/self/fd/" + fd;
+        int nfd = libc.openat(AT_FDCWD, cstr(link), flags | OpenFlags.O_CLOEXEC, 0);
+        check(nfd, "open", link);
+        return nfd;
+    }
+
+    @Override
     public void fchown(int fd, int uid, int gid) throws FsException {
         check(libc.fchown(fd, uid, gid), "fchown", "fd " + fd);
     }

@@ -90,6 +90,9 @@ public interface NativeOs {
 
     void fchmod(int fd, int mode) throws FsException;
 
+    /** open(2) of /proc/self/fd/{@code fd}: a new descriptor, with {@code flags}, on the file {@code fd} has open. */
+    int reopen(int fd, int flags) throws FsException;
+
     void fchown(int fd, int uid, int gid) throws FsException;
 
     /** pread(2) into a heap array; returns bytes read, 0 at end of file. */

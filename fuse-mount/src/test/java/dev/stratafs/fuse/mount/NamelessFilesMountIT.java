@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stratafs.fuse.MountedStack;
+import dev.stratafs.fuse.Sh;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,16 +21,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * open(2) with O_TMPFILE through the mount (the default engine answers FUSE_TMPFILE itself;
- * libfuse 3.14 does not know it). As on the kernel overlay: the file lives in the upper copy of
- * the directory, has no name, and linkat(2) of it answers EXDEV.
+ * Files without a name through the mount, as on the kernel overlay: open(2) with O_TMPFILE (the
+ * default engine answers FUSE_TMPFILE itself; libfuse 3.14 does not know it) makes one in the
+ * upper copy of the directory, and linkat(2) of it answers EXDEV; a removed file still open
+ * opens again through /proc/self/fd.
  *
  * <pre>
  * lower0/dir/old  "old"      (dir is copied up by the first O_TMPFILE in it)
  * upper/, work/   empty
  * </pre>
  */
-class TmpfileMountIT {
+class NamelessFilesMountIT {
     private static final int O_RDWR = 2, O_TMPFILE = 020000000 | 0200000, AT_FDCWD = -100, AT_SYMLINK_FOLLOW = 0x400;
     private static final int EXDEV = 18;
 
@@ -97,5 +99,13 @@ class TmpfileMountIT {
         }
         assertEquals(List.of("old"), names(mnt.resolve("dir")));
         assertEquals(List.of(), names(stack.upper().resolve("dir")));
+    }
+
+    @Test
+    void aRemovedFileStillOpenOpensAgainThroughProc() throws Exception {
+        // As on the kernel overlay: open(2) of /proc/self/fd/N reaches a file with no name left.
+        String out = Sh.run("sh", "-c", "exec 3<>\"$1\"; rm \"$1\"; echo more >&3; cat /proc/self/fd/3", "sh",
+                mnt.resolve("dir/old").toString()).requireOk().out();
+        assertEquals("more\n", out);
     }
 }
