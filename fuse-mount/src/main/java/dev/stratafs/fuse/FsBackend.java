@@ -45,6 +45,27 @@ public interface FsBackend {
 
     OpenFile create(String path, int flags, int mode, Caller caller) throws IOException;
 
+    /**
+     * Keeps a file that loses its last name reachable by inode number while {@code referenced}
+     * holds for that number; see {@link #removedAttr}, {@link #openRemoved}, {@link #forgetRemoved}.
+     */
+    default void keepRemovedWhile(java.util.function.LongPredicate referenced) {
+    }
+
+    /** The attributes of a removed file kept for inode {@code ino}, or null. */
+    default FileAttr removedAttr(long ino) throws IOException {
+        return null;
+    }
+
+    /** Opens a removed file kept for inode {@code ino}, or null. */
+    default OpenFile openRemoved(long ino, int flags) throws IOException {
+        return null;
+    }
+
+    /** The kernel forgot inode {@code ino}. */
+    default void forgetRemoved(long ino) {
+    }
+
     /** open(2) with O_TMPFILE in directory {@code dirPath}: an open file without a name. */
     default OpenFile tmpfile(String dirPath, int flags, int mode, Caller caller) throws IOException {
         throw new FsException(ErrorKind.NOT_SUPPORTED, "O_TMPFILE: " + dirPath);

@@ -125,16 +125,20 @@ public final class NodeTable {
         return n != null && n.tmpfile && n.links.isEmpty();
     }
 
-    /** FORGET: the kernel dropped {@code count} lookups of {@code id}. Unknown ids are ignored. */
-    public synchronized void forget(long id, long count) {
+    /**
+     * FORGET: the kernel dropped {@code count} lookups of {@code id}. Unknown ids are ignored.
+     * Returns the inode number of a node that went, or -1.
+     */
+    public synchronized long forget(long id, long count) {
         Node n = byId.get(id);
-        if (n == null || n == root) return;
+        if (n == null || n == root) return -1;
         n.lookups -= count;
-        if (n.lookups > 0) return;
+        if (n.lookups > 0) return -1;
         byId.remove(id);
         byIno.remove(n.ino, n);
         // The links stay on the node: a child still alive can compute its path through them.
         for (Link l : n.links) byName.remove(new Key(l.parent.id, l.name), n);
+        return n.ino;
     }
 
     /** The merged-view path of {@code id}, or null once it has no name left (unlinked, or below a removed directory). */

@@ -50,6 +50,26 @@ final class OverlayFsBackend implements FsBackend {
     }
 
     @Override
+    public void keepRemovedWhile(java.util.function.LongPredicate referenced) {
+        fs.keepRemovedWhile(referenced);
+    }
+
+    @Override
+    public FileAttr removedAttr(long ino) throws IOException {
+        return fs.removedAttr(ino);
+    }
+
+    @Override
+    public OpenFile openRemoved(long ino, int flags) throws IOException {
+        return fs.openRemoved(ino, flags);
+    }
+
+    @Override
+    public void forgetRemoved(long ino) {
+        fs.forgetRemoved(ino);
+    }
+
+    @Override
     public OpenFile tmpfile(String dirPath, int flags, int mode, Caller caller) throws IOException {
         return fs.tmpfile(dirPath, flags, mode, caller);
     }

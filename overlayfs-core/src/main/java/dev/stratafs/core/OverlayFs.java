@@ -52,6 +52,7 @@ public final class OverlayFs implements Closeable {
     private final CopyUp copyUp;
     private final ReentrantReadWriteLock ns = new ReentrantReadWriteLock();
     private final CapabilityMisses capMisses = new CapabilityMisses();
+    private final Ghosts ghosts;
     private final boolean root;
     /** The daemon's group: what the kernel gives a new object outside set-group-ID directories. */
     private final int egid;
@@ -65,6 +66,7 @@ public final class OverlayFs implements Closeable {
         this.resolver = new Resolver(stack, os, codec);
         this.work = work;
         this.copyUp = work == null ? null : new CopyUp(stack, resolver, os, ns, work, config.fsync(), privatePrefix);
+        this.ghosts = new Ghosts(os, work);
         this.root = os.geteuid() == 0;
         this.egid = os.getegid();
     }
@@ -365,6 +367,38 @@ public final class OverlayFs implements Closeable {
             }
         }
         throw new FsException(ErrorKind.IO, "O_TMPFILE in " + p + " kept racing with other changes");
+    }
+
+    // ---------------------------------------------------------------- removed files still known
+
+    /**
+     * Keeps a file replaced by a rename reachable by its inode number while {@code referenced}
+     * says someone still knows that number (see {@link Ghosts}).
+     */
+    public void keepRemovedWhile(java.util.function.LongPredicate referenced) {
+        ghosts.keepWhile(referenced);
+    }
+
+    /** The attributes of a removed file still kept for inode {@code ino}, or null. */
+    public FileAttr removedAttr(long ino) throws IOException {
+        return ghosts.attr(ino);
+    }
+
+    /**
+     * Opens a removed file still kept for inode {@code ino}, or returns null. A lower one opens
+     * for reading only: with no name to copy it up to, writing it would change the lower layer
+     * (the kernel overlay answers EEXIST from its copy-up as well).
+     */
+    public OpenFile openRemoved(long ino, int flags) throws IOException {
+        boolean write = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0;
+        int fd = ghosts.open(ino, flags & ~(O_CREAT | O_EXCL), write);
+        if (fd < 0) return null;
+        return handle(FsPath.ROOT, ino, fd, (flags & O_ACCMODE) != O_RDONLY, false, false, null);
+    }
+
+    /** The kernel forgot inode {@code ino}: a removed file kept for it goes. */
+    public void forgetRemoved(long ino) {
+        ghosts.forget(ino);
     }
 
     /** mknod(2): mode carries the type (S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK, S_IFREG). */
@@ -747,6 +781,13 @@ public final class OverlayFs implements Closeable {
         copyUp.ensureUpperDirLocked(dst.parent());
         Path s = stack.upper().host(src);
         Path d = stack.upper().host(dst);
+        if (rd.exists() && !rd.isDirectory()) {
+            // Someone may still be about to stat or open the file being replaced, and for them the
+            // name never went (rename(2) is atomic). An unlink needs no such care: a stat that
+            // finds nothing then is as if it came after the unlink.
+            if (rd.inUpper()) ghosts.keepUpper(ino(rd.layer(), d, rd.stat()), d);
+            else ghosts.keepLower(stack.ino(rd.stat().dev(), rd.stat().ino()), rd.host());
+        }
         // The replaced file may be the last name of a hard-linked lower file's copy.
         long replacedLinked = rd.inUpper() ? copyUp.linkedOrigin(d, rd.stat()) : -1;
         long replacedLowerAlias = rd.exists() && !rd.inUpper() && rd.stat().isRegular() && rd.stat().nlink() > 1

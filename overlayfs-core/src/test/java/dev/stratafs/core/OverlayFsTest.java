@@ -352,6 +352,59 @@ class OverlayFsTest {
         }
     }
 
+    private List<String> scratch() throws IOException {
+        try (var s = Files.list(work.resolve("work"))) {
+            return s.map(q -> q.getFileName().toString()).filter(n -> !n.equals("incompat")).collect(Collectors.toList());
+        }
+    }
+
+    @Test
+    void aFileReplacedByARenameStaysReachableWhileItsInodeIsKnown() throws IOException {
+        fs.create("/cfg", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        write("/cfg", "old", OpenFlags.O_WRONLY);
+        fs.create("/tmp", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        write("/tmp", "new", OpenFlags.O_WRONLY);
+        long oldIno = fs.getattr("/cfg").ino();
+        long lowerIno = fs.getattr("/only1").ino();
+        fs.keepRemovedWhile(ino -> ino == oldIno || ino == lowerIno);
+
+        fs.rename("/tmp", "/cfg", 0);
+        fs.rename("/cfg", "/only1", 0); // over a lower file
+        assertEquals("new", read("/only1"));
+        FileAttr kept = fs.removedAttr(oldIno);
+        assertEquals(3, kept.size());
+        assertEquals(0, kept.nlink(), "no name left");
+        byte[] b = new byte[8];
+        try (OpenFile f = fs.openRemoved(oldIno, OpenFlags.O_RDONLY)) {
+            assertEquals("old", new String(b, 0, f.read(b, 0, 8, 0), StandardCharsets.UTF_8));
+        }
+        try (OpenFile f = fs.openRemoved(lowerIno, OpenFlags.O_RDONLY)) {
+            assertEquals("one", new String(b, 0, f.read(b, 0, 8, 0), StandardCharsets.UTF_8));
+        }
+        assertEquals(ErrorKind.EXISTS, assertThrows(FsException.class, () -> fs.openRemoved(lowerIno, OpenFlags.O_RDWR)).kind());
+        assertEquals(1, scratch().size(), "the replaced upper file, linked in the scratch directory");
+
+        fs.forgetRemoved(oldIno);
+        fs.forgetRemoved(lowerIno);
+        assertNull(fs.removedAttr(oldIno));
+        assertNull(fs.openRemoved(lowerIno, OpenFlags.O_RDONLY));
+        assertEquals(List.of(), scratch());
+    }
+
+    @Test
+    void aReplacedFileNobodyKnowsIsNotKeptNorAnUnlinkedOne() throws IOException {
+        fs.create("/cfg", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        fs.create("/gone", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        long replaced = fs.getattr("/cfg").ino();
+        long unlinked = fs.getattr("/gone").ino();
+        fs.keepRemovedWhile(ino -> ino == unlinked);
+        fs.rename("/only1", "/cfg", 0);
+        fs.unlink("/gone"); // a stat that then finds nothing is as if after the unlink
+        assertNull(fs.removedAttr(replaced));
+        assertNull(fs.removedAttr(unlinked));
+        assertEquals(List.of(), scratch());
+    }
+
     @Test
     void privateXattrsAreHiddenAndUserXattrsCopyUp() throws IOException {
         os.setxattr(l1.resolve("only1"), "user.color", "red".getBytes(), 0);

@@ -152,6 +152,8 @@ public final class LowLevelFuse implements FuseEngine {
         this.wantWriteback = options.writeback();
         this.nodes = new NodeTable();
         this.guard = new RequestGuard(nodes::namesEpoch);
+        // A file replaced or removed while the kernel still knows its inode stays reachable.
+        fs.keepRemovedWhile(ino -> nodes.idOfIno(ino) != 0);
         this.lib = Fuse3Loop.lib();
         this.backing = new BackingFiles(BackingFiles.device(lib, () -> devFd));
         // The kernel refuses passthrough next to the writeback cache (fs/fuse/inode.c process_init_reply).
@@ -433,15 +435,20 @@ public final class LowLevelFuse implements FuseEngine {
 
     private void forget(Pointer req, long ino, long nlookup) {
         noteThread();
-        nodes.forget(ino, nlookup);
+        forgotten(nodes.forget(ino, nlookup));
         lib.fuse_reply_none(req);
+    }
+
+    /** A node went from the table: a removed file kept for its inode (and no other node) goes too. */
+    private void forgotten(long ino) {
+        if (ino >= 0 && nodes.idOfIno(ino) == 0) fs.forgetRemoved(ino);
     }
 
     private void forgetMulti(Pointer req, long count, Pointer forgets) {
         noteThread();
         // struct fuse_forget_data { fuse_ino_t ino; uint64_t nlookup; }
         for (long i = 0; i < count; i++) {
-            nodes.forget(forgets.getLong(i * 16), forgets.getLong(i * 16 + 8));
+            forgotten(nodes.forget(forgets.getLong(i * 16), forgets.getLong(i * 16 + 8)));
         }
         lib.fuse_reply_none(req);
     }
@@ -529,7 +536,10 @@ public final class LowLevelFuse implements FuseEngine {
 
     // ---- attributes ----
 
-    /** Attributes of a node: through the open handle when the kernel gave one, else by path, else (unlinked) an open handle of its inode. */
+    /**
+     * Attributes of a node: through the open handle when the kernel gave one, else by path, else
+     * (removed) an open handle of its inode, or the removed file kept for it.
+     */
     private FileAttr attrOf(long ino, long fh) throws Exception {
         OpenFile f = fh != 0 ? files.find(fh) : null;
         if (f != null) return f.getattr();
@@ -545,9 +555,22 @@ public final class LowLevelFuse implements FuseEngine {
                 if (moved != null && !moved.equals(path)) return fs.getattr(moved);
             }
         }
-        OpenFile open = openWithIno(nodes.ino(ino));
-        if (open == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " has no name left");
-        return open.getattr();
+        long inode = nodes.ino(ino);
+        OpenFile open = openWithIno(inode);
+        if (open != null) return open.getattr();
+        FileAttr kept = fs.removedAttr(inode);
+        if (kept == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " has no name left");
+        return kept;
+    }
+
+    /** A node without a name: through a handle open on it, else the removed file kept for it. */
+    private OpenFile openNameless(long ino, int flags) throws IOException {
+        long inode = nodes.ino(ino);
+        OpenFile open = openWithIno(inode);
+        if (open != null) return open.reopen(flags);
+        OpenFile kept = fs.openRemoved(inode, flags);
+        if (kept == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " was unlinked");
+        return kept;
     }
 
     private OpenFile openWithIno(long ino) {
@@ -635,9 +658,7 @@ public final class LowLevelFuse implements FuseEngine {
         return guard.run("open", ino, () -> {
             int flags = openFlags(in.getInt(FuseWire.OPEN_FLAGS));
             String path = nodes.path(ino);
-            OpenFile open = path == null ? openWithIno(nodes.ino(ino)) : null;
-            if (path == null && open == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " was unlinked");
-            OpenFile f = path != null ? fs.open(path, flags, caller(in, 0)) : open.reopen(flags);
+            OpenFile f = path != null ? fs.open(path, flags, caller(in, 0)) : openNameless(ino, flags);
             long fh = files.add(f);
             return FuseWire.open(out, FuseWire.PAYLOAD, opened(fh), grant(ino, fh, f));
         });

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Requests on a node whose directory another thread renames meanwhile. The engine resolves a
+ * Requests racing renames: on a node whose directory another thread renames meanwhile, and on a
+ * file another thread replaces by renaming a new one over it. The engine resolves a
  * node by the path its table holds, and a rename changes that path: a request that read the old
  * one just before the rename took effect must not answer ENOENT for a file that never stopped
  * existing (the kernel overlay never does). A reader holds the directory open and reaches its
@@ -107,5 +108,43 @@ class RenameRaceIT {
         assertTrue(reads.get() >= 50, "only " + reads.get() + " reads ran during the renames");
         assertEquals(List.of(), failures, reads.get() + " reads");
         assertEquals("lower", Files.readString(mnt.resolve("d0/f")));
+    }
+
+    @Test
+    void aFileReplacedByRenameNeverVanishesForAReader() throws Exception {
+        // The write-and-rename idiom: every read finds the old or the new file, as on the kernel overlay.
+        Path cfg = mnt.resolve("d0/f");
+        List<String> failures = new ArrayList<>();
+        AtomicInteger reads = new AtomicInteger();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Thread reader = new Thread(() -> {
+            while (writing.get()) {
+                try {
+                    String s = Files.readString(cfg);
+                    Files.getAttribute(cfg, "unix:ino", LinkOption.NOFOLLOW_LINKS);
+                    if (!s.equals("lower") && !s.startsWith("v")) failures.add("read '" + s + "'");
+                } catch (IOException | RuntimeException e) {
+                    synchronized (failures) {
+                        if (failures.size() < 20) failures.add(e.toString());
+                    }
+                }
+                reads.incrementAndGet();
+            }
+        }, "replace-race-reader");
+        reader.start();
+        try {
+            for (int i = 0; i < RENAMES; i++) {
+                Path tmp = mnt.resolve("d0/tmp" + (i % 2));
+                Files.writeString(tmp, "v" + i);
+                // ATOMIC_MOVE: one rename(2); REPLACE_EXISTING alone would unlink the target first.
+                Files.move(tmp, cfg, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            writing.set(false);
+            reader.join(30_000);
+        }
+        assertTrue(reads.get() >= 50, "only " + reads.get() + " reads ran during the renames");
+        assertEquals(List.of(), failures, reads.get() + " reads");
+        assertEquals("v" + (RENAMES - 1), Files.readString(cfg));
     }
 }
