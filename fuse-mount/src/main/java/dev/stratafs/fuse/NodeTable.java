@@ -158,6 +158,12 @@ public final class NodeTable {
         return node(id).ino;
     }
 
+    /** Whether {@code id} is the object with inode {@code ino} (the root, whose number is not kept, always is). */
+    public synchronized boolean isIno(long id, long ino) throws FsException {
+        Node n = node(id);
+        return n == root || n.ino == ino;
+    }
+
     /** The node id known for {@code ino}, or 0. */
     public synchronized long idOfIno(long ino) {
         Node n = byIno.get(ino);

@@ -35,6 +35,8 @@ public final class Errno {
     public static final int ENODATA = 61;
     /** EOPNOTSUPP and ENOTSUP are the same number on Linux. */
     public static final int EOPNOTSUPP = 95;
+    /** The kernel retries a path lookup that ends in ESTALE (fs/namei.c retry_estale). */
+    public static final int ESTALE = 116;
     public static final int EDQUOT = 122;
 
     private Errno() {}

@@ -75,6 +75,7 @@ public final class ErrnoMapper {
             case TEXT_BUSY -> Errno.ETXTBSY;
             case TRY_AGAIN -> Errno.EAGAIN;
             case INTERRUPTED -> Errno.EINTR;
+            case STALE -> Errno.ESTALE;
             case IO -> Errno.EIO;
         };
     }

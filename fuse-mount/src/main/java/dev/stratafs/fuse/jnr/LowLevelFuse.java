@@ -152,7 +152,7 @@ public final class LowLevelFuse implements FuseEngine {
         this.wantWriteback = options.writeback();
         this.nodes = new NodeTable();
         this.guard = new RequestGuard(nodes::namesEpoch);
-        // A file replaced or removed while the kernel still knows its inode stays reachable.
+        // A file replaced by a rename while the kernel still knows its inode stays reachable.
         fs.keepRemovedWhile(ino -> nodes.idOfIno(ino) != 0);
         this.lib = Fuse3Loop.lib();
         this.backing = new BackingFiles(BackingFiles.device(lib, () -> devFd));
@@ -439,7 +439,7 @@ public final class LowLevelFuse implements FuseEngine {
         lib.fuse_reply_none(req);
     }
 
-    /** A node went from the table: a removed file kept for its inode (and no other node) goes too. */
+    /** A node went from the table: a replaced file kept for its inode (and no other node) goes too. */
     private void forgotten(long ino) {
         if (ino >= 0 && nodes.idOfIno(ino) == 0) fs.forgetRemoved(ino);
     }
@@ -536,17 +536,16 @@ public final class LowLevelFuse implements FuseEngine {
 
     // ---- attributes ----
 
-    /**
-     * Attributes of a node: through the open handle when the kernel gave one, else by path, else
-     * (removed) an open handle of its inode, or the removed file kept for it.
-     */
+    /** Attributes of a node: through the open handle when the kernel gave one, else by path, else (unlinked) an open handle of its inode. */
     private FileAttr attrOf(long ino, long fh) throws Exception {
         OpenFile f = fh != 0 ? files.find(fh) : null;
         if (f != null) return f.getattr();
         String path = nodes.path(ino);
         if (path != null) {
             try {
-                return fs.getattr(path);
+                FileAttr a = fs.getattr(path);
+                // Unless another file was renamed over the name since: then it is not this node's.
+                if (nodes.isIno(ino, a.ino())) return a;
             } catch (FsException e) {
                 if (e.kind() != ErrorKind.NOT_FOUND) throw e;
                 // Another worker's rename or unlink of this node can sit between the core's change
@@ -559,17 +558,28 @@ public final class LowLevelFuse implements FuseEngine {
         OpenFile open = openWithIno(inode);
         if (open != null) return open.getattr();
         FileAttr kept = fs.removedAttr(inode);
-        if (kept == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " has no name left");
+        if (kept == null) throw stale(ino);
         return kept;
     }
 
-    /** A node without a name: through a handle open on it, else the removed file kept for it. */
+    /**
+     * A node that lost its name while the kernel still held it, with no handle open on it and no
+     * replaced file kept for it: a process resolved the name just before another removed it (or
+     * renamed over it, and the kept file is gone). ESTALE makes the kernel walk the path again
+     * with revalidation (fs/namei.c retry_estale, as for NFS): the stat or open then finds the
+     * new file, or nothing, as if it came after.
+     */
+    private static FsException stale(long ino) {
+        return new FsException(ErrorKind.STALE, "node " + ino + " has no name left");
+    }
+
+    /** A node without a name: through a handle open on it, else the replaced file kept for it. */
     private OpenFile openNameless(long ino, int flags) throws IOException {
         long inode = nodes.ino(ino);
         OpenFile open = openWithIno(inode);
         if (open != null) return open.reopen(flags);
         OpenFile kept = fs.openRemoved(inode, flags);
-        if (kept == null) throw new FsException(ErrorKind.NOT_FOUND, "node " + ino + " was unlinked");
+        if (kept == null) throw stale(ino);
         return kept;
     }
 
@@ -659,6 +669,11 @@ public final class LowLevelFuse implements FuseEngine {
             int flags = openFlags(in.getInt(FuseWire.OPEN_FLAGS));
             String path = nodes.path(ino);
             OpenFile f = path != null ? fs.open(path, flags, caller(in, 0)) : openNameless(ino, flags);
+            if (!nodes.isIno(ino, f.ino())) {
+                // The name now holds another file (renamed over it since the kernel resolved it).
+                closeQuietly(f);
+                throw stale(ino);
+            }
             long fh = files.add(f);
             return FuseWire.open(out, FuseWire.PAYLOAD, opened(fh), grant(ino, fh, f));
         });

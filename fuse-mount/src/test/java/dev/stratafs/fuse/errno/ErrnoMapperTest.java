@@ -56,6 +56,7 @@ class ErrnoMapperTest {
         LINUX.put(ErrorKind.TEXT_BUSY, 26);
         LINUX.put(ErrorKind.TRY_AGAIN, 11);
         LINUX.put(ErrorKind.INTERRUPTED, 4);
+        LINUX.put(ErrorKind.STALE, 116);
         LINUX.put(ErrorKind.IO, 5);
     }
 

@@ -31,5 +31,6 @@ public enum ErrorKind {
     /** ETXTBSY */ TEXT_BUSY,
     /** EAGAIN */ TRY_AGAIN,
     /** EINTR */ INTERRUPTED,
+    /** ESTALE: a node the kernel holds has no name left; the kernel then looks the path up again */ STALE,
     /** EIO */ IO
 }
