@@ -158,6 +158,11 @@ public final class NodeTable {
         return node(id).ino;
     }
 
+    /** Whether {@code id} is a directory. */
+    public synchronized boolean isDirectory(long id) throws FsException {
+        return node(id).dir;
+    }
+
     /** Whether {@code id} is the object with inode {@code ino} (the root, whose number is not kept, always is). */
     public synchronized boolean isIno(long id, long ino) throws FsException {
         Node n = node(id);

@@ -558,8 +558,10 @@ public final class LowLevelFuse implements FuseEngine {
         OpenFile open = openWithIno(inode);
         if (open != null) return open.getattr();
         FileAttr kept = fs.removedAttr(inode);
-        if (kept == null) throw stale(ino);
-        return kept;
+        if (kept != null) return kept;
+        // A removed directory (a cwd inside it) has nothing to find again: no such directory.
+        if (nodes.isDirectory(ino)) throw new FsException(ErrorKind.NOT_FOUND, "directory node " + ino + " was removed");
+        throw stale(ino);
     }
 
     /**
