@@ -785,8 +785,10 @@ public final class OverlayFs implements Closeable {
             // Someone may still be about to stat or open the file being replaced, and for them the
             // name never went (rename(2) is atomic). An unlink needs no such care: a stat that
             // finds nothing then is as if it came after the unlink.
-            if (rd.inUpper()) ghosts.keepUpper(ino(rd.layer(), d, rd.stat()), d);
-            else ghosts.keepLower(stack.ino(rd.stat().dev(), rd.stat().ino()), rd.host());
+            // Only a last name: a hard link left elsewhere still reaches the file, and the kept
+            // link would show in its st_nlink (pjdfstest rename/23.t).
+            if (rd.inUpper() && rd.stat().nlink() == 1) ghosts.keepUpper(ino(rd.layer(), d, rd.stat()), d);
+            else if (!rd.inUpper()) ghosts.keepLower(stack.ino(rd.stat().dev(), rd.stat().ino()), rd.host());
         }
         // The replaced file may be the last name of a hard-linked lower file's copy.
         long replacedLinked = rd.inUpper() ? copyUp.linkedOrigin(d, rd.stat()) : -1;

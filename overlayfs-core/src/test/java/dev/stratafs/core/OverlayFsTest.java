@@ -392,6 +392,20 @@ class OverlayFsTest {
     }
 
     @Test
+    void aReplacedNameWithAnotherHardLinkLeftIsNotKept() throws IOException {
+        // pjdfstest rename/23.t: renaming over one of two links leaves the other with nlink 1.
+        fs.create("/n0", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        fs.link("/n0", "/n1");
+        fs.create("/n2", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        long ino = fs.getattr("/n1").ino();
+        fs.keepRemovedWhile(i -> true);
+        fs.rename("/n2", "/n1", 0);
+        assertEquals(1, fs.getattr("/n0").nlink());
+        assertNull(fs.removedAttr(ino), "n0 still reaches it");
+        assertEquals(List.of(), scratch());
+    }
+
+    @Test
     void aReplacedFileNobodyKnowsIsNotKeptNorAnUnlinkedOne() throws IOException {
         fs.create("/cfg", OpenFlags.O_WRONLY, 0644, ROOT).close();
         fs.create("/gone", OpenFlags.O_WRONLY, 0644, ROOT).close();
