@@ -689,18 +689,28 @@ public final class LowLevelFuse implements FuseEngine {
             String path = nodes.childPath(parent, name);
             int mode = in.getInt(FuseWire.CREATE_MODE) & 07777;
             OpenFile f = fs.create(path, openFlags(in.getInt(FuseWire.CREATE_FLAGS)), mode, caller(in, in.getInt(FuseWire.CREATE_UMASK)));
-            long fh = files.add(f);
-            FileAttr a;
-            try {
-                a = f.getattr();
-            } catch (Exception e) {
-                closeQuietly(files.remove(fh));
-                throw e;
-            }
-            long node = nodes.lookedUp(parent, name, a.ino(), a.isDirectory());
-            int n = entry(out, node, a);
-            return n + FuseWire.open(out, FuseWire.PAYLOAD + n, opened(fh), grant(node, fh, f));
+            return created(out, f, a -> nodes.lookedUp(parent, name, a.ino(), a.isDirectory()));
         });
+    }
+
+    /** The node a CREATE or TMPFILE reply names, recorded once the new file's attributes are known. */
+    private interface NewNode {
+        long record(FileAttr a) throws FsException;
+    }
+
+    /** The entry and open handle of a new file {@code f} (entry_out, then open_out); a failure closes it. */
+    private int created(Pointer out, OpenFile f, NewNode node) throws Exception {
+        long fh = files.add(f);
+        FileAttr a;
+        try {
+            a = f.getattr();
+        } catch (Exception e) {
+            closeQuietly(files.remove(fh));
+            throw e;
+        }
+        long id = node.record(a);
+        int n = entry(out, id, a);
+        return n + FuseWire.open(out, FuseWire.PAYLOAD + n, opened(fh), grant(id, fh, f));
     }
 
     /**
@@ -714,17 +724,7 @@ public final class LowLevelFuse implements FuseEngine {
             int mode = in.getInt(FuseWire.CREATE_MODE) & 07777;
             OpenFile f = fs.tmpfile(requirePath(parent), openFlags(in.getInt(FuseWire.CREATE_FLAGS)), mode,
                     caller(in, in.getInt(FuseWire.CREATE_UMASK)));
-            long fh = files.add(f);
-            FileAttr a;
-            try {
-                a = f.getattr();
-            } catch (Exception e) {
-                closeQuietly(files.remove(fh));
-                throw e;
-            }
-            long node = nodes.tmpfile(a.ino());
-            int n = entry(out, node, a);
-            return n + FuseWire.open(out, FuseWire.PAYLOAD + n, opened(fh), grant(node, fh, f));
+            return created(out, f, a -> nodes.tmpfile(a.ino()));
         });
     }
 
