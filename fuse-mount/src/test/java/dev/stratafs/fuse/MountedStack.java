@@ -19,7 +19,7 @@ import java.util.List;
  * </pre>
  *
  * Fill the layers, then {@link #mount}; always {@link #close} (in @AfterEach or finally): it
- * unmounts and closes the core, and is idempotent.
+ * unmounts, closes the core, fails the test if anything is still mounted, and is idempotent.
  */
 public final class MountedStack implements AutoCloseable {
     private final Path dir;
@@ -80,7 +80,7 @@ public final class MountedStack implements AutoCloseable {
         return this;
     }
 
-    /** Unmounts and closes the core; idempotent. */
+    /** Unmounts and closes the core, then proves nothing is left mounted at {@link #mnt}; idempotent. */
     @Override
     public void close() throws IOException {
         try {
@@ -90,5 +90,17 @@ public final class MountedStack implements AutoCloseable {
             if (fs != null) fs.close();
             fs = null;
         }
+        if (fuseMountedAt(mnt)) throw new AssertionError("mount left behind at " + mnt);
+    }
+
+    /** Whether a FUSE filesystem is mounted at {@code p}: proc(5) mountinfo, field 5 and the type after " - ". */
+    public static boolean fuseMountedAt(Path p) throws IOException {
+        String real = p.toRealPath().toString();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] f = line.split(" ");
+            int dash = line.indexOf(" - ");
+            if (f.length > 4 && f[4].equals(real) && dash > 0 && line.startsWith("fuse", dash + 3)) return true;
+        }
+        return false;
     }
 }

@@ -2,7 +2,6 @@ package dev.stratafs.fuse.mount;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stratafs.fuse.FuseOptions;
@@ -50,7 +49,6 @@ class WritebackMountIT {
     @AfterEach
     void tearDown() throws IOException {
         stack.close();
-        assertFalse(DirBackendMountIT.fuseMountedAt(mnt), "mount left behind at " + mnt);
     }
 
     @Test
