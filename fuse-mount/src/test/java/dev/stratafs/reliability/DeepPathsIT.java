@@ -107,8 +107,8 @@ class DeepPathsIT {
         kernelMounted = true;
         stratafs.mount();
 
-        String expected = run(kernelMnt);
-        String actual = run(stratafs.mnt());
+        String expected = KernelPair.run(SCRIPT, kernelMnt);
+        String actual = KernelPair.run(SCRIPT, stratafs.mnt());
         // The script did reach every step (a broken cd would end it early on both sides).
         assertTrue(expected.contains("ok ls: e") || expected.contains("ok ls: c"), expected);
         assertEquals(expected, actual);
@@ -116,18 +116,7 @@ class DeepPathsIT {
         Sh.run("umount", kernelMnt.toString()).requireOk();
         kernelMounted = false;
         stratafs.close();
-        assertEquals(upperTree(k.resolve("upper")), upperTree(s.resolve("upper")));
+        assertEquals(KernelPair.upperTree(k.resolve("upper")), KernelPair.upperTree(s.resolve("upper")));
     }
 
-    private static String run(Path mnt) throws Exception {
-        Sh.Result r = Sh.run("bash", "-c", SCRIPT, "bash", mnt.toString());
-        assertEquals(0, r.exit(), r.err() + r.out());
-        return r.out();
-    }
-
-    /** Type, mode, size and path of everything in an upper dir; find(1) walks deep trees. */
-    private static String upperTree(Path upper) throws Exception {
-        return Sh.run("bash", "-c", "cd \"$1\" && find . -mindepth 1 -printf '%y %m %s %P\\n' | sort", "bash",
-                upper.toString()).requireOk().out();
-    }
 }

@@ -92,8 +92,8 @@ class SetIdTruncationIT {
         kernelMounted = true;
         stratafs.mount(FuseOptions.builder().allowOther(true).defaultPermissions(true).build());
 
-        String expected = run(kernelMnt);
-        String actual = run(stratafs.mnt());
+        String expected = KernelPair.run(SCRIPT, kernelMnt);
+        String actual = KernelPair.run(SCRIPT, stratafs.mnt());
         // The reference itself: the rows this test exists for, as fs/attr.c decides them.
         assertTrue(expected.contains("open(O_TRUNC) by nobody trunc_open 777\n"), expected);
         assertTrue(expected.contains("open(O_TRUNC) by root root_open 6777\n"), expected);
@@ -103,17 +103,7 @@ class SetIdTruncationIT {
         Sh.run("umount", kernelMnt.toString()).requireOk();
         kernelMounted = false;
         stratafs.close();
-        assertEquals(upperModes(k.resolve("upper")), upperModes(s.resolve("upper")));
+        assertEquals(KernelPair.upperTree(k.resolve("upper")), KernelPair.upperTree(s.resolve("upper")));
     }
 
-    private static String run(Path mnt) throws Exception {
-        Sh.Result r = Sh.run("bash", "-c", SCRIPT, "bash", mnt.toString());
-        assertEquals(0, r.exit(), r.err() + r.out());
-        return r.out();
-    }
-
-    private static String upperModes(Path upper) throws Exception {
-        return Sh.run("bash", "-c", "cd \"$1\" && find . -mindepth 1 -printf '%y %m %s %P\\n' | sort", "bash",
-                upper.toString()).requireOk().out();
-    }
 }
