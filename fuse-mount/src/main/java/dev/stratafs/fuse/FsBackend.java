@@ -12,6 +12,7 @@ import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import java.io.IOException;
 import java.util.List;
+import java.util.function.LongPredicate;
 
 /**
  * What the FUSE adapter needs of a filesystem: exactly the {@link OverlayFs} operations. An
@@ -49,7 +50,7 @@ public interface FsBackend {
      * Keeps a file that loses its last name reachable by inode number while {@code referenced}
      * holds for that number; see {@link #removedAttr}, {@link #openRemoved}, {@link #forgetRemoved}.
      */
-    default void keepRemovedWhile(java.util.function.LongPredicate referenced) {
+    default void keepRemovedWhile(LongPredicate referenced) {
     }
 
     /** The attributes of a removed file kept for inode {@code ino}, or null. */

@@ -10,6 +10,7 @@ import dev.stratafs.core.OverlayFs;
 import dev.stratafs.core.SetTime;
 import java.io.IOException;
 import java.util.List;
+import java.util.function.LongPredicate;
 
 /** {@link FsBackend} straight onto the core. */
 final class OverlayFsBackend implements FsBackend {
@@ -50,7 +51,7 @@ final class OverlayFsBackend implements FsBackend {
     }
 
     @Override
-    public void keepRemovedWhile(java.util.function.LongPredicate referenced) {
+    public void keepRemovedWhile(LongPredicate referenced) {
         fs.keepRemovedWhile(referenced);
     }
 

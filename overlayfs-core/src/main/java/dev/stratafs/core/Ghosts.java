@@ -1,6 +1,7 @@
 package dev.stratafs.core;
 
 import dev.stratafs.core.copyup.WorkDir;
+import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import dev.stratafs.core.nat.NativeOs;
 import dev.stratafs.core.nat.StatInfo;
@@ -66,7 +67,7 @@ final class Ghosts {
         Ghost g = byIno.get(ino);
         if (g == null) return -1;
         if (g.lower && write) {
-            throw new FsException(dev.stratafs.core.error.ErrorKind.EXISTS, "a removed lower file cannot be copied up to be written");
+            throw new FsException(ErrorKind.EXISTS, "a removed lower file cannot be copied up to be written");
         }
         return os.open(g.path, g.lower ? flags | NativeOs.OpenFlags.O_NOATIME : flags, 0);
     }
@@ -75,9 +76,5 @@ final class Ghosts {
     void forget(long ino) {
         Ghost g = byIno.remove(ino);
         if (g != null && !g.lower) work.discard(g.path);
-    }
-
-    int size() {
-        return byIno.size();
     }
 }

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongPredicate;
 
 /**
  * The layered filesystem: every operation the mount needs, path in ("/a/b"), result out. Thread
@@ -375,7 +376,7 @@ public final class OverlayFs implements Closeable {
      * Keeps a file replaced by a rename reachable by its inode number while {@code referenced}
      * says someone still knows that number (see {@link Ghosts}).
      */
-    public void keepRemovedWhile(java.util.function.LongPredicate referenced) {
+    public void keepRemovedWhile(LongPredicate referenced) {
         ghosts.keepWhile(referenced);
     }
 
