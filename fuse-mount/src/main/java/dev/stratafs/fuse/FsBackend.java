@@ -47,18 +47,18 @@ public interface FsBackend {
     OpenFile create(String path, int flags, int mode, Caller caller) throws IOException;
 
     /**
-     * Keeps a file that loses its last name reachable by inode number while {@code referenced}
-     * holds for that number; see {@link #removedAttr}, {@link #openRemoved}, {@link #forgetRemoved}.
+     * Keeps a file replaced by a rename reachable by inode number while {@code referenced} holds
+     * for that number; see {@link #removedAttr}, {@link #openRemoved}, {@link #forgetRemoved}.
      */
     default void keepRemovedWhile(LongPredicate referenced) {
     }
 
-    /** The attributes of a removed file kept for inode {@code ino}, or null. */
+    /** The attributes of a replaced file kept for inode {@code ino}, or null. */
     default FileAttr removedAttr(long ino) throws IOException {
         return null;
     }
 
-    /** Opens a removed file kept for inode {@code ino}, or null. */
+    /** Opens a replaced file kept for inode {@code ino}, or null. */
     default OpenFile openRemoved(long ino, int flags) throws IOException {
         return null;
     }

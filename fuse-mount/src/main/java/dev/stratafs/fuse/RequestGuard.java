@@ -41,7 +41,8 @@ public final class RequestGuard {
 
     /**
      * @param namesEpoch changes whenever the engine's node names move ({@link NodeTable#namesEpoch}):
-     *        a request answering ENOENT after it changed read a path a rename made stale, and runs again
+     *        a request answering ENOENT or ESTALE after it changed read a path a rename made stale,
+     *        and runs again
      */
     public RequestGuard(LongSupplier namesEpoch) {
         this.namesEpoch = namesEpoch;
@@ -58,13 +59,18 @@ public final class RequestGuard {
             try {
                 r = body.run();
             } catch (Throwable t) {
-                if (attempt < MAX_ATTEMPTS && namesEpoch.getAsLong() != epoch && ErrnoMapper.map(t).errno() == Errno.ENOENT) continue;
+                if (attempt < MAX_ATTEMPTS && namesEpoch.getAsLong() != epoch && isMiss(ErrnoMapper.map(t).errno())) continue;
                 return fail(op, String.valueOf(what), t);
             }
             // A body may answer a miss itself (a LOOKUP's negative entry).
-            if (r == -Errno.ENOENT && attempt < MAX_ATTEMPTS && namesEpoch.getAsLong() != epoch) continue;
+            if (r < 0 && isMiss(-r) && attempt < MAX_ATTEMPTS && namesEpoch.getAsLong() != epoch) continue;
             return r;
         }
+    }
+
+    /** What a stale path looks like: nothing there (ENOENT), or a node that lost its name (ESTALE). */
+    private static boolean isMiss(int errno) {
+        return errno == Errno.ENOENT || errno == Errno.ESTALE;
     }
 
     /** Maps a failure caught elsewhere (e.g. while filling a struct) the same way. */

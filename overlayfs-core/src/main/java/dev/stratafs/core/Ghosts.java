@@ -63,10 +63,10 @@ final class Ghosts {
     }
 
     /** Opens a kept file, or -1 when none is kept; a lower one for reading only (see {@link OverlayFs#openRemoved}). */
-    int open(long ino, int flags, boolean write) throws FsException {
+    int open(long ino, int flags) throws FsException {
         Ghost g = byIno.get(ino);
         if (g == null) return -1;
-        if (g.lower && write) {
+        if (g.lower && NativeOs.OpenFlags.writes(flags)) {
             throw new FsException(ErrorKind.EXISTS, "a removed lower file cannot be copied up to be written");
         }
         return os.open(g.path, g.lower ? flags | NativeOs.OpenFlags.O_NOATIME : flags, 0);

@@ -21,6 +21,7 @@ import dev.stratafs.core.lookup.Resolved;
 import dev.stratafs.core.lookup.Resolver;
 import dev.stratafs.core.nat.FsStats;
 import dev.stratafs.core.nat.NativeOs;
+import dev.stratafs.core.nat.NativeOs.OpenFlags;
 import dev.stratafs.core.nat.Natives;
 import dev.stratafs.core.nat.StatInfo;
 import dev.stratafs.core.path.FsPath;
@@ -198,7 +199,7 @@ public final class OverlayFs implements Closeable {
     /** open(2) of an existing object; flags are Linux O_* flags (O_CREAT is handled by {@link #create}). */
     public OpenFile open(String path, int flags, Caller caller) throws IOException {
         FsPath p = FsPath.parse(path);
-        boolean write = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0;
+        boolean write = OpenFlags.writes(flags);
         int openFlags = flags & ~(O_CREAT | O_EXCL);
         if (!write) {
             ns.readLock().lock();
@@ -206,8 +207,8 @@ public final class OverlayFs implements Closeable {
                 Resolved r = resolver.resolve(p).requireExists();
                 Path copied = copiedLink(r, ino(r.layer(), r.host(), r.stat()));
                 // A lower layer is only read: not even its access times change (ovl_path_open).
-                int fd = copied != null || r.inUpper() ? os.open(copied != null ? copied : r.host(), openFlags, 0)
-                        : os.open(r.host(), openFlags | O_NOATIME, 0);
+                boolean lower = copied == null && !r.inUpper();
+                int fd = os.open(copied != null ? copied : r.host(), lower ? openFlags | O_NOATIME : openFlags, 0);
                 return handle(p, r, fd, false);
             } finally {
                 ns.readLock().unlock();
@@ -391,8 +392,7 @@ public final class OverlayFs implements Closeable {
      * (the kernel overlay answers EEXIST from its copy-up as well).
      */
     public OpenFile openRemoved(long ino, int flags) throws IOException {
-        boolean write = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0;
-        int fd = ghosts.open(ino, flags & ~(O_CREAT | O_EXCL), write);
+        int fd = ghosts.open(ino, flags & ~(O_CREAT | O_EXCL));
         if (fd < 0) return null;
         return handle(FsPath.ROOT, ino, fd, (flags & O_ACCMODE) != O_RDONLY, false, false, null);
     }

@@ -542,17 +542,10 @@ public final class LowLevelFuse implements FuseEngine {
         if (f != null) return f.getattr();
         String path = nodes.path(ino);
         if (path != null) {
-            try {
-                FileAttr a = fs.getattr(path);
-                // Unless another file was renamed over the name since: then it is not this node's.
-                if (nodes.isIno(ino, a.ino())) return a;
-            } catch (FsException e) {
-                if (e.kind() != ErrorKind.NOT_FOUND) throw e;
-                // Another worker's rename or unlink of this node can sit between the core's change
-                // and the node table's: ask at the new name, or through an open handle below.
-                String moved = nodes.path(ino);
-                if (moved != null && !moved.equals(path)) return fs.getattr(moved);
-            }
+            // Nothing there, or another file renamed over the name since the kernel resolved it:
+            // below. A concurrent rename of this node reruns the request (RequestGuard).
+            FileAttr a = fs.lookup(path);
+            if (a != null && nodes.isIno(ino, a.ino())) return a;
         }
         long inode = nodes.ino(ino);
         OpenFile open = openWithIno(inode);

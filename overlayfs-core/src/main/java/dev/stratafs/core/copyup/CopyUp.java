@@ -10,10 +10,7 @@ import dev.stratafs.core.nat.NativeOs;
 import dev.stratafs.core.nat.StatInfo;
 import dev.stratafs.core.path.FsPath;
 import dev.stratafs.core.whiteout.PrivateXattrs;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -340,38 +337,28 @@ public final class CopyUp {
      * linked to it and every lower name has been copied up or removed. Until then a lower name
      * still shows its data; after, it would only hold the file's blocks until the workdir is
      * deleted. Under the namespace write lock, after the change that removed the last name.
-     * Returns whether the entry went.
      */
-    public boolean dropIndexIfUnreachable(long originIno) throws FsException {
-        if (originIno < 0) return false;
+    public void dropIndexIfUnreachable(long originIno) throws FsException {
+        if (originIno < 0) return;
         Path idx = work.index().resolve(Long.toString(originIno));
         StatInfo st = os.lstatOrNull(idx);
-        if (st == null || !st.isRegular() || st.nlink() > 1) return false;
-        if (readLong(idx, lowerNlinkXattr) - lowerGone(idx) > 0) return false;
+        if (st == null || !st.isRegular() || st.nlink() > 1) return;
+        if (readLong(idx, lowerNlinkXattr) - lowerGone(idx) > 0) return;
         os.unlink(idx);
-        return true;
     }
 
     /**
      * Removes the index entries no name can reach, which versions before this check left behind
-     * when a file's last name went. At mount, before any request; returns how many went.
+     * when a file's last name went. At mount, before any request.
      */
-    public int sweepIndex() throws FsException {
-        int removed = 0;
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(work.index())) {
-            for (Path e : entries) {
-                long ino;
-                try {
-                    ino = Long.parseLong(e.getFileName().toString());
-                } catch (NumberFormatException notOurs) {
-                    continue;
-                }
-                if (dropIndexIfUnreachable(ino)) removed++;
+    public void sweepIndex() throws FsException {
+        for (NativeOs.DirEnt e : os.readDir(work.index())) {
+            try {
+                dropIndexIfUnreachable(Long.parseLong(e.name()));
+            } catch (NumberFormatException notOurs) {
+                // Index entries are named by inode number; anything else is not ours to judge.
             }
-        } catch (IOException e) {
-            throw new FsException(ErrorKind.IO, "cannot list " + work.index() + ": " + e.getMessage());
         }
-        return removed;
     }
 
     private long lowerGone(Path idx) throws FsException {

@@ -250,9 +250,7 @@ public final class FileHandle implements OpenFile {
     public FileHandle reopen(int flags) throws FsException {
         int f = lockFd();
         try {
-            boolean write = (flags & NativeOs.OpenFlags.O_ACCMODE) != NativeOs.OpenFlags.O_RDONLY
-                    || (flags & NativeOs.OpenFlags.O_TRUNC) != 0;
-            if (onLower && write) {
+            if (onLower && NativeOs.OpenFlags.writes(flags)) {
                 throw new FsException(ErrorKind.EXISTS, "a removed lower file cannot be copied up to be written: " + path);
             }
             int nfd = os.reopen(f, flags & ~(NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL));

@@ -61,7 +61,6 @@ final class JnrNativeOs implements NativeOs {
         openExtra = OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC;
     }
 
-    /** The path as NUL-terminated UTF-8, the encoding Java's own file APIs use here. */
     /** The last path turned into a C string (a request's syscalls share one host path instance). */
     private record CPath(Path path, byte[] c) {}
 
@@ -76,6 +75,7 @@ final class JnrNativeOs implements NativeOs {
         return c;
     }
 
+    /** The path as NUL-terminated UTF-8, the encoding Java's own file APIs use here. */
     static byte[] cpath(Object p) {
         return cstr(p.toString());
     }
@@ -146,11 +146,7 @@ final class JnrNativeOs implements NativeOs {
         int fd;
         int e;
         try (At at = at(dir)) {
-            int flags = O_RDONLY_DIRECTORY_NOFOLLOW | (noAtime ? OpenFlags.O_NOATIME : 0);
-            fd = at.ok() ? libc.openat(at.fd, at.name, flags, 0) : -1;
-            if (fd < 0 && noAtime && at.ok() && errno() == Errnos.EPERM) {
-                fd = libc.openat(at.fd, at.name, O_RDONLY_DIRECTORY_NOFOLLOW, 0);
-            }
+            fd = at.ok() ? openat(at, O_RDONLY_DIRECTORY_NOFOLLOW | (noAtime ? OpenFlags.O_NOATIME : 0), 0) : -1;
             e = fd >= 0 ? 0 : at.failed() ? at.errno : errno();
         }
         if (fd < 0) {
@@ -433,14 +429,19 @@ final class JnrNativeOs implements NativeOs {
     @Override
     public int open(Path p, int flags, int mode) throws FsException {
         try (At at = at(p)) {
-            int fd = at.ok() ? libc.openat(at.fd, at.name, flags | openExtra, mode) : -1;
-            if (fd < 0 && (flags & OpenFlags.O_NOATIME) != 0 && at.ok() && errno() == Errnos.EPERM) {
-                // O_NOATIME needs ownership or CAP_FOWNER (open(2)); it is a courtesy, not a need.
-                fd = libc.openat(at.fd, at.name, (flags & ~OpenFlags.O_NOATIME) | openExtra, mode);
-            }
+            int fd = at.ok() ? openat(at, flags | openExtra, mode) : -1;
             at.check(fd, "open", p);
             return fd;
         }
+    }
+
+    /** openat(2) where {@code at} points; O_NOATIME needs ownership or CAP_FOWNER (open(2)), a courtesy dropped on EPERM. */
+    private int openat(At at, int flags, int mode) {
+        int fd = libc.openat(at.fd, at.name, flags, mode);
+        if (fd < 0 && (flags & OpenFlags.O_NOATIME) != 0 && errno() == Errnos.EPERM) {
+            fd = libc.openat(at.fd, at.name, flags & ~OpenFlags.O_NOATIME, mode);
+        }
+        return fd;
     }
 
     @Override

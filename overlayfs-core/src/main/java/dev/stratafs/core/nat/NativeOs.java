@@ -196,6 +196,11 @@ public interface NativeOs {
         /** open(2): __O_TMPFILE | O_DIRECTORY (asm-generic/fcntl.h; not in jnr-constants). */
         public static final int O_TMPFILE = 020000000 | O_DIRECTORY;
 
+        /** Whether an open with {@code flags} may change the file: write access, or O_TRUNC (open(2)). */
+        public static boolean writes(int flags) {
+            return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0;
+        }
+
         private static int flag(jnr.constants.platform.OpenFlags f) {
             return f.defined() ? f.intValue() : 0;
         }
