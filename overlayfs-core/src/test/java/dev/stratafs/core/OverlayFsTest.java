@@ -123,6 +123,32 @@ class OverlayFsTest {
         assertEquals(ino, fs.getattr("/only1").ino());
     }
 
+    /**
+     * A sparse lower file keeps its holes through the copy-up (its blocks do not cover its size,
+     * so the copy looks for them); a dense one is copied in one go:
+     * <pre>
+     *   lower1/sparse   8 MiB: hole, 4 KiB "s" bytes at 4 MiB, hole
+     *   lower1/dense    64 KiB + 3 of "d"
+     * </pre>
+     */
+    @Test
+    void copyUpKeepsTheHolesOfASparseFileAndEveryByteOfADenseOne() throws IOException {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(l1.resolve("sparse").toFile(), "rw")) {
+            f.setLength(8 << 20);
+            f.seek(4 << 20);
+            f.write("s".repeat(4096).getBytes(StandardCharsets.US_ASCII));
+        }
+        Files.writeString(l1.resolve("dense"), "d".repeat(65539));
+        fs.chmod("/sparse", 0600);
+        fs.chmod("/dense", 0600);
+        StatInfo sparse = os.lstat(up.resolve("sparse"));
+        assertEquals(8 << 20, sparse.size());
+        assumeTrue(os.lstat(l1.resolve("sparse")).blocks() * 512 < (1 << 20), "the test filesystem keeps holes");
+        assertTrue(sparse.blocks() * 512 < (1 << 20), "holes stay holes: " + sparse.blocks() + " blocks");
+        assertEquals(-1L, Files.mismatch(l1.resolve("sparse"), up.resolve("sparse")));
+        assertEquals(-1L, Files.mismatch(l1.resolve("dense"), up.resolve("dense")));
+    }
+
     @Test
     void openWithTruncateDoesNotCopyData() throws IOException {
         write("/a.txt", "new", OpenFlags.O_WRONLY | OpenFlags.O_TRUNC);
@@ -498,6 +524,29 @@ class OverlayFsTest {
         fs.unlink("/only1");
         assertThrows(FsException.class, () -> fs.getattr("/only1"));
         assertTrue(os.lstat(up.resolve("only1")).isCharDevice());
+    }
+
+    /**
+     * The directory's marker set is kept across changes at other names, so it must stay exact:
+     * <pre>
+     *   upper/.wh.only1     lower1/only1 "one"
+     *                       lower0/a.txt "top" (copied up by the chmod), lower1/link1
+     * </pre>
+     */
+    @Test
+    void aufsMarkerKeepsHidingItsNameWhileOtherNamesOfTheDirectoryChange() throws IOException {
+        fs.close();
+        Files.createFile(up.resolve(".wh.only1"));
+        fs = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).upper(up, work).build());
+        assertThrows(FsException.class, () -> fs.getattr("/only1"));
+        fs.create("/made", OpenFlags.O_WRONLY, 0644, ROOT).close();
+        fs.chmod("/a.txt", 0600);
+        fs.unlink("/link1");
+        assertThrows(FsException.class, () -> fs.getattr("/only1"));
+        assertFalse(names("/").contains("only1"));
+        assertEquals("top", read("/a.txt"));
+        assertEquals(0600, fs.getattr("/a.txt").mode() & 07777);
+        assertFalse(names("/").contains("link1"));
     }
 
     /** A valid file capability (cap_net_raw+ep, VFS_CAP_REVISION_2): the kernel checks the format. */

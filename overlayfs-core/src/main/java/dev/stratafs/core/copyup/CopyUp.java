@@ -45,6 +45,13 @@ public final class CopyUp {
     private final ConcurrentHashMap<Long, Long> origins = new ConcurrentHashMap<>();
     /** About 80 bytes each. */
     private static final int ORIGINS_LIMIT = 32_768;
+    /** Whether the daemon may give copies their owner (it does not change while mounted). */
+    private final boolean root;
+    /**
+     * Devices of lower layers whose files the upper refused to reflink (ext4, or another
+     * filesystem): their copy-ups skip the FICLONE that would fail again.
+     */
+    private final java.util.Set<Long> noCloneFrom = ConcurrentHashMap.newKeySet();
 
     public CopyUp(LayerStack stack, Resolver resolver, NativeOs os, ReadWriteLock ns, WorkDir work,
                   boolean fsync, String privatePrefix) {
@@ -57,6 +64,7 @@ public final class CopyUp {
         this.originXattr = privatePrefix + "origin";
         this.lowerGoneXattr = privatePrefix + "lowergone";
         this.lowerNlinkXattr = privatePrefix + "lowernlink";
+        this.root = os.geteuid() == 0;
     }
 
     /** Increases with every completed copy-up; open lower handles compare it to notice they moved. */
@@ -103,8 +111,9 @@ public final class CopyUp {
                 continue;
             }
             try {
-                copyOne(r, withData);
+                boolean done = copyOne(r, withData);
                 mine.complete(null);
+                if (done) return; // renamed into place under the lock: no need to look again
             } catch (FsException | RuntimeException e) {
                 mine.completeExceptionally(e);
                 throw e;
@@ -126,14 +135,15 @@ public final class CopyUp {
         }
     }
 
-    private void copyOne(Resolved r, boolean withData) throws FsException {
+    /** True when this call put the copy in place; false when the caller must look again. */
+    private boolean copyOne(Resolved r, boolean withData) throws FsException {
         FsPath p = r.path();
         ns.writeLock().lock();
         try {
             ensureUpperDirLocked(p.isRoot() ? p : p.parent());
             if (r.isDirectory()) {
                 ensureUpperDirLocked(p);
-                return;
+                return true;
             }
         } finally {
             ns.writeLock().unlock();
@@ -152,7 +162,7 @@ public final class CopyUp {
             try {
                 Resolved now = resolver.resolve(p);
                 if (now.inUpper() || !now.exists() || now.stat().ino() != src.ino() || now.stat().dev() != src.dev()) {
-                    return; // someone else copied it, or it changed; the caller re-resolves
+                    return false; // someone else copied it, or it changed; the caller re-resolves
                 }
                 Path dst = stack.upper().host(p);
                 if (linked) {
@@ -167,12 +177,14 @@ public final class CopyUp {
                     }
                 }
                 os.rename(temp, dst, NativeOs.RENAME_NOREPLACE);
+                temp = null; // nothing left to discard
                 generation.incrementAndGet();
+                return true;
             } finally {
                 ns.writeLock().unlock();
             }
         } finally {
-            work.discard(temp);
+            if (temp != null) work.discard(temp);
         }
     }
 
@@ -185,12 +197,19 @@ public final class CopyUp {
                     if (withData && src.size() > 0) {
                         int sfd = os.open(srcPath, NativeOs.OpenFlags.O_RDONLY | NativeOs.OpenFlags.O_NOATIME, 0);
                         try {
-                            os.copyFile(sfd, dfd, src.size());
+                            boolean tryClone = !noCloneFrom.contains(src.dev());
+                            // Blocks that cover the size leave no room for a hole.
+                            boolean dense = src.blocks() * 512 >= src.size();
+                            if (os.copyFile(sfd, dfd, src.size(), tryClone, dense) != NativeOs.CopyMethod.CLONE && tryClone) {
+                                noCloneFrom.add(src.dev());
+                            }
                         } finally {
                             os.close(sfd);
                         }
                     }
-                    finishCopy(srcPath, src, temp, originIno);
+                    // Through the open file: no path walks into the workdir for each step.
+                    copyMetadata(srcPath, src, new FdTarget(dfd));
+                    os.fsetxattr(dfd, originXattr, originValue(originIno), 0);
                     // Last: data and metadata (owner, mode, xattrs, times, origin) are on the disk
                     // before the rename shows the copy. A filesystem without a journal keeps no
                     // order of its own between them.
@@ -208,19 +227,23 @@ public final class CopyUp {
     }
 
     private void finishCopy(Path srcPath, StatInfo src, Path temp, long originIno) throws FsException {
-        copyMetadata(srcPath, src, temp);
-        os.setxattr(temp, originXattr, Long.toString(originIno).getBytes(StandardCharsets.US_ASCII), 0);
+        copyMetadata(srcPath, src, new PathTarget(temp));
+        os.setxattr(temp, originXattr, originValue(originIno), 0);
+    }
+
+    private static byte[] originValue(long originIno) {
+        return Long.toString(originIno).getBytes(StandardCharsets.US_ASCII);
     }
 
     /** Owner, mode, user xattrs and times of {@code src} onto {@code dst} (times last). */
-    void copyMetadata(Path srcPath, StatInfo src, Path dst) throws FsException {
-        if (os.geteuid() == 0) os.lchown(dst, src.uid(), src.gid());
+    private void copyMetadata(Path srcPath, StatInfo src, Target dst) throws FsException {
+        if (root) dst.chown(src.uid(), src.gid());
         for (String name : os.listxattr(srcPath)) {
             if (PrivateXattrs.isPrivate(name)) continue;
             byte[] v = os.getxattr(srcPath, name);
             if (v != null) {
                 try {
-                    os.setxattr(dst, name, v, 0);
+                    dst.setxattr(name, v);
                 } catch (FsException e) {
                     if (e.kind() != ErrorKind.NOT_SUPPORTED && e.kind() != ErrorKind.NOT_PERMITTED) throw e;
                     // An xattr namespace the upper does not take (e.g. security.* policy): as the kernel, skip it.
@@ -228,8 +251,55 @@ public final class CopyUp {
             }
         }
         // chmod after chown: chown clears setuid/setgid bits.
-        if (!src.isSymlink()) os.chmod(dst, src.perm());
-        os.utimens(dst, src.atimeSec(), src.atimeNsec(), src.mtimeSec(), src.mtimeNsec());
+        if (!src.isSymlink()) dst.chmod(src.perm());
+        dst.times(src);
+    }
+
+    /** The new copy that metadata goes to: a regular file through its fd, anything else by path (no following). */
+    private interface Target {
+        void chown(int uid, int gid) throws FsException;
+
+        void setxattr(String name, byte[] value) throws FsException;
+
+        void chmod(int perm) throws FsException;
+
+        void times(StatInfo src) throws FsException;
+    }
+
+    private final class FdTarget implements Target {
+        private final int fd;
+
+        FdTarget(int fd) {
+            this.fd = fd;
+        }
+
+        @Override public void chown(int uid, int gid) throws FsException { os.fchown(fd, uid, gid); }
+
+        @Override public void setxattr(String name, byte[] value) throws FsException { os.fsetxattr(fd, name, value, 0); }
+
+        @Override public void chmod(int perm) throws FsException { os.fchmod(fd, perm); }
+
+        @Override public void times(StatInfo s) throws FsException {
+            os.futimens(fd, s.atimeSec(), s.atimeNsec(), s.mtimeSec(), s.mtimeNsec());
+        }
+    }
+
+    private final class PathTarget implements Target {
+        private final Path path;
+
+        PathTarget(Path path) {
+            this.path = path;
+        }
+
+        @Override public void chown(int uid, int gid) throws FsException { os.lchown(path, uid, gid); }
+
+        @Override public void setxattr(String name, byte[] value) throws FsException { os.setxattr(path, name, value, 0); }
+
+        @Override public void chmod(int perm) throws FsException { os.chmod(path, perm); }
+
+        @Override public void times(StatInfo s) throws FsException {
+            os.utimens(path, s.atimeSec(), s.atimeNsec(), s.mtimeSec(), s.mtimeNsec());
+        }
     }
 
     /**
@@ -246,8 +316,7 @@ public final class CopyUp {
         Path temp = work.newTemp();
         try {
             os.mkdir(temp, 0700);
-            copyMetadata(r.host(), r.stat(), temp);
-            os.setxattr(temp, originXattr, Long.toString(stack.ino(r.stat().dev(), r.stat().ino())).getBytes(StandardCharsets.US_ASCII), 0);
+            finishCopy(r.host(), r.stat(), temp, stack.ino(r.stat().dev(), r.stat().ino()));
             os.rename(temp, stack.upper().host(dir), NativeOs.RENAME_NOREPLACE);
         } finally {
             work.discard(temp);

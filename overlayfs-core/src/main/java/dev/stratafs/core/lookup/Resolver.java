@@ -140,11 +140,20 @@ public final class Resolver {
         return m;
     }
 
-    /** An entry was made or removed at {@code child}: its directory's AUFS markers must be read again. */
+    /**
+     * An entry was made or removed at {@code child}: its directory's AUFS markers are read again
+     * if the change can have touched one. A change at a name only ever removes that name's
+     * marker, or, with an AUFS-format codec, writes one; in the kernel format a set without the
+     * name is still exact. Reading the set again after every create made copying up or
+     * removing N lower files of one directory cost N listings of its growing upper part.
+     */
     public void markersChanged(FsPath child) {
         if (child.isRoot()) return;
         DirInfo d = dirs.get(child.parent());
-        if (d != null) d.upperMarkers = null;
+        if (d == null) return;
+        java.util.Set<String> m = d.upperMarkers;
+        if (m == null || (codec.kernelFormat() && !m.contains(child.fileName().value()))) return;
+        d.upperMarkers = null;
     }
 
     private boolean lowerPositive(DirInfo parent, FsPath path, int[] occ) throws FsException {

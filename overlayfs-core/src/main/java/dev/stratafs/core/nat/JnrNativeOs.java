@@ -485,6 +485,16 @@ final class JnrNativeOs implements NativeOs {
     }
 
     @Override
+    public void futimens(int fd, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec) throws FsException {
+        check(libc.futimens(fd, new long[] {atimeSec, atimeNsec, mtimeSec, mtimeNsec}), "futimens", "fd " + fd);
+    }
+
+    @Override
+    public void fsetxattr(int fd, String name, byte[] value, int flags) throws FsException {
+        check(libc.fsetxattr(fd, cstr(name), value, value.length, flags), "fsetxattr", "fd " + fd + " " + name);
+    }
+
+    @Override
     public int pread(int fd, byte[] buf, int off, int len, long position) throws FsException {
         return count(libc.pread(fd, ByteBuffer.wrap(buf, off, len), len, position), "pread", fd);
     }
@@ -523,8 +533,8 @@ final class JnrNativeOs implements NativeOs {
     // ---- copy up ----
 
     @Override
-    public CopyMethod copyFile(int srcFd, int dstFd, long length) throws FsException {
-        if (libc.ioctl(dstFd, FICLONE, srcFd) == 0) {
+    public CopyMethod copyFile(int srcFd, int dstFd, long length, boolean tryClone, boolean dense) throws FsException {
+        if (tryClone && libc.ioctl(dstFd, FICLONE, srcFd) == 0) {
             // A reflink shares every extent and copies the size; trim or extend only if the
             // caller's length differs from the source's.
             ftruncate(dstFd, length);
@@ -532,6 +542,11 @@ final class JnrNativeOs implements NativeOs {
         }
         // Any FICLONE failure (EOPNOTSUPP, EXDEV, EINVAL, ENOTTY...) just means "copy instead".
         Copier c = new Copier(srcFd, dstFd);
+        if (dense) {
+            // No holes to keep: one copy, and the size is right unless the source was shorter.
+            if (!c.copy(0, length)) ftruncate(dstFd, length);
+            return c.method;
+        }
         long pos = 0;
         while (pos < length) {
             long data = libc.lseek(srcFd, pos, SEEK_DATA);
@@ -566,7 +581,8 @@ final class JnrNativeOs implements NativeOs {
             }
             pos = hole;
         }
-        ftruncate(dstFd, length);
+        // A trailing hole, or a source shorter than expected: the size comes from here.
+        if (pos < length) ftruncate(dstFd, length);
         return c.method;
     }
 

@@ -84,6 +84,11 @@ public interface LibC {
 
     int fchown(int fd, int uid, int gid);
 
+    /** times as for {@link #utimensat}. */
+    int futimens(int fd, @In long[] times);
+
+    int fsetxattr(int fd, @In byte[] name, @In byte[] value, @size_t long size, int flags);
+
     @ssize_t long pread(int fd, @Out ByteBuffer buf, @size_t long count, @off_t long offset);
 
     @ssize_t long pwrite(int fd, @In ByteBuffer buf, @size_t long count, @off_t long offset);

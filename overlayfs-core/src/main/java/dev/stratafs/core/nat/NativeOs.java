@@ -95,6 +95,12 @@ public interface NativeOs {
 
     void fchown(int fd, int uid, int gid) throws FsException;
 
+    /** futimens(3) on an fd from {@link #open}. */
+    void futimens(int fd, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec) throws FsException;
+
+    /** fsetxattr(2) on an fd from {@link #open} (not an O_PATH one). */
+    void fsetxattr(int fd, String name, byte[] value, int flags) throws FsException;
+
     /** pread(2) into a heap array; returns bytes read, 0 at end of file. */
     int pread(int fd, byte[] buf, int off, int len, long position) throws FsException;
 
@@ -135,7 +141,17 @@ public interface NativeOs {
      * stay holes, then a read/write loop where the kernel cannot help. Ends with the destination
      * at the source's length. Returns how it copied, for logs and benchmarks.
      */
-    CopyMethod copyFile(int srcFd, int dstFd, long length) throws FsException;
+    default CopyMethod copyFile(int srcFd, int dstFd, long length) throws FsException {
+        return copyFile(srcFd, dstFd, length, true, false);
+    }
+
+    /**
+     * {@link #copyFile(int, int, long)} with what the caller already knows: {@code tryClone}
+     * false skips FICLONE (it failed before for files from that filesystem), {@code dense} true
+     * skips the hole search (the source's blocks cover its size, so it has no holes). A result
+     * other than CLONE with {@code tryClone} means the reflink was refused.
+     */
+    CopyMethod copyFile(int srcFd, int dstFd, long length, boolean tryClone, boolean dense) throws FsException;
 
     /**
      * One directory entry as getdents64(2) reports it: name, d_ino, and the file type as S_IF*

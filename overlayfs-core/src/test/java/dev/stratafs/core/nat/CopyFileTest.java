@@ -122,6 +122,45 @@ class CopyFileTest {
         assertEquals(-1, java.util.Arrays.mismatch(new byte[6144], java.util.Arrays.copyOfRange(got, 4096, 10240)));
     }
 
+    /* src: 100 KiB + 7 of random bytes, copied with dense=true and no FICLONE: every byte, exact length */
+    @Test
+    void denseCopyWithoutCloneCopiesEveryByteToTheExactLength() throws Exception {
+        byte[] data = new byte[100 * 1024 + 7];
+        new Random(11).nextBytes(data);
+        Path src = Files.write(dir.resolve("src"), data);
+        Path dst = dir.resolve("dst");
+        int s = os.open(src, OpenFlags.O_RDONLY, 0);
+        int d = os.open(dst, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL, 0644);
+        try {
+            assertEquals(CopyMethod.COPY_FILE_RANGE, os.copyFile(s, d, data.length, false, true));
+        } finally {
+            os.close(s);
+            os.close(d);
+        }
+        assertEquals(-1L, Files.mismatch(src, dst));
+    }
+
+    /* src: 4 KiB, copied dense with length 10 KiB: the bytes, then zeros up to the asked length */
+    @Test
+    void denseCopyOfAShorterSourceStillEndsAtTheRequestedLength() throws Exception {
+        byte[] data = new byte[4096];
+        new Random(5).nextBytes(data);
+        Path src = Files.write(dir.resolve("src"), data);
+        Path dst = dir.resolve("dst");
+        int s = os.open(src, OpenFlags.O_RDONLY, 0);
+        int d = os.open(dst, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL, 0644);
+        try {
+            os.copyFile(s, d, 10240, false, true);
+        } finally {
+            os.close(s);
+            os.close(d);
+        }
+        byte[] got = Files.readAllBytes(dst);
+        assertEquals(10240, got.length);
+        assertEquals(-1, java.util.Arrays.mismatch(data, java.util.Arrays.copyOf(got, 4096)));
+        assertEquals(-1, java.util.Arrays.mismatch(new byte[6144], java.util.Arrays.copyOfRange(got, 4096, 10240)));
+    }
+
     private static boolean kernelAtLeast(int major, int minor) {
         String[] v = System.getProperty("os.version").split("[.-]");
         int ma = Integer.parseInt(v[0]);
