@@ -10,8 +10,17 @@
 #                                               stratafs-hl is stratafs on its path engine (-o highlevel)
 #                                               instead of the launcher's C1-only default
 #   BENCH_DIR=/tmp/x BENCH_KEEP=1 ...           fixture dir; keep the generated layers for a rerun
-#   BENCH_CSV=out.csv                           raw results (default $BENCH_DIR/results.csv)
+#   BENCH_CSV=out.csv                           raw results (default $BENCH_DIR/results.csv; with
+#                                               BENCH_FS=ext4, the image's name with -results.csv)
 #   BENCH_STRATAFS_OPTS=timeout=86400           extra -o options for stratafs (e.g. its cache timeout)
+#   BENCH_FS=ext4                               fixtures and uppers on a fresh journaled ext4: an image
+#                                               file (BENCH_IMG, default /var/tmp/stratafs-bench.img,
+#                                               8 GiB sparse) loop-mounted on BENCH_DIR, unmounted at
+#                                               exit (the image is kept with BENCH_KEEP=1). Without a
+#                                               journal, ext4 skips inodes freed in the last 5-300 s
+#                                               when it allocates (recently_deleted() in
+#                                               fs/ext4/ialloc.c), so create-heavy numbers follow
+#                                               whatever was deleted nearby before
 #
 # stratafs takes part once scripts/stratafs exists (same command line as fuse-overlayfs).
 # Needs root (mount, chroot, drop_caches). Every mount made here is unmounted by the EXIT trap,
@@ -85,7 +94,12 @@ cleanup() {
   done
   rm -rf "$BD/run" "$BD/trash"
   [[ "${BENCH_KEEP:-0}" == 1 ]] || rm -rf "$BD/layers" "$BD/untar.tar"
+  if [[ -n "$LOOPFS" ]]; then
+    umount "$LOOPFS" || umount -l "$LOOPFS"
+    [[ "${BENCH_KEEP:-0}" == 1 ]] || rm -f "$IMG"
+  fi
 }
+LOOPFS=""
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -338,6 +352,21 @@ record() {  # record WORKLOAD SYSTEM VALUE UNIT
 
 # ------------------------------------------------------------------ main
 mkdir -p "$BD"
+if [[ "${BENCH_FS:-}" == ext4 ]]; then
+  IMG="${BENCH_IMG:-/var/tmp/stratafs-bench.img}"
+  is_mounted "$BD" && die "$BD is already a mount point"
+  if [[ ! -f "$IMG" ]]; then
+    log "making a journaled ext4 in $IMG"
+    truncate -s 8G "$IMG" && mkfs.ext4 -q -F "$IMG" || { rm -f "$IMG"; die "mkfs.ext4 of $IMG failed"; }
+  fi
+  mount -o loop "$IMG" "$BD" || die "cannot loop-mount $IMG on $BD"
+  LOOPFS="$BD"
+  # The raw numbers must outlive the unmount.
+  [[ -n "${BENCH_CSV:-}" ]] || CSV="${IMG%.img}-results.csv"
+  log "fixtures on $(findmnt -n -o SOURCE,FSTYPE,OPTIONS "$BD")"
+elif [[ -n "${BENCH_FS:-}" ]]; then
+  die "BENCH_FS: only 'ext4' is known"
+fi
 gen_fixtures
 # Read every layer file once, untimed: the VM's disk may be cached by the host, and the first
 # system to read a file cold would otherwise pay for everyone (drop_caches only empties ours).
