@@ -6,9 +6,13 @@
 #   BENCH_REPS=5 scripts/bench-mount.sh         more repetitions
 #   BENCH_ONLY='walk_cold stat10k_cold' ...     run a subset of the workloads (names below)
 #   BENCH_SYSTEMS='kernel fuse-overlayfs' ...   choose systems (default: kernel fuse-overlayfs [stratafs]);
-#                                               stratafs-c2 is stratafs with C2 (TieredStopAtLevel=4);
-#                                               stratafs-hl is stratafs on its path engine (-o highlevel)
-#                                               instead of the launcher's C1-only default
+#                                               stratafs-c2 is stratafs with C2 (TieredStopAtLevel=4)
+#                                               instead of the launcher's C1-only default;
+#                                               stratafs-hl is stratafs on its path engine (-o highlevel);
+#                                               stratafs-volatile is stratafs -o volatile (no fsync of
+#                                               copy-ups, as fuse-overlayfs; the kernel overlay fsyncs);
+#                                               stratafs-alt is the build of another checkout, named by
+#                                               BENCH_ALT (an A/B of two commits, interleaved)
 #   BENCH_DIR=/tmp/x BENCH_KEEP=1 ...           fixture dir; keep the generated layers for a rerun
 #   BENCH_CSV=out.csv                           raw results (default $BENCH_DIR/results.csv; with
 #                                               BENCH_FS=ext4, the image's name with -results.csv)
@@ -240,6 +244,11 @@ do_mount() {
     stratafs) STRATAFS_LOG="$BD/stratafs.log" "$STRATAFS" -o "$opts" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
     stratafs-hl)
       STRATAFS_LOG="$BD/stratafs.log" "$STRATAFS" -o "$opts,highlevel" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
+    stratafs-alt)
+      [[ -x "${BENCH_ALT:-}/scripts/stratafs" ]] || die "stratafs-alt needs BENCH_ALT=<checkout with a build>"
+      STRATAFS_LOG="$BD/stratafs.log" "$BENCH_ALT/scripts/stratafs" -o "$opts" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
+    stratafs-volatile)
+      STRATAFS_LOG="$BD/stratafs.log" "$STRATAFS" -o "$opts,volatile" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
     stratafs-c2)
       STRATAFS_LOG="$BD/stratafs.log" STRATAFS_JAVA_OPTS="-XX:TieredStopAtLevel=4 ${STRATAFS_JAVA_OPTS:-}" \
         "$STRATAFS" -o "$opts" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
