@@ -50,7 +50,22 @@ public final class NodeTable {
 
     private record Link(Node parent, String name) {}
 
-    private record Key(long parent, String name) {}
+    /**
+     * A (parent node, name) pair. equals and hashCode are written out: a record's own go through
+     * invokedynamic (java.lang.runtime.ObjectMethods), whose first call spins method handles for
+     * ~13 ms, which the first LOOKUP of every mount paid, and which C1 does not inline after.
+     */
+    private record Key(long parent, String name) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.parent == parent && k.name.equals(name);
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(parent) * 31 + name.hashCode();
+        }
+    }
 
     private final HashMap<Long, Node> byId = new HashMap<>();
     private final HashMap<Long, Node> byIno = new HashMap<>();
