@@ -144,8 +144,8 @@ public final class Resolver {
      * An entry was made or removed at {@code child}: its directory's AUFS markers are read again
      * if the change can have touched one. A change at a name only ever removes that name's
      * marker, or, with an AUFS-format codec, writes one; in the kernel format a set without the
-     * name is still exact. Reading the set again after every create made copying up or
-     * removing N lower files of one directory cost N listings of its growing upper part.
+     * name is still exact. Reading the set again after every change made removing N lower
+     * files of one directory (rm -rf) cost N listings of its upper part and growing whiteouts.
      */
     public void markersChanged(FsPath child) {
         if (child.isRoot()) return;
