@@ -164,7 +164,6 @@ public final class LowLevelFuse implements FuseEngine {
     /** Per worker thread: native reply buffers, each with a jnr view bound once. */
     private final class Buffers {
         final Pointer entry = Memory.allocateDirect(rt, entrySize, true);
-        final FileStat entryStat = FileStat.of(entry.slice(entryAttr));
         final Pointer statvfs = Memory.allocateDirect(rt, Struct.size(new Statvfs(rt)), true);
         final Pointer bufv = Memory.allocateDirect(rt, BUFV_BYTES, true);
         final Statvfs statvfsView = Statvfs.of(statvfs);
@@ -424,7 +423,8 @@ public final class LowLevelFuse implements FuseEngine {
 
     private Pointer fillEntry(long parent, String name, FileAttr a) throws FsException {
         Buffers b = buffers.get();
-        fill(b.entryStat, b.entry.slice(entryAttr), a);
+        b.entry.setMemory(entryAttr, statSize, (byte) 0);
+        stats.write(b.entry, entryAttr, a);
         long id = nodes.lookedUp(parent, name, a.ino(), a.isDirectory());
         b.entry.putLong(0, id);
         b.entry.putLong(8, 0); // generation: node ids are never reused
@@ -626,11 +626,6 @@ public final class LowLevelFuse implements FuseEngine {
         if ((valid & set) == 0) return SetTime.OMIT;
         if ((valid & now) != 0) return SetTime.NOW;
         return SetTime.of(in.getLong(secAt), Integer.toUnsignedLong(in.getInt(nsecAt)));
-    }
-
-    private void fill(FileStat s, Pointer mem, FileAttr a) {
-        mem.setMemory(0, statSize, (byte) 0);
-        stats.write(s, a);
     }
 
     private void access(Pointer req, long ino, int mask) {
@@ -899,16 +894,15 @@ public final class LowLevelFuse implements FuseEngine {
                 byte[] nameZ = d.nameZ(i);
                 int need = align8((plus ? DIRENTPLUS_NAME_OFFSET : DIRENT_NAME_OFFSET) + nameZ.length - 1);
                 if (used + need > cap) break; // the kernel asks again from the last offset it got
-                Pointer at = buf.slice(used);
+                long at = buf.address() + used; // no Pointer per entry
                 long n;
                 if (plus) {
                     n = addPlus(req, b, at, cap - used, ino, dirPath, d, i);
                 } else {
-                    Pointer st = b.entry.slice(entryAttr);
-                    st.setMemory(0, statSize, (byte) 0);
-                    b.entryStat.st_ino.set(d.ino(i));
-                    b.entryStat.st_mode.set(d.type(i));
-                    n = lib.fuse_add_direntry(req, at, cap - used, nameZ, st, d.nextOffset(i));
+                    b.entry.setMemory(entryAttr, statSize, (byte) 0);
+                    StatWriter.StatLayout.INSTANCE.put(b.entry, entryAttr, StatWriter.StatLayout.INO, d.ino(i));
+                    StatWriter.StatLayout.INSTANCE.put(b.entry, entryAttr, StatWriter.StatLayout.MODE, d.type(i));
+                    n = lib.fuse_add_direntry(req, at, cap - used, nameZ, b.entry.address() + entryAttr, d.nextOffset(i));
                 }
                 used += n;
             }
@@ -937,7 +931,7 @@ public final class LowLevelFuse implements FuseEngine {
         }
     }
 
-    private long addPlus(Pointer req, Buffers b, Pointer at, long room, long dirNode, String dirPath, DirSnapshot d, int i)
+    private long addPlus(Pointer req, Buffers b, long at, long room, long dirNode, String dirPath, DirSnapshot d, int i)
             throws FsException {
         byte[] nameZ = d.nameZ(i);
         String name = d.name(i);
@@ -951,8 +945,8 @@ public final class LowLevelFuse implements FuseEngine {
         }
         if (a == null) {
             b.entry.setMemory(0, entrySize, (byte) 0);
-            b.entryStat.st_ino.set(d.ino(i));
-            b.entryStat.st_mode.set(d.type(i));
+            StatWriter.StatLayout.INSTANCE.put(b.entry, entryAttr, StatWriter.StatLayout.INO, d.ino(i));
+            StatWriter.StatLayout.INSTANCE.put(b.entry, entryAttr, StatWriter.StatLayout.MODE, d.type(i));
             return lib.fuse_add_direntry_plus(req, at, room, nameZ, b.entry, d.nextOffset(i));
         }
         Pointer e = fillEntry(dirNode, name, a);

@@ -3,7 +3,9 @@ package dev.stratafs.fuse.jnr;
 import dev.stratafs.core.FileAttr;
 import dev.stratafs.core.FsStat;
 import dev.stratafs.fuse.IdMapper;
+import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
+import jnr.ffi.Struct;
 import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.Statvfs;
 
@@ -57,21 +59,80 @@ final class StatWriter {
         p.putInt(at + 84, 0);
     }
 
+    /** The struct stat {@code s} is a view of (its other fields left as they are). */
     void write(FileStat s, FileAttr a) {
-        s.st_ino.set(a.ino());
-        s.st_mode.set(a.mode());
-        s.st_nlink.set(staticNlink && a.isDirectory() ? 1 : a.nlink());
-        s.st_uid.set(Integer.toUnsignedLong(ids.uidToHost(a.uid())));
-        s.st_gid.set(Integer.toUnsignedLong(ids.gidToHost(a.gid())));
-        s.st_rdev.set(a.rdev());
-        s.st_size.set(a.size());
-        s.st_blksize.set(a.blksize());
-        s.st_blocks.set(a.blocks());
-        s.st_atim.tv_sec.set(a.atimeSec());
-        s.st_atim.tv_nsec.set(a.atimeNsec());
-        s.st_mtim.tv_sec.set(a.mtimeSec());
-        s.st_mtim.tv_nsec.set(a.mtimeNsec());
-        s.st_ctim.tv_sec.set(a.ctimeSec());
-        s.st_ctim.tv_nsec.set(a.ctimeNsec());
+        write(Struct.getMemory(s), 0, a);
+    }
+
+    /**
+     * A struct stat at {@code base} in {@code p}, written straight into memory: jnr's struct
+     * fields take a boxed Number each (15 Longs per entry of a READDIRPLUS).
+     */
+    void write(Pointer p, long base, FileAttr a) {
+        StatLayout l = StatLayout.INSTANCE;
+        l.put(p, base, StatLayout.INO, a.ino());
+        l.put(p, base, StatLayout.MODE, a.mode());
+        l.put(p, base, StatLayout.NLINK, staticNlink && a.isDirectory() ? 1 : a.nlink());
+        l.put(p, base, StatLayout.UID, Integer.toUnsignedLong(ids.uidToHost(a.uid())));
+        l.put(p, base, StatLayout.GID, Integer.toUnsignedLong(ids.gidToHost(a.gid())));
+        l.put(p, base, StatLayout.RDEV, a.rdev());
+        l.put(p, base, StatLayout.SIZE, a.size());
+        l.put(p, base, StatLayout.BLKSIZE, a.blksize());
+        l.put(p, base, StatLayout.BLOCKS, a.blocks());
+        l.put(p, base, StatLayout.ATIME, a.atimeSec());
+        l.put(p, base, StatLayout.ATIME_NSEC, a.atimeNsec());
+        l.put(p, base, StatLayout.MTIME, a.mtimeSec());
+        l.put(p, base, StatLayout.MTIME_NSEC, a.mtimeNsec());
+        l.put(p, base, StatLayout.CTIME, a.ctimeSec());
+        l.put(p, base, StatLayout.CTIME_NSEC, a.ctimeNsec());
+    }
+
+    /**
+     * Offsets and widths of struct stat's fields on this platform (they differ between x86_64 and
+     * aarch64: st_nlink, st_blksize), read once from jnr-fuse's FileStat by setting each field to
+     * all ones in zeroed memory and seeing which bytes change.
+     */
+    static final class StatLayout {
+        static final int INO = 0, MODE = 1, NLINK = 2, UID = 3, GID = 4, RDEV = 5, SIZE = 6, BLKSIZE = 7,
+                BLOCKS = 8, ATIME = 9, ATIME_NSEC = 10, MTIME = 11, MTIME_NSEC = 12, CTIME = 13, CTIME_NSEC = 14;
+        static final StatLayout INSTANCE = new StatLayout(jnr.ffi.Runtime.getSystemRuntime());
+
+        final long[] offset = new long[15];
+        final int[] width = new int[15];
+
+        StatLayout(jnr.ffi.Runtime rt) {
+            int size = Struct.size(new FileStat(rt));
+            Pointer m = Memory.allocateDirect(rt, size, true);
+            FileStat s = FileStat.of(m);
+            Struct.NumberField[] fields = {s.st_ino, s.st_mode, s.st_nlink, s.st_uid, s.st_gid, s.st_rdev, s.st_size,
+                s.st_blksize, s.st_blocks, s.st_atim.tv_sec, s.st_atim.tv_nsec, s.st_mtim.tv_sec, s.st_mtim.tv_nsec,
+                s.st_ctim.tv_sec, s.st_ctim.tv_nsec};
+            for (int i = 0; i < fields.length; i++) {
+                m.setMemory(0, size, (byte) 0);
+                fields[i].set(-1L);
+                long first = -1;
+                long last = -1;
+                for (long b = 0; b < size; b++) {
+                    if (m.getByte(b) != 0) {
+                        if (first < 0) first = b;
+                        last = b;
+                    }
+                }
+                int w = (int) (last - first + 1);
+                if (first < 0 || (w != 4 && w != 8)) {
+                    throw new IllegalStateException("struct stat field " + i + " is " + w + " bytes at " + first);
+                }
+                offset[i] = first;
+                width[i] = w;
+            }
+        }
+
+        void put(Pointer p, long base, int field, long value) {
+            if (width[field] == 8) {
+                p.putLong(base + offset[field], value);
+            } else {
+                p.putInt(base + offset[field], (int) value);
+            }
+        }
     }
 }
