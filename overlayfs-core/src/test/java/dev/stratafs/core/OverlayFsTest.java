@@ -511,9 +511,7 @@ class OverlayFsTest {
      */
     @Test
     void aufsMarkerInUpperHidesLowerAndIsReplacedByANewFile() throws IOException {
-        fs.close();
-        Files.createFile(up.resolve(".wh.only1"));
-        fs = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).upper(up, work).build());
+        reopenWithAufsMarker("only1");
         assertThrows(FsException.class, () -> fs.getattr("/only1"));
         assertFalse(names("/").contains("only1"));
         try (OpenFile f = fs.create("/only1", OpenFlags.O_WRONLY, 0644, ROOT)) {
@@ -535,9 +533,7 @@ class OverlayFsTest {
      */
     @Test
     void aufsMarkerKeepsHidingItsNameWhileOtherNamesOfTheDirectoryChange() throws IOException {
-        fs.close();
-        Files.createFile(up.resolve(".wh.only1"));
-        fs = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).upper(up, work).build());
+        reopenWithAufsMarker("only1");
         assertThrows(FsException.class, () -> fs.getattr("/only1"));
         fs.create("/made", OpenFlags.O_WRONLY, 0644, ROOT).close();
         fs.chmod("/a.txt", 0600);
@@ -547,6 +543,13 @@ class OverlayFsTest {
         assertEquals("top", read("/a.txt"));
         assertEquals(0600, fs.getattr("/a.txt").mode() & 07777);
         assertFalse(names("/").contains("link1"));
+    }
+
+    /** Reopens the stack with an AUFS-format marker {@code .wh.NAME} in the upper's root, as another tool writes it. */
+    private void reopenWithAufsMarker(String name) throws IOException {
+        fs.close();
+        Files.createFile(up.resolve(".wh." + name));
+        fs = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).upper(up, work).build());
     }
 
     /** A valid file capability (cap_net_raw+ep, VFS_CAP_REVISION_2): the kernel checks the format. */

@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -90,71 +92,34 @@ class CopyFileTest {
         assertEquals(0, Files.size(dst));
     }
 
-    /* src: 100 KiB with no holes ending mid-block; dst ends at exactly the source length */
-    @Test
-    void denseFileWithUnalignedLengthCopiesExactly() throws Exception {
+    /*
+     * src: 100 KiB with no holes ending mid-block; dst ends at exactly the source length, also
+     * when the caller says the file is dense and skips FICLONE (one copy_file_range, no ftruncate)
+     */
+    @ParameterizedTest(name = "denseWithoutClone={0}")
+    @ValueSource(booleans = {false, true})
+    void denseFileWithUnalignedLengthCopiesExactly(boolean denseWithoutClone) throws Exception {
         byte[] data = new byte[100 * 1024 + 7];
         new Random(7).nextBytes(data);
         Path src = Files.write(dir.resolve("src"), data);
         Path dst = dir.resolve("dst");
-        copy(src, dst);
+        CopyMethod m = copy(src, dst, -1, !denseWithoutClone, denseWithoutClone);
         assertEquals(-1L, Files.mismatch(src, dst));
+        if (denseWithoutClone) assertEquals(CopyMethod.COPY_FILE_RANGE, m);
     }
 
-    /* src: 4 KiB; copy with length 10 KiB extends dst with zeros (a hole) to the asked length */
-    @Test
-    void destinationEndsAtRequestedLength() throws Exception {
+    /*
+     * src: 4 KiB; copy with length 10 KiB extends dst with zeros (a hole) to the asked length,
+     * with the hole search or without it (dense: the caller saw no holes)
+     */
+    @ParameterizedTest(name = "dense={0}")
+    @ValueSource(booleans = {false, true})
+    void destinationEndsAtRequestedLength(boolean dense) throws Exception {
         byte[] data = new byte[4096];
         new Random(3).nextBytes(data);
         Path src = Files.write(dir.resolve("src"), data);
         Path dst = dir.resolve("dst");
-        int s = os.open(src, OpenFlags.O_RDONLY, 0);
-        int d = os.open(dst, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL, 0644);
-        try {
-            os.copyFile(s, d, 10240);
-        } finally {
-            os.close(s);
-            os.close(d);
-        }
-        byte[] got = Files.readAllBytes(dst);
-        assertEquals(10240, got.length);
-        assertEquals(-1, java.util.Arrays.mismatch(data, java.util.Arrays.copyOf(got, 4096)));
-        assertEquals(-1, java.util.Arrays.mismatch(new byte[6144], java.util.Arrays.copyOfRange(got, 4096, 10240)));
-    }
-
-    /* src: 100 KiB + 7 of random bytes, copied with dense=true and no FICLONE: every byte, exact length */
-    @Test
-    void denseCopyWithoutCloneCopiesEveryByteToTheExactLength() throws Exception {
-        byte[] data = new byte[100 * 1024 + 7];
-        new Random(11).nextBytes(data);
-        Path src = Files.write(dir.resolve("src"), data);
-        Path dst = dir.resolve("dst");
-        int s = os.open(src, OpenFlags.O_RDONLY, 0);
-        int d = os.open(dst, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL, 0644);
-        try {
-            assertEquals(CopyMethod.COPY_FILE_RANGE, os.copyFile(s, d, data.length, false, true));
-        } finally {
-            os.close(s);
-            os.close(d);
-        }
-        assertEquals(-1L, Files.mismatch(src, dst));
-    }
-
-    /* src: 4 KiB, copied dense with length 10 KiB: the bytes, then zeros up to the asked length */
-    @Test
-    void denseCopyOfAShorterSourceStillEndsAtTheRequestedLength() throws Exception {
-        byte[] data = new byte[4096];
-        new Random(5).nextBytes(data);
-        Path src = Files.write(dir.resolve("src"), data);
-        Path dst = dir.resolve("dst");
-        int s = os.open(src, OpenFlags.O_RDONLY, 0);
-        int d = os.open(dst, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL, 0644);
-        try {
-            os.copyFile(s, d, 10240, false, true);
-        } finally {
-            os.close(s);
-            os.close(d);
-        }
+        copy(src, dst, 10240, true, dense);
         byte[] got = Files.readAllBytes(dst);
         assertEquals(10240, got.length);
         assertEquals(-1, java.util.Arrays.mismatch(data, java.util.Arrays.copyOf(got, 4096)));
@@ -169,11 +134,16 @@ class CopyFileTest {
     }
 
     private CopyMethod copy(Path src, Path dst) throws Exception {
+        return copy(src, dst, -1, true, false);
+    }
+
+    /** copyFile of {@code src} into a new {@code dst}; length -1: the source's size. */
+    private CopyMethod copy(Path src, Path dst, long length, boolean tryClone, boolean dense) throws Exception {
         int s = os.open(src, OpenFlags.O_RDONLY, 0);
         try {
             int d = os.open(dst, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL, 0644);
             try {
-                return os.copyFile(s, d, os.fstat(s).size());
+                return os.copyFile(s, d, length < 0 ? os.fstat(s).size() : length, tryClone, dense);
             } finally {
                 os.close(d);
             }
