@@ -14,7 +14,7 @@ final class FuseWire {
 
     // enum fuse_opcode.
     static final int LOOKUP = 1, GETATTR = 3, SETATTR = 4, OPEN = 14, WRITE = 16, RELEASE = 18, GETXATTR = 22,
-            LISTXATTR = 23, INIT = 26, CREATE = 35, INTERRUPT = 36, TMPFILE = 51;
+            LISTXATTR = 23, INIT = 26, READDIR = 28, CREATE = 35, INTERRUPT = 36, READDIRPLUS = 44, TMPFILE = 51;
 
     // struct fuse_in_header { u32 len, opcode; u64 unique, nodeid; u32 uid, gid, pid; u16 total_extlen, padding; }
     static final int IN_OPCODE = 4, IN_UNIQUE = 8, IN_NODEID = 16, IN_UID = 24, IN_GID = 28, IN_PID = 32, IN_HEADER = 40;
@@ -45,6 +45,9 @@ final class FuseWire {
             WRITE_DATA = IN_HEADER + 40;
     // struct fuse_release_in { u64 fh; u32 flags, release_flags; u64 lock_owner; }
     static final int RELEASE_FH = IN_HEADER;
+
+    // struct fuse_read_in (READ, READDIR, READDIRPLUS): fh, offset, size, read_flags, lock_owner, flags, padding.
+    static final int READ_FH = IN_HEADER, READ_OFFSET = IN_HEADER + 8, READ_SIZE = IN_HEADER + 16;
     // struct fuse_getxattr_in { u32 size, padding; } then the name (GETXATTR; LISTXATTR has no name).
     static final int GETXATTR_SIZE = IN_HEADER, GETXATTR_NAME = IN_HEADER + 8;
 
@@ -83,13 +86,37 @@ final class FuseWire {
 
     /** struct fuse_entry_out at the payload (its fuse_attr goes at {@link #ENTRY_ATTR}). */
     static int entry(Pointer out, long node, double timeout) {
-        out.putLong(PAYLOAD, node);
-        out.putLong(PAYLOAD + 8, 0); // generation: node ids are never reused
-        out.putLong(PAYLOAD + 16, seconds(timeout));
-        out.putLong(PAYLOAD + 24, seconds(timeout));
-        out.putInt(PAYLOAD + 32, nanos(timeout));
-        out.putInt(PAYLOAD + 36, nanos(timeout));
+        return entryAt(out, PAYLOAD, node, timeout);
+    }
+
+    /** struct fuse_entry_out at {@code at}, but for its fuse_attr ({@link #ENTRY_OUT_ATTR} bytes in). */
+    static int entryAt(Pointer out, int at, long node, double timeout) {
+        out.putLong(at, node);
+        out.putLong(at + 8, 0); // generation: node ids are never reused
+        out.putLong(at + 16, seconds(timeout));
+        out.putLong(at + 24, seconds(timeout));
+        out.putInt(at + 32, nanos(timeout));
+        out.putInt(at + 36, nanos(timeout));
         return ENTRY_OUT;
+    }
+
+    /** Where a struct fuse_entry_out's fuse_attr starts. */
+    static final int ENTRY_OUT_ATTR = 40;
+
+    /**
+     * struct fuse_dirent { u64 ino; u64 off; u32 namelen; u32 type; char name[]; } at {@code at},
+     * the name's {@code nameLen} bytes zero-padded to 8 (FUSE_DIRENT_ALIGN); type is the S_IFMT
+     * bits of {@code mode} shifted down, as DT_* values are.
+     */
+    static void dirent(Pointer out, int at, long ino, long nextOffset, int mode, byte[] name, int nameLen) {
+        out.putLong(at, ino);
+        out.putLong(at + 8, nextOffset);
+        out.putInt(at + 16, nameLen);
+        out.putInt(at + 20, (mode & 0170000) >>> 12);
+        out.put(at + 24, name, 0, nameLen);
+        int end = at + 24 + nameLen;
+        int padded = (end + 7) & ~7;
+        if (padded > end) out.setMemory(end, padded - end, (byte) 0);
     }
 
     /** A struct fuse_entry_out the kernel keeps as an absence: node 0, only entry_valid set. */
@@ -101,7 +128,7 @@ final class FuseWire {
     }
 
     /** Where {@link #entry}'s struct fuse_attr goes. */
-    static final int ENTRY_ATTR = PAYLOAD + 40;
+    static final int ENTRY_ATTR = PAYLOAD + ENTRY_OUT_ATTR;
 
     /** struct fuse_attr_out at the payload, its fuse_attr at {@link #ATTR_ATTR}. */
     static int attrOut(Pointer out, double timeout) {

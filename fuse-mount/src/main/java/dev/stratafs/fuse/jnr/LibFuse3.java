@@ -2,7 +2,6 @@ package dev.stratafs.fuse.jnr;
 
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
-import jnr.ffi.types.intptr_t;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
@@ -73,13 +72,6 @@ public interface LibFuse3 {
     int fuse_reply_data(Pointer req, Pointer bufv, int flags);
 
     int fuse_reply_statfs(Pointer req, Pointer statvfs);
-
-    /** buf and stat as native addresses: a READDIR fills one entry per call, so no Pointer object for each. */
-    @size_t long fuse_add_direntry(Pointer req, @intptr_t long buf, @size_t long bufsize, @In byte[] nameZ, @intptr_t long stat, @off_t long off);
-
-    /** buf as a native address, as for {@link #fuse_add_direntry}. */
-    @size_t long fuse_add_direntry_plus(Pointer req, @intptr_t long buf, @size_t long bufsize, @In byte[] nameZ, Pointer entryParam,
-            @off_t long off);
 
     /** struct fuse_ctx { uid_t uid; gid_t gid; pid_t pid; mode_t umask; } of the request. */
     Pointer fuse_req_ctx(Pointer req);

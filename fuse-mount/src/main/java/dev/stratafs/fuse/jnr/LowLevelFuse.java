@@ -277,10 +277,13 @@ public final class LowLevelFuse implements FuseEngine {
         ops.set(Fuse3Ops.LINK, Fuse3Callbacks.Link.class, this::link);
         ops.set(Fuse3Ops.READ, Fuse3Callbacks.InoSizeOff.class, this::read);
         // No flush: data reaches the layer on write; NULL here plus noflush on open means no FLUSH requests.
-        // LOOKUP, GETATTR, SETATTR, OPEN, CREATE, WRITE, RELEASE, GETXATTR and LISTXATTR never reach libfuse: see direct().
+        // LOOKUP, GETATTR, SETATTR, OPEN, CREATE, WRITE, RELEASE, GETXATTR, LISTXATTR, READDIR and
+        // READDIRPLUS never reach libfuse: see direct().
         ops.set(Fuse3Ops.FSYNC, Fuse3Callbacks.Fsync.class, this::fsync);
         ops.set(Fuse3Ops.OPENDIR, Fuse3Callbacks.InoFi.class, this::opendir);
-        ops.set(Fuse3Ops.READDIR, Fuse3Callbacks.InoSizeOff.class, (req, ino, size, off, fi) -> readdir(req, ino, size, off, fi, false));
+        // READDIR and READDIRPLUS are answered in direct(); registered so that libfuse knows the
+        // filesystem lists directories (and with attributes), never called.
+        ops.set(Fuse3Ops.READDIR, Fuse3Callbacks.InoSizeOff.class, this::notServedByLibfuse);
         ops.set(Fuse3Ops.RELEASEDIR, Fuse3Callbacks.InoFi.class, this::releasedir);
         ops.set(Fuse3Ops.FSYNCDIR, Fuse3Callbacks.Fsync.class, this::fsyncdir);
         ops.set(Fuse3Ops.STATFS, Fuse3Callbacks.Ino.class, this::statfs);
@@ -290,7 +293,7 @@ public final class LowLevelFuse implements FuseEngine {
         if (!defaultPermissions) ops.set(Fuse3Ops.ACCESS, Fuse3Callbacks.Access.class, this::access);
         ops.set(Fuse3Ops.FORGET_MULTI, Fuse3Callbacks.ForgetMulti.class, this::forgetMulti);
         ops.set(Fuse3Ops.FALLOCATE, Fuse3Callbacks.Fallocate.class, this::fallocate);
-        ops.set(Fuse3Ops.READDIRPLUS, Fuse3Callbacks.InoSizeOff.class, (req, ino, size, off, fi) -> readdir(req, ino, size, off, fi, true));
+        ops.set(Fuse3Ops.READDIRPLUS, Fuse3Callbacks.InoSizeOff.class, this::notServedByLibfuse);
     }
 
     private void init(Pointer userdata, Pointer conn) {
@@ -338,7 +341,8 @@ public final class LowLevelFuse implements FuseEngine {
 
     /**
      * {@link Fuse3Loop.DirectLane}: the requests that make up most of a container's traffic
-     * (LOOKUP, GETATTR, SETATTR, OPEN, CREATE, WRITE, RELEASE, GETXATTR, LISTXATTR) are decoded and answered here, with one
+     * (LOOKUP, GETATTR, SETATTR, OPEN, CREATE, WRITE, RELEASE, GETXATTR, LISTXATTR, READDIR,
+     * READDIRPLUS) are decoded and answered here, with one
      * write(2) to /dev/fuse, instead of going through libfuse's dispatch and a callback into the
      * JVM: a request then costs one native call in and one out. Measured in
      * docs/benchmarks.md. INTERRUPT is dropped: it is advisory, and no request here waits on it
@@ -370,6 +374,8 @@ public final class LowLevelFuse implements FuseEngine {
                 case FuseWire.RELEASE -> r = release(in);
                 case FuseWire.GETXATTR -> r = getxattr(out, node, in, length);
                 case FuseWire.LISTXATTR -> r = listxattr(out, node, in);
+                case FuseWire.READDIR -> r = readdir(out, node, in, false);
+                case FuseWire.READDIRPLUS -> r = readdir(out, node, in, true);
                 default -> {
                     return false;
                 }
@@ -874,41 +880,65 @@ public final class LowLevelFuse implements FuseEngine {
     }
 
     /**
-     * READDIR and READDIRPLUS: entries from the handle's snapshot from {@code off} on, as many as
-     * fit in {@code size} bytes. Plus entries carry attributes and count one lookup each (not "."
-     * and "..", which the kernel skips: fs/fuse/readdir.c fuse_direntplus_link); an entry that
-     * no longer exists goes out without attributes (node id 0, which the kernel ignores).
+     * READDIR and READDIRPLUS (struct fuse_read_in): entries from the handle's snapshot from the
+     * offset on, as many as fit in the size asked, packed as struct fuse_dirent or
+     * fuse_direntplus (fuse_kernel.h; what libfuse's fuse_add_direntry(_plus) writes). Plus
+     * entries carry attributes and count one lookup each (not "." and "..", which the kernel
+     * skips: fs/fuse/readdir.c fuse_direntplus_link); an entry that no longer exists goes out
+     * without attributes (node id 0, which the kernel ignores). Answered here rather than
+     * through libfuse: its callback into the JVM cost ~20 µs per call, two calls per directory
+     * of a tree walk.
      */
-    private void readdir(Pointer req, long ino, long size, long off, Pointer fi, boolean plus) {
-        serve(req, plus ? "readdirplus" : "readdir", ino, () -> {
-            long fh = fi.getLong(FI_FH);
+    private int readdir(Pointer out, long ino, Pointer in, boolean plus) {
+        String op = plus ? "readdirplus" : "readdir";
+        count(op);
+        long fh = in.getLong(FuseWire.READ_FH);
+        long off = in.getLong(FuseWire.READ_OFFSET);
+        long size = Integer.toUnsignedLong(in.getInt(FuseWire.READ_SIZE));
+        return guard.run(op, ino, () -> {
             DirSnapshot d = fh == 0 ? kernelOpenedListing(ino, off) : handleListing(dirs.get(fh), off);
             int start = d.startIndex(off);
             if (fh == 0 && start >= d.size()) listings.done(ino);
-            Buffers b = buffers.get();
-            int cap = (int) Math.min(size, 1 << 20);
-            Pointer buf = b.data(cap);
-            long used = 0;
+            int cap = (int) Math.min(size, FuseWire.XATTR_SIZE_MAX); // the reply buffer's room
+            int used = 0;
             String dirPath = plus ? nodes.path(ino) : null;
             for (int i = start; i < d.size(); i++) {
                 byte[] nameZ = d.nameZ(i);
-                int need = align8((plus ? DIRENTPLUS_NAME_OFFSET : DIRENT_NAME_OFFSET) + nameZ.length - 1);
+                int nameLen = nameZ.length - 1;
+                int need = align8((plus ? DIRENTPLUS_NAME_OFFSET : DIRENT_NAME_OFFSET) + nameLen);
                 if (used + need > cap) break; // the kernel asks again from the last offset it got
-                long at = buf.address() + used; // no Pointer per entry
-                long n;
+                int at = FuseWire.PAYLOAD + used;
+                long entryIno = d.ino(i);
+                int mode = d.type(i);
                 if (plus) {
-                    n = addPlus(req, b, at, cap - used, ino, dirPath, d, i);
-                } else {
-                    b.entry.setMemory(entryAttr, statSize, (byte) 0);
-                    StatWriter.StatLayout.INSTANCE.put(b.entry, entryAttr, StatWriter.StatLayout.INO, d.ino(i));
-                    StatWriter.StatLayout.INSTANCE.put(b.entry, entryAttr, StatWriter.StatLayout.MODE, d.type(i));
-                    n = lib.fuse_add_direntry(req, at, cap - used, nameZ, b.entry.address() + entryAttr, d.nextOffset(i));
+                    FileAttr a = i >= 2 && dirPath != null ? attrsOrNull(dirPath, d.name(i)) : null;
+                    if (a == null) {
+                        out.setMemory(at, FuseWire.ENTRY_OUT, (byte) 0);
+                        out.putLong(at + FuseWire.ENTRY_OUT_ATTR, entryIno); // fuse_attr.ino
+                        out.putInt(at + FuseWire.ENTRY_OUT_ATTR + 60, mode); // fuse_attr.mode
+                    } else {
+                        long id = nodes.lookedUp(ino, d.name(i), a.ino(), a.isDirectory());
+                        FuseWire.entryAt(out, at, id, timeout);
+                        stats.writeFuseAttr(out, at + FuseWire.ENTRY_OUT_ATTR, a);
+                        entryIno = a.ino();
+                        mode = a.mode();
+                    }
+                    at += FuseWire.ENTRY_OUT;
                 }
-                used += n;
+                FuseWire.dirent(out, at, entryIno, d.nextOffset(i), mode, nameZ, nameLen);
+                used += need;
             }
-            lib.fuse_reply_buf(req, buf, used);
-            return 0;
+            return used;
         });
+    }
+
+    /** The attributes of {@code name} in {@code dirPath}, or null when it went since the snapshot. */
+    private FileAttr attrsOrNull(String dirPath, String name) {
+        try {
+            return fs.getattr(dirPath.length() == 1 ? "/" + name : dirPath + "/" + name);
+        } catch (Exception gone) {
+            return null;
+        }
     }
 
     /** The listing to read from {@code off} of a directory the kernel opened itself (see opendir). */
@@ -931,26 +961,11 @@ public final class LowLevelFuse implements FuseEngine {
         }
     }
 
-    private long addPlus(Pointer req, Buffers b, long at, long room, long dirNode, String dirPath, DirSnapshot d, int i)
-            throws FsException {
-        byte[] nameZ = d.nameZ(i);
-        String name = d.name(i);
-        FileAttr a = null;
-        if (i >= 2 && dirPath != null) {
-            try {
-                a = fs.getattr(dirPath.length() == 1 ? "/" + name : dirPath + "/" + name);
-            } catch (Exception gone) {
-                a = null; // removed since the snapshot: no attributes
-            }
-        }
-        if (a == null) {
-            b.entry.setMemory(0, entrySize, (byte) 0);
-            StatWriter.StatLayout.INSTANCE.put(b.entry, entryAttr, StatWriter.StatLayout.INO, d.ino(i));
-            StatWriter.StatLayout.INSTANCE.put(b.entry, entryAttr, StatWriter.StatLayout.MODE, d.type(i));
-            return lib.fuse_add_direntry_plus(req, at, room, nameZ, b.entry, d.nextOffset(i));
-        }
-        Pointer e = fillEntry(dirNode, name, a);
-        return lib.fuse_add_direntry_plus(req, at, room, nameZ, e, d.nextOffset(i));
+    /** A request direct() answers reached libfuse after all: EIO, logged once, never a wrong answer. */
+    private void notServedByLibfuse(Pointer req, long ino, long size, long off, Pointer fi) {
+        noteThread();
+        lib.fuse_reply_err(req, -guard.fail("libfuse callback", "node " + ino,
+                new IllegalStateException("a request the direct lane answers came through libfuse")));
     }
 
     private static int align8(int n) {

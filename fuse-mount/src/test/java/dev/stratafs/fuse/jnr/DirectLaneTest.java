@@ -232,6 +232,96 @@ class DirectLaneTest {
         serve(request(FuseWire.WRITE, ROOT, a.array()), -Errno.EBADF);
     }
 
+    /** struct fuse_read_in of a READDIR(PLUS) on a directory the kernel opened itself (fh 0). */
+    private Pointer readdirRequest(boolean plus, long offset, int size) {
+        return request(plus ? FuseWire.READDIRPLUS : FuseWire.READDIR, ROOT,
+                args(40).putLong(0).putLong(offset).putInt(size).array());
+    }
+
+    /** One struct fuse_dirent as read from a reply: name, d_ino, the offset to resume at, DT_* type. */
+    private record Dirent(String name, long ino, long next, int type) {}
+
+    private static Dirent dirent(ByteBuffer r) {
+        int start = r.position();
+        long ino = r.getLong();
+        long next = r.getLong();
+        int len = r.getInt();
+        int type = r.getInt();
+        byte[] name = new byte[len];
+        r.get(name);
+        int padded = start + ((24 + len + 7) & ~7);
+        while (r.position() < padded) assertEquals(0, r.get(), "padding is zeroed");
+        return new Dirent(new String(name, StandardCharsets.UTF_8), ino, next, type);
+    }
+
+    /* "." "..", then d/ and x of the fixture; each entry padded to 8 bytes; from the last offset on, nothing */
+    @Test
+    void readdirPacksEveryEntryAlignedAndResumesFromTheLastOffset() throws Exception {
+        ByteBuffer r = serve(readdirRequest(false, 0, 4096), 0);
+        java.util.Map<String, Dirent> got = new java.util.LinkedHashMap<>();
+        while (r.hasRemaining()) {
+            assertEquals(0, (r.position() - 16) % 8, "entries start 8-byte aligned");
+            Dirent e = dirent(r);
+            got.put(e.name(), e);
+        }
+        java.util.List<String> order = java.util.List.copyOf(got.keySet());
+        assertEquals(java.util.List.of(".", ".."), order.subList(0, 2), "dot entries first");
+        assertEquals(java.util.List.of(".", "..", "d", "x"), sorted(got.keySet()));
+        assertEquals(4, got.get("d").type(), "DT_DIR");
+        assertEquals(8, got.get("x").type(), "DT_REG");
+        assertEquals(((Number) Files.getAttribute(back.resolve("x"), "unix:ino")).longValue(), got.get("x").ino());
+        long last = java.util.List.copyOf(got.values()).get(got.size() - 1).next();
+        assertEquals(0, serve(readdirRequest(false, last, 4096), 0).remaining(), "end of the directory");
+    }
+
+    private static java.util.List<String> sorted(java.util.Set<String> names) {
+        java.util.List<String> l = new java.util.ArrayList<>(names);
+        java.util.Collections.sort(l);
+        return l;
+    }
+
+    /* a size with room for one entry: one entry per reply, and its offset leads to the next */
+    @Test
+    void readdirGivesAsManyEntriesAsFitAndTheNextCallGoesOn() {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        long off = 0;
+        for (int calls = 0; calls < 10; calls++) {
+            ByteBuffer r = serve(readdirRequest(false, off, 32), 0);
+            if (!r.hasRemaining()) break;
+            Dirent e = dirent(r);
+            assertFalse(r.hasRemaining(), "one 32-byte entry per reply");
+            names.add(e.name());
+            off = e.next();
+        }
+        assertEquals(java.util.List.of(".", "..", "d", "x"), sorted(new java.util.HashSet<>(names)));
+        assertEquals(4, names.size());
+    }
+
+    /* READDIRPLUS: "." and ".." go without a node (0); x carries its entry and attributes, and counts a lookup */
+    @Test
+    void readdirplusCarriesEntriesWithAttributesAndTheSameNodesAsLookup() throws Exception {
+        ByteBuffer r = serve(readdirRequest(true, 0, 4096), 0);
+        java.util.Map<String, long[]> nodes = new java.util.HashMap<>();
+        while (r.hasRemaining()) {
+            int at = r.position();
+            long node = r.getLong();
+            r.position(at + FuseWire.ENTRY_OUT_ATTR);
+            long attrIno = r.getLong();
+            r.position(at + FuseWire.ENTRY_OUT_ATTR + 60);
+            int mode = r.getInt();
+            r.position(at + FuseWire.ENTRY_OUT);
+            Dirent e = dirent(r);
+            assertEquals(e.ino(), attrIno, "d_ino is the attributes' ino: " + e.name());
+            nodes.put(e.name(), new long[] {node, mode});
+        }
+        assertEquals(0, nodes.get(".")[0]);
+        assertEquals(0, nodes.get("..")[0]);
+        assertTrue(nodes.get("x")[0] > ROOT);
+        assertEquals(0100644, nodes.get("x")[1]);
+        assertEquals(040000, nodes.get("d")[1] & 0170000);
+        assertEquals(nodes.get("x")[0], lookup("x", 0).getLong(), "the node a later LOOKUP finds");
+    }
+
     @Test
     void releaseOfAHandleAlreadyGoneSucceeds() {
         ByteBuffer r = serve(request(FuseWire.RELEASE, ROOT, args(24).putLong(77).array()), 0);
@@ -241,8 +331,8 @@ class DirectLaneTest {
     @Test
     void interruptIsTakenWithoutReplyAndOtherOpcodesAreLeftToLibfuse() {
         assertTrue(fuse.direct(pipe[1], request(FuseWire.INTERRUPT, 0, args(8).array()), 48));
-        int readdir = 28;
-        assertFalse(fuse.direct(pipe[1], request(readdir, ROOT, args(40).array()), 80));
+        int mkdir = 9;
+        assertFalse(fuse.direct(pipe[1], request(mkdir, ROOT, args(8).putInt(0755).array()), 48));
         POSIX.fcntlInt(pipe[0], jnr.constants.platform.Fcntl.F_SETFL, 04000); // O_NONBLOCK
         assertEquals(-1, POSIX.read(pipe[0], new byte[16], 16), "nothing was written");
     }
