@@ -911,13 +911,14 @@ public final class LowLevelFuse implements FuseEngine {
                 long entryIno = d.ino(i);
                 int mode = d.type(i);
                 if (plus) {
-                    FileAttr a = i >= 2 && dirPath != null ? attrsOrNull(dirPath, d.name(i)) : null;
+                    String name = i >= 2 && dirPath != null ? d.name(i) : null;
+                    FileAttr a = name != null ? attrsOrNull(dirPath, name) : null;
                     if (a == null) {
                         out.setMemory(at, FuseWire.ENTRY_OUT, (byte) 0);
                         out.putLong(at + FuseWire.ENTRY_OUT_ATTR, entryIno); // fuse_attr.ino
                         out.putInt(at + FuseWire.ENTRY_OUT_ATTR + 60, mode); // fuse_attr.mode
                     } else {
-                        long id = nodes.lookedUp(ino, d.name(i), a.ino(), a.isDirectory());
+                        long id = nodes.lookedUp(ino, name, a.ino(), a.isDirectory());
                         FuseWire.entryAt(out, at, id, timeout);
                         stats.writeFuseAttr(out, at + FuseWire.ENTRY_OUT_ATTR, a);
                         entryIno = a.ino();
