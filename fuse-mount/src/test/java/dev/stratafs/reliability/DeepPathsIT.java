@@ -1,10 +1,9 @@
 package dev.stratafs.reliability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.stratafs.fuse.MountedStack;
+import dev.stratafs.fuse.FuseOptions;
 import dev.stratafs.fuse.Sh;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,9 +55,7 @@ class DeepPathsIT {
             "cd \"$1\"; for i in $(seq 6); do cd \"$n\"; done; try cat mid.txt; try rm mid.txt; try ls -1a");
 
     private Path base;
-    private Path kernelMnt;
-    private boolean kernelMounted;
-    private MountedStack stratafs;
+    private KernelPair pair;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -70,16 +67,14 @@ class DeepPathsIT {
     void tearDown() throws Exception {
         if (base == null) return; // skipped
         try {
-            if (stratafs != null) stratafs.close();
+            if (pair != null) pair.close();
         } finally {
-            if (kernelMounted) Sh.run("umount", kernelMnt.toString()).requireOk();
-            assertFalse(Mounts.fuseAt(base.resolve("x".repeat(200)).resolve("stratafs/mnt")), "mount left behind");
             // rm(1) walks with openat; java.nio (and JUnit's @TempDir) cannot delete these trees.
             Sh.run("rm", "-rf", "--", base.toString()).requireOk();
         }
     }
 
-    private static void fixture(Path root) throws Exception {
+    private static void layers(Path root) throws Exception {
         Path deep0 = root.resolve("lower0");
         for (int i = 0; i < 12; i++) deep0 = deep0.resolve(N);
         Files.createDirectories(deep0);
@@ -89,34 +84,18 @@ class DeepPathsIT {
         for (int i = 0; i < 6; i++) deep1 = deep1.resolve(N);
         Files.createDirectories(deep1);
         Files.writeString(deep1.resolve("mid.txt"), "lower1");
-        for (String d : new String[] {"upper", "work", "mnt"}) Files.createDirectories(root.resolve(d));
     }
 
     @Test
     void deepPathsBehaveAsOnTheKernelOverlay() throws Exception {
-        Path parent = base.resolve("x".repeat(200));
-        Path k = parent.resolve("kernel");
-        Path s = parent.resolve("stratafs");
-        fixture(k);
-        stratafs = MountedStack.create(s, 2);
-        fixture(s);
+        pair = KernelPair.mount(base.resolve("x".repeat(200)), 2, DeepPathsIT::layers, FuseOptions.builder().timeoutSeconds(0).build());
 
-        kernelMnt = k.resolve("mnt");
-        Sh.run("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + k.resolve("lower0") + ":" + k.resolve("lower1")
-                + ",upperdir=" + k.resolve("upper") + ",workdir=" + k.resolve("work"), kernelMnt.toString()).requireOk();
-        kernelMounted = true;
-        stratafs.mount();
-
-        String expected = KernelPair.run(SCRIPT, kernelMnt);
-        String actual = KernelPair.run(SCRIPT, stratafs.mnt());
+        String expected = KernelPair.run(SCRIPT, pair.kernelMnt());
+        String actual = KernelPair.run(SCRIPT, pair.stratafsMnt());
         // The script did reach every step (a broken cd would end it early on both sides).
         assertTrue(expected.contains("ok ls: e") || expected.contains("ok ls: c"), expected);
         assertEquals(expected, actual);
-
-        Sh.run("umount", kernelMnt.toString()).requireOk();
-        kernelMounted = false;
-        stratafs.close();
-        assertEquals(KernelPair.upperTree(k.resolve("upper")), KernelPair.upperTree(s.resolve("upper")));
+        pair.assertSameUpperTrees();
     }
 
 }

@@ -1,11 +1,9 @@
 package dev.stratafs.reliability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stratafs.fuse.FuseOptions;
-import dev.stratafs.fuse.MountedStack;
 import dev.stratafs.fuse.Sh;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,9 +45,7 @@ class SetIdTruncationIT {
             "nobody sh -c ': > low'; show low 'open(O_TRUNC) of a lower file by nobody'");
 
     private Path base;
-    private Path kernelMnt;
-    private boolean kernelMounted;
-    private MountedStack stratafs;
+    private KernelPair pair;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -63,16 +59,13 @@ class SetIdTruncationIT {
     void tearDown() throws Exception {
         if (base == null) return; // skipped
         try {
-            if (stratafs != null) stratafs.close();
+            if (pair != null) pair.close();
         } finally {
-            if (kernelMounted) Sh.run("umount", kernelMnt.toString()).requireOk();
-            assertFalse(Mounts.fuseAt(base.resolve("stratafs/mnt")), "mount left behind");
             Sh.run("rm", "-rf", "--", base.toString()).requireOk();
         }
     }
 
-    private static void fixture(Path root) throws Exception {
-        for (String d : new String[] {"lower0", "upper", "work", "mnt"}) Files.createDirectories(root.resolve(d));
+    private static void layers(Path root) throws Exception {
         Files.writeString(root.resolve("lower0/low"), "lower");
         Sh.run("chmod", "6777", root.resolve("lower0/low").toString()).requireOk();
         Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -80,30 +73,17 @@ class SetIdTruncationIT {
 
     @Test
     void setIdBitsFollowTheKernelOverlayRules() throws Exception {
-        Path k = base.resolve("kernel");
-        Path s = base.resolve("stratafs");
-        fixture(k);
-        stratafs = MountedStack.create(s, 1);
-        fixture(s);
+        pair = KernelPair.mount(base, 1, SetIdTruncationIT::layers,
+                FuseOptions.builder().allowOther(true).defaultPermissions(true).build());
 
-        kernelMnt = k.resolve("mnt");
-        Sh.run("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + k.resolve("lower0")
-                + ",upperdir=" + k.resolve("upper") + ",workdir=" + k.resolve("work"), kernelMnt.toString()).requireOk();
-        kernelMounted = true;
-        stratafs.mount(FuseOptions.builder().allowOther(true).defaultPermissions(true).build());
-
-        String expected = KernelPair.run(SCRIPT, kernelMnt);
-        String actual = KernelPair.run(SCRIPT, stratafs.mnt());
+        String expected = KernelPair.run(SCRIPT, pair.kernelMnt());
+        String actual = KernelPair.run(SCRIPT, pair.stratafsMnt());
         // The reference itself: the rows this test exists for, as fs/attr.c decides them.
         assertTrue(expected.contains("open(O_TRUNC) by nobody trunc_open 777\n"), expected);
         assertTrue(expected.contains("open(O_TRUNC) by root root_open 6777\n"), expected);
         assertTrue(expected.contains("S_ISGID without g+x, own group g_own 2767\n"), expected);
         assertEquals(expected, actual);
-
-        Sh.run("umount", kernelMnt.toString()).requireOk();
-        kernelMounted = false;
-        stratafs.close();
-        assertEquals(KernelPair.upperTree(k.resolve("upper")), KernelPair.upperTree(s.resolve("upper")));
+        pair.assertSameUpperTrees();
     }
 
 }
