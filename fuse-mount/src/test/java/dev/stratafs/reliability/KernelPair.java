@@ -5,20 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.stratafs.fuse.FuseOptions;
 import dev.stratafs.fuse.MountedStack;
 import dev.stratafs.fuse.Sh;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The two sides of a differential test: the same layers under a kernel overlay and under
- * stratafs, side by side in one parent directory, one script run on both, and their upper trees.
+ * stratafs, side by side in a temp directory of their own, one script run on both, and their
+ * upper trees.
  *
  * <pre>
- * parent/kernel/   lower0..lowerN-1, upper, work, mnt   (mount -t overlay)
- * parent/stratafs/ lower0..lowerN-1, upper, work, mnt   (a {@link MountedStack})
+ * base/            0755, so that other users can walk down to both mount points
+ *   [within/]kernel/    lower0..lowerN-1, upper, work, mnt   (mount -t overlay)
+ *   [within/]stratafs/  lower0..lowerN-1, upper, work, mnt   (a {@link MountedStack})
  * </pre>
  *
- * {@link #close} unmounts whatever is still mounted, so a test that fails half-way leaves nothing.
+ * {@link #close} unmounts whatever is still mounted and removes the temp directory, so a test
+ * that fails half-way leaves nothing.
  */
 final class KernelPair implements AutoCloseable {
     /** Writes one side's lower layers (the same for both); the directories exist already. */
@@ -26,24 +31,33 @@ final class KernelPair implements AutoCloseable {
         void write(Path root) throws Exception;
     }
 
+    private final Path base;
     private final Path kernel;
     private final MountedStack stratafs;
     private boolean kernelMounted;
 
-    private KernelPair(Path kernel, MountedStack stratafs) {
+    private KernelPair(Path base, Path kernel, MountedStack stratafs) {
+        this.base = base;
         this.kernel = kernel;
         this.stratafs = stratafs;
     }
 
-    /** Builds both sides under {@code parent} with {@code lowers} layers written by {@code layers}, and mounts them. */
-    static KernelPair mount(Path parent, int lowers, Layers layers, FuseOptions options) throws Exception {
+    /**
+     * Builds both sides in a new temp directory named after {@code prefix}, below {@code within}
+     * (a relative path, "" for none), with {@code lowers} layers written by {@code layers}, and
+     * mounts them.
+     */
+    static KernelPair mount(String prefix, String within, int lowers, Layers layers, FuseOptions options) throws Exception {
+        Path base = Files.createTempDirectory(prefix);
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path parent = base.resolve(within);
         Path k = parent.resolve("kernel");
         MountedStack s = MountedStack.create(parent.resolve("stratafs"), lowers);
         MountedStack.create(k, lowers); // the same directory layout, never mounted through stratafs
-        layers.write(k);
-        layers.write(s.dir());
-        KernelPair pair = new KernelPair(k, s);
+        KernelPair pair = new KernelPair(base, k, s);
         try {
+            layers.write(k);
+            layers.write(s.dir());
             List<String> lowerDirs = new ArrayList<>();
             for (int i = 0; i < lowers; i++) lowerDirs.add(k.resolve("lower" + i).toString());
             Sh.run("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + String.join(":", lowerDirs)
@@ -75,7 +89,7 @@ final class KernelPair implements AutoCloseable {
 
     /** Unmounts both sides and compares their upper trees (type, mode, size and path of everything). */
     void assertSameUpperTrees() throws Exception {
-        close();
+        unmount();
         assertEquals(upperTree(kernel.resolve("upper")), upperTree(stratafs.upper()));
     }
 
@@ -86,13 +100,22 @@ final class KernelPair implements AutoCloseable {
     }
 
     /** Unmounts what is still mounted; stratafs's side proves it left no mount. Idempotent. */
-    @Override
-    public void close() throws Exception {
+    private void unmount() throws Exception {
         try {
             stratafs.close();
         } finally {
             if (kernelMounted) Sh.run("umount", kernelMnt().toString()).requireOk();
             kernelMounted = false;
+        }
+    }
+
+    /** Unmounts both sides, then removes the temp directory (with rm(1): java.nio cannot delete trees deeper than PATH_MAX). */
+    @Override
+    public void close() throws Exception {
+        try {
+            unmount();
+        } finally {
+            Sh.run("rm", "-rf", "--", base.toString()).requireOk();
         }
     }
 }
