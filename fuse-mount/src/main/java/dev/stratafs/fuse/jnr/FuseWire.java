@@ -13,7 +13,7 @@ final class FuseWire {
     static final int MIN_MINOR = 12;
 
     // enum fuse_opcode.
-    static final int LOOKUP = 1, GETATTR = 3, SETATTR = 4, OPEN = 14, WRITE = 16, RELEASE = 18, GETXATTR = 22,
+    static final int LOOKUP = 1, GETATTR = 3, SETATTR = 4, OPEN = 14, READ = 15, WRITE = 16, RELEASE = 18, GETXATTR = 22,
             LISTXATTR = 23, INIT = 26, READDIR = 28, CREATE = 35, INTERRUPT = 36, READDIRPLUS = 44, TMPFILE = 51;
 
     // struct fuse_in_header { u32 len, opcode; u64 unique, nodeid; u32 uid, gid, pid; u16 total_extlen, padding; }

@@ -341,8 +341,8 @@ public final class LowLevelFuse implements FuseEngine {
 
     /**
      * {@link Fuse3Loop.DirectLane}: the requests that make up most of a container's traffic
-     * (LOOKUP, GETATTR, SETATTR, OPEN, CREATE, WRITE, RELEASE, GETXATTR, LISTXATTR, READDIR,
-     * READDIRPLUS) are decoded and answered here, with one
+     * (LOOKUP, GETATTR, SETATTR, OPEN, CREATE, READ of small files, WRITE, RELEASE, GETXATTR,
+     * LISTXATTR, READDIR, READDIRPLUS) are decoded and answered here, with one
      * write(2) to /dev/fuse, instead of going through libfuse's dispatch and a callback into the
      * JVM: a request then costs one native call in and one out. Measured in
      * docs/benchmarks.md. INTERRUPT is dropped: it is advisory, and no request here waits on it
@@ -372,6 +372,11 @@ public final class LowLevelFuse implements FuseEngine {
                 case FuseWire.TMPFILE -> r = tmpfile(out, node, in);
                 case FuseWire.WRITE -> r = write(out, in);
                 case FuseWire.RELEASE -> r = release(in);
+                case FuseWire.READ -> {
+                    // Bigger reads are spliced by libfuse (see read below): no copy through our memory.
+                    if (Integer.compareUnsigned(in.getInt(FuseWire.READ_SIZE), DIRECT_READ_MAX) > 0) return false;
+                    r = read(out, in);
+                }
                 case FuseWire.GETXATTR -> r = getxattr(out, node, in, length);
                 case FuseWire.LISTXATTR -> r = listxattr(out, node, in);
                 case FuseWire.READDIR -> r = readdir(out, node, in, false);
@@ -772,6 +777,24 @@ public final class LowLevelFuse implements FuseEngine {
         int bits = fi.getInt(FI_BITS) | FI_NOFLUSH;
         if (timeout > 0) bits |= FI_KEEP_CACHE | FI_CACHE_READDIR;
         fi.putInt(FI_BITS, bits);
+    }
+
+    /**
+     * READ of at most this many bytes is answered in the direct lane: pread(2) into the reply and
+     * one write(2), against libfuse's callback, vmsplice(2), two splice(2)s and a pread(2). A
+     * container's files are mostly small (the bench rootfs: 7 KiB on average), and the kernel
+     * asks no more than the file holds. Bigger reads (sequential reads of big files come as 128
+     * KiB) are spliced: a copy of the data through our memory would then cost more than the
+     * calls saved.
+     */
+    static final int DIRECT_READ_MAX = 32 * 1024;
+
+    /** READ (fuse_read_in) of up to {@link #DIRECT_READ_MAX} bytes: the data follows the out header. */
+    private int read(Pointer out, Pointer in) {
+        count("read");
+        long fh = in.getLong(FuseWire.READ_FH);
+        return guard.run("read", fh, () -> files.get(fh).readTo(out.address() + FuseWire.PAYLOAD,
+                in.getInt(FuseWire.READ_SIZE), in.getLong(FuseWire.READ_OFFSET)));
     }
 
     private void read(Pointer req, long ino, long size, long off, Pointer fi) {

@@ -220,6 +220,39 @@ class DirectLaneTest {
         serve(request(FuseWire.OPEN, 4242, args(8).array()), -Errno.ENOENT);
     }
 
+    /** struct fuse_read_in of a READ: fh, offset, size (read_flags, lock_owner, flags, padding zero). */
+    private Pointer readRequest(long node, long fh, long offset, int size) {
+        return request(FuseWire.READ, node, args(40).putLong(fh).putLong(offset).putInt(size).array());
+    }
+
+    /* back/data: 10,000 bytes of a pattern, made here */
+    @Test
+    void readOfASmallRangeRepliesItsBytesAndShortAtTheEndOfTheFile() throws Exception {
+        byte[] pattern = new byte[10_000];
+        for (int i = 0; i < pattern.length; i++) pattern[i] = (byte) (i * 31);
+        Files.write(back.resolve("data"), pattern);
+        long node = lookup("data", 0).getLong();
+        long fh = serve(request(FuseWire.OPEN, node, args(8).array()), 0).getLong();
+        ByteBuffer r = serve(readRequest(node, fh, 4096, 4096), 0);
+        assertEquals(4096, r.remaining());
+        byte[] got = new byte[4096];
+        r.get(got);
+        assertArrayEquals(Arrays.copyOfRange(pattern, 4096, 8192), got);
+        r = serve(readRequest(node, fh, 8192, 8192), 0);
+        assertEquals(10_000 - 8192, r.remaining(), "short reply: the end of the file");
+        assertEquals(0, serve(readRequest(node, fh, 10_000, 4096), 0).remaining());
+        serve(request(FuseWire.RELEASE, node, args(24).putLong(fh).array()), 0);
+        serve(readRequest(node, fh, 0, 4096), -Errno.EBADF);
+    }
+
+    @Test
+    void readsAboveTheDirectLimitAreLeftToLibfuseWhichSplicesThem() {
+        assertFalse(fuse.direct(pipe[1], readRequest(ROOT, 77, 0, LowLevelFuse.DIRECT_READ_MAX + 1), 80));
+        assertFalse(fuse.direct(pipe[1], readRequest(ROOT, 77, 0, -1), 80), "size is unsigned: 4 GiB - 1");
+        POSIX.fcntlInt(pipe[0], jnr.constants.platform.Fcntl.F_SETFL, 04000); // O_NONBLOCK
+        assertEquals(-1, POSIX.read(pipe[0], new byte[16], 16), "nothing was written");
+    }
+
     @Test
     void getattrOfAnUnknownNodeIsEnoent() {
         serve(request(FuseWire.GETATTR, 4242, args(16).array()), -Errno.ENOENT);

@@ -142,7 +142,13 @@ public final class FileHandle implements OpenFile {
     public int readTo(long address, int len, long position) throws IOException {
         followCopyUp();
         return transfer((f, done, n, pos) -> {
-            announceWait(f, pos + n - 1);
+            // A read that must wait for the disk is long work: asked without waiting first, so
+            // that a cached read costs one syscall and a miss is told before it blocks.
+            if (LongWork.listening()) {
+                int got = os.preadNoWait(f, address + done, n, pos);
+                if (got >= 0) return got;
+                LongWork.starting();
+            }
             return os.preadAddress(f, address + done, n, pos);
         }, len, position);
     }

@@ -57,6 +57,7 @@ final class JnrNativeOs implements NativeOs {
             iov.putLong(8, 1);
             return iov;
         });
+        readIov = ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 16, true));
         direntBuf = ThreadLocal.withInitial(() -> Memory.allocateDirect(runtime, 32 * 1024));
         openExtra = OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC;
     }
@@ -520,6 +521,28 @@ final class JnrNativeOs implements NativeOs {
     @Override
     public boolean readsWithoutWaiting(int fd, long position) {
         return libc.preadv2(fd, probeIov.get(), 1, position, RWF_NOWAIT) >= 0;
+    }
+
+    /** One struct iovec for {@link #preadNoWait}, pointed at the caller's memory on each call. */
+    private final ThreadLocal<Pointer> readIov;
+    /** Cleared once the kernel refuses RWF_NOWAIT (EOPNOTSUPP: a filesystem without it). */
+    private volatile boolean noWait = true;
+
+    @Override
+    public int preadNoWait(int fd, long address, int len, long position) throws FsException {
+        if (!noWait) return -1;
+        Pointer iov = readIov.get();
+        iov.putAddress(0, address);
+        iov.putLong(8, len);
+        long n = libc.preadv2(fd, iov, 1, position, RWF_NOWAIT);
+        if (n >= 0) return (int) n;
+        int e = errno();
+        if (e == Errnos.EAGAIN) return -1;
+        if (e == Errnos.EOPNOTSUPP || e == Errnos.ENOTSUP || e == Errnos.EINVAL || e == Errnos.ENOSYS) {
+            noWait = false;
+            return -1;
+        }
+        throw Errnos.exception(e, "preadv2", "fd " + fd);
     }
 
     /** The byte count of a pread/pwrite, or its errno as an exception. */

@@ -113,6 +113,18 @@ public interface NativeOs {
         return false;
     }
 
+    /**
+     * pread(2) into native memory at {@code address} as {@link #preadAddress}, but only of what
+     * can be read without waiting for the disk: preadv2(2) with RWF_NOWAIT. Returns the bytes
+     * read (0 at end of file, fewer than {@code len} when only a part is cached), or -1 when the
+     * read would wait or the check is not supported (then read with {@link #preadAddress}).
+     * Asking the data itself spares the separate probe of {@link #readsWithoutWaiting}, and a
+     * miss still starts the read-ahead.
+     */
+    default int preadNoWait(int fd, long address, int len, long position) throws FsException {
+        return -1;
+    }
+
     /** pwrite(2) from a heap array; returns bytes written. */
     int pwrite(int fd, byte[] buf, int off, int len, long position) throws FsException;
 

@@ -112,4 +112,55 @@ class AddressIoTest {
             fs.close();
         }
     }
+
+    /** Counts the long work a core call announces on this thread (the FUSE worker pool's role). */
+    private static final class Announced implements dev.stratafs.core.LongWork.Listener {
+        int count;
+
+        @Override
+        public boolean listening() {
+            return true;
+        }
+
+        @Override
+        public void starting() {
+            count++;
+        }
+    }
+
+    /* lower/ big (256 KiB of a byte pattern, fsynced, then evicted from the page cache); upper/ empty */
+    @Test
+    void readToAnnouncesAWaitForTheDiskOnlyWhenTheBytesAreNotCached() throws Exception {
+        Path lower = Files.createDirectories(dir.resolve("lower"));
+        byte[] pattern = new byte[256 * 1024];
+        for (int i = 0; i < pattern.length; i++) pattern[i] = (byte) (i * 13);
+        Path big = Files.write(lower.resolve("big"), pattern);
+        int evict = os.open(big, OpenFlags.O_RDONLY, 0);
+        try {
+            os.fsync(evict);
+            JnrNativeOsTest.Fadvise libc = jnr.ffi.LibraryLoader.create(JnrNativeOsTest.Fadvise.class).load("c");
+            assertEquals(0, libc.posix_fadvise(evict, 0, 0, 4 /* POSIX_FADV_DONTNEED */));
+        } finally {
+            os.close(evict);
+        }
+        OverlayFs fs = OverlayFs.open(StackConfig.builder().lower(lower)
+                .upper(Files.createDirectories(dir.resolve("upper")), Files.createDirectories(dir.resolve("work"))).build());
+        Announced announced = new Announced();
+        dev.stratafs.core.LongWork.listen(announced);
+        try (OpenFile r = fs.open("/big", OpenFlags.O_RDONLY, ROOT)) {
+            Pointer p = buffer(8192);
+            assertEquals(8192, r.readTo(p.address(), 8192, 65536));
+            assertEquals(1, announced.count, "not cached: announced before waiting");
+            byte[] got = new byte[8192];
+            p.get(0, got, 0, 8192);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOfRange(pattern, 65536, 65536 + 8192), got);
+            assertEquals(8192, r.readTo(p.address(), 8192, 65536));
+            assertEquals(1, announced.count, "now cached: nothing to announce");
+            assertEquals(100, r.readTo(p.address(), 8192, pattern.length - 100), "short at the end of the file");
+            assertEquals(0, r.readTo(p.address(), 8192, pattern.length));
+        } finally {
+            dev.stratafs.core.LongWork.listen(null);
+            fs.close();
+        }
+    }
 }

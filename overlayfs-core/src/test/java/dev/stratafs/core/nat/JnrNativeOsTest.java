@@ -324,4 +324,30 @@ class JnrNativeOsTest {
             os.close(fd);
         }
     }
+
+    /* dir/ data (64 KiB of a byte pattern, fsynced) */
+    @Test
+    void preadNoWaitReadsCachedBytesAndDeclinesThoseOnlyOnDisk() throws Exception {
+        byte[] pattern = new byte[64 * 1024];
+        for (int i = 0; i < pattern.length; i++) pattern[i] = (byte) (i * 7);
+        Path data = Files.write(dir.resolve("data"), pattern);
+        jnr.ffi.Pointer buf = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getSystemRuntime(), 4096);
+        int fd = os.open(data, OpenFlags.O_RDONLY, 0);
+        try {
+            assertEquals(4096, os.preadNoWait(fd, buf.address(), 4096, 8192), "just written: in the page cache");
+            byte[] got = new byte[4096];
+            buf.get(0, got, 0, 4096);
+            assertArrayEquals(java.util.Arrays.copyOfRange(pattern, 8192, 8192 + 4096), got);
+            assertEquals(0, os.preadNoWait(fd, buf.address(), 4096, pattern.length), "end of file");
+            os.fsync(fd); // clean pages can be dropped
+            Fadvise libc = jnr.ffi.LibraryLoader.create(Fadvise.class).load("c");
+            assertEquals(0, libc.posix_fadvise(fd, 0, 0, 4 /* POSIX_FADV_DONTNEED */));
+            assertEquals(-1, os.preadNoWait(fd, buf.address(), 4096, 8192), "evicted: the read would wait");
+            assertEquals(4096, os.preadAddress(fd, buf.address(), 4096, 8192));
+            assertEquals(4096, os.preadNoWait(fd, buf.address(), 4096, 8192), "read back in");
+        } finally {
+            os.close(fd);
+        }
+        assertThrows(FsException.class, () -> os.preadNoWait(fd, buf.address(), 16, 0), "closed fd: EBADF");
+    }
 }
