@@ -780,8 +780,9 @@ public final class LowLevelFuse implements FuseEngine {
     }
 
     /**
-     * READ of at most this many bytes is answered in the direct lane: pread(2) into the reply and
-     * one write(2), against libfuse's callback, vmsplice(2), two splice(2)s and a pread(2). A
+     * READ of at most this many bytes is answered in the direct lane: a preadv2(2) with
+     * RWF_NOWAIT into the reply (a pread(2) after it only when the page cache misses) and one
+     * write(2), against libfuse's callback, a probe, vmsplice(2), two splice(2)s and a pread(2). A
      * container's files are mostly small (the bench rootfs: 7 KiB on average), and the kernel
      * asks no more than the file holds. Bigger reads (sequential reads of big files come as 128
      * KiB) are spliced: a copy of the data through our memory would then cost more than the

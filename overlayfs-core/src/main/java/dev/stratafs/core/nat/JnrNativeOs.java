@@ -525,7 +525,11 @@ final class JnrNativeOs implements NativeOs {
 
     /** One struct iovec for {@link #preadNoWait}, pointed at the caller's memory on each call. */
     private final ThreadLocal<Pointer> readIov;
-    /** Cleared once the kernel refuses RWF_NOWAIT (EOPNOTSUPP: a filesystem without it). */
+    /**
+     * Cleared once the kernel refuses RWF_NOWAIT itself: EOPNOTSUPP from a kernel before 4.14 or a
+     * filesystem without it, ENOSYS without preadv2. Other errors are left to the pread that
+     * follows, which reports them (EINVAL, say, for an O_DIRECT read out of alignment).
+     */
     private volatile boolean noWait = true;
 
     @Override
@@ -537,12 +541,8 @@ final class JnrNativeOs implements NativeOs {
         long n = libc.preadv2(fd, iov, 1, position, RWF_NOWAIT);
         if (n >= 0) return (int) n;
         int e = errno();
-        if (e == Errnos.EAGAIN) return -1;
-        if (e == Errnos.EOPNOTSUPP || e == Errnos.ENOTSUP || e == Errnos.EINVAL || e == Errnos.ENOSYS) {
-            noWait = false;
-            return -1;
-        }
-        throw Errnos.exception(e, "preadv2", "fd " + fd);
+        if (e == Errnos.EOPNOTSUPP || e == Errnos.ENOTSUP || e == Errnos.ENOSYS) noWait = false;
+        return -1;
     }
 
     /** The byte count of a pread/pwrite, or its errno as an exception. */

@@ -117,7 +117,8 @@ public interface NativeOs {
      * pread(2) into native memory at {@code address} as {@link #preadAddress}, but only of what
      * can be read without waiting for the disk: preadv2(2) with RWF_NOWAIT. Returns the bytes
      * read (0 at end of file, fewer than {@code len} when only a part is cached), or -1 when the
-     * read would wait or the check is not supported (then read with {@link #preadAddress}).
+     * read would wait, the check is not supported or the call failed: then read with
+     * {@link #preadAddress}, which also reports a failure.
      * Asking the data itself spares the separate probe of {@link #readsWithoutWaiting}, and a
      * miss still starts the read-ahead.
      */

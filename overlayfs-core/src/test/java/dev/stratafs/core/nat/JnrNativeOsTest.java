@@ -348,6 +348,13 @@ class JnrNativeOsTest {
         } finally {
             os.close(fd);
         }
-        assertThrows(FsException.class, () -> os.preadNoWait(fd, buf.address(), 16, 0), "closed fd: EBADF");
+        assertEquals(-1, os.preadNoWait(fd, buf.address(), 16, 0), "closed fd: left to the pread, which reports it");
+        assertThrows(FsException.class, () -> os.preadAddress(fd, buf.address(), 16, 0));
+        int again = os.open(data, OpenFlags.O_RDONLY, 0);
+        try {
+            assertEquals(4096, os.preadNoWait(again, buf.address(), 4096, 8192), "a failed call leaves the check on");
+        } finally {
+            os.close(again);
+        }
     }
 }
