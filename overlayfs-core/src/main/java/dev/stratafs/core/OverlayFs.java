@@ -209,7 +209,7 @@ public final class OverlayFs implements Closeable {
                 // A lower layer is only read: not even its access times change (ovl_path_open).
                 boolean lower = copied == null && !r.inUpper();
                 int fd = os.open(copied != null ? copied : r.host(), lower ? openFlags | O_NOATIME : openFlags, 0);
-                return handle(p, r, fd, false);
+                return handle(p, r, fd, false, lower ? r.stat().size() : -1);
             } finally {
                 ns.readLock().unlock();
             }
@@ -225,7 +225,7 @@ public final class OverlayFs implements Closeable {
                 if (!r.inUpper()) continue;
                 int fd = os.open(r.host(), openFlags, 0);
                 if ((flags & O_TRUNC) != 0) dropSetIds(r, fd, caller);
-                return handle(p, r, fd, (flags & O_ACCMODE) != O_RDONLY);
+                return handle(p, r, fd, (flags & O_ACCMODE) != O_RDONLY, -1);
             } finally {
                 ns.readLock().unlock();
             }
@@ -250,9 +250,15 @@ public final class OverlayFs implements Closeable {
         }
     }
 
-    private FileHandle handle(FsPath p, Resolved r, int fd, boolean writable) throws FsException {
+    /** A handle on {@code r}; {@code lowerSize}: the size of the lower file {@code fd} is open on, else -1. */
+    private FileHandle handle(FsPath p, Resolved r, int fd, boolean writable, long lowerSize) throws FsException {
         // Without an upper layer nothing is ever copied up, so a lower handle never moves.
-        return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, !r.inUpper() && copyUp != null, true, null);
+        boolean onLower = !r.inUpper() && copyUp != null;
+        return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, onLower, true, null, lowerSize);
+    }
+
+    private FileHandle handle(FsPath p, long ino, int fd, boolean writable, boolean onLower, boolean fromLower, FileAttr first) {
+        return handle(p, ino, fd, writable, onLower, fromLower, first, -1);
     }
 
     /**
@@ -260,9 +266,10 @@ public final class OverlayFs implements Closeable {
      * entry). {@code first}: attributes known to be current, answered by the handle's first
      * getattr instead of an fstat (a create's reply).
      */
-    private FileHandle handle(FsPath p, long ino, int fd, boolean writable, boolean onLower, boolean fromLower, FileAttr first) {
+    private FileHandle handle(FsPath p, long ino, int fd, boolean writable, boolean onLower, boolean fromLower, FileAttr first,
+                              long lowerSize) {
         AtomicReference<FileAttr> once = first == null ? null : new AtomicReference<>(first);
-        return new FileHandle(os, p.toString(), ino, fd, writable, onLower, config.fsync(),
+        return new FileHandle(os, p.toString(), ino, fd, writable, onLower, lowerSize, config.fsync(),
                 copyUp == null ? () -> 0L : copyUp::generation,
                 h -> reopenUpper(p, h),
                 h -> {

@@ -38,11 +38,20 @@ public final class FileHandle implements OpenFile {
     private final ReentrantReadWriteLock fdLock = new ReentrantReadWriteLock();
     private volatile int fd;
     private volatile boolean onLower;
+    /** The size of the lower file while the handle is on it, or -1: see {@link #readTo}. */
+    private final long lowerSize;
     private volatile long seenGeneration;
     private boolean closed;
 
     public FileHandle(NativeOs os, String path, long ino, int fd, boolean writable, boolean onLower, boolean fsyncEnabled,
                       LongSupplier generation, Relocator relocator, AttrSource attrs) {
+        this(os, path, ino, fd, writable, onLower, -1, fsyncEnabled, generation, relocator, attrs);
+    }
+
+    /** As above; {@code lowerSize} is the size of the lower file the handle is opened on, or -1 if unknown. */
+    public FileHandle(NativeOs os, String path, long ino, int fd, boolean writable, boolean onLower, long lowerSize,
+                      boolean fsyncEnabled, LongSupplier generation, Relocator relocator, AttrSource attrs) {
+        this.lowerSize = onLower ? lowerSize : -1;
         this.os = os;
         this.path = path;
         this.ino = ino;
@@ -141,6 +150,13 @@ public final class FileHandle implements OpenFile {
     @Override
     public int readTo(long address, int len, long position) throws IOException {
         followCopyUp();
+        // A lower file does not change while mounted (overlayfs.rst "Changes to underlying
+        // filesystems"): a read is cut at its size, which spares the call that would only find
+        // the end (the kernel asks whole pages, so a small file's READ always reaches past it).
+        // Once the handle follows a copy-up the upper copy's own end counts.
+        long size = onLower ? lowerSize : -1;
+        if (size >= 0) len = (int) Math.max(0, Math.min(len, size - position));
+        if (len == 0) return 0;
         return transfer((f, done, n, pos) -> {
             // A read that must wait for the disk is long work: asked without waiting first, so
             // that a cached read costs one syscall and a miss is told before it blocks.
@@ -261,7 +277,7 @@ public final class FileHandle implements OpenFile {
             }
             int nfd = os.reopen(f, flags & ~(NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL));
             return new FileHandle(os, path, ino, nfd, (flags & NativeOs.OpenFlags.O_ACCMODE) != NativeOs.OpenFlags.O_RDONLY,
-                    onLower, fsyncEnabled, generation, relocator, attrs);
+                    onLower, onLower ? lowerSize : -1, fsyncEnabled, generation, relocator, attrs);
         } finally {
             fdLock.readLock().unlock();
         }

@@ -113,6 +113,34 @@ class AddressIoTest {
         }
     }
 
+    /*
+     * lower/ only "lower data" (10 bytes); upper/ empty. A read-only handle on the lower file, then
+     * another handle copies it up and appends: the first handle's reads are no longer cut at the
+     * lower file's size.
+     */
+    @Test
+    void aLowerHandleFollowingACopyUpReadsPastTheLowerSize() throws Exception {
+        Path lower = Files.createDirectories(dir.resolve("lower"));
+        Files.writeString(lower.resolve("only"), "lower data");
+        OverlayFs fs = OverlayFs.open(StackConfig.builder().lower(lower)
+                .upper(Files.createDirectories(dir.resolve("upper")), Files.createDirectories(dir.resolve("work"))).build());
+        try (OpenFile r = fs.open("/only", OpenFlags.O_RDONLY, ROOT)) {
+            Pointer p = buffer(64);
+            assertEquals(10, r.readTo(p.address(), 64, 0));
+            assertEquals(0, r.readTo(p.address(), 64, 10), "the end of the lower file");
+            try (OpenFile w = fs.open("/only", OpenFlags.O_WRONLY | OpenFlags.O_APPEND, ROOT)) {
+                p.put(0, " and more".getBytes(StandardCharsets.UTF_8), 0, 9);
+                assertEquals(9, w.writeFrom(p.address(), 9, 10));
+            }
+            Pointer q = buffer(64);
+            assertEquals(19, r.readTo(q.address(), 64, 0));
+            assertEquals("lower data and more", string(q, 0, 19));
+            assertEquals(9, r.readTo(q.address(), 64, 10));
+        } finally {
+            fs.close();
+        }
+    }
+
     /** Counts the long work a core call announces on this thread (the FUSE worker pool's role). */
     private static final class Announced implements dev.stratafs.core.LongWork.Listener {
         int count;
