@@ -162,13 +162,27 @@ public final class LowLevelFuse implements FuseEngine {
     }
 
     /** Per worker thread: native reply buffers, each with a jnr view bound once. */
+    /** The alignment of a direct-lane reply's payload; see {@link Buffers#out}. */
+    static final int PAGE = 4096;
+
+    /** The first page boundary at least a reply header past {@code address}. */
+    static long alignedPayload(long address) {
+        return (address + FuseWire.OUT_HEADER + PAGE - 1) & -PAGE;
+    }
+
     private final class Buffers {
         final Pointer entry = Memory.allocateDirect(rt, entrySize, true);
         final Pointer statvfs = Memory.allocateDirect(rt, Struct.size(new Statvfs(rt)), true);
         final Pointer bufv = Memory.allocateDirect(rt, BUFV_BYTES, true);
         final Statvfs statvfsView = Statvfs.of(statvfs);
-        /** A direct-lane reply: header and payload (at most an xattr value, 64 KiB, or an entry). */
-        final Pointer out = Memory.allocateDirect(rt, FuseWire.OUT_HEADER + FuseWire.XATTR_SIZE_MAX, true);
+        /** The memory behind {@link #out}; kept here, since {@code out} does not own it. */
+        private final Pointer outMemory = Memory.allocateDirect(rt, FuseWire.OUT_HEADER + FuseWire.XATTR_SIZE_MAX + PAGE, true);
+        /**
+         * A direct-lane reply: header and payload (at most an xattr value, 64 KiB, or an entry).
+         * The payload starts on a page boundary: a READ of a file opened O_DIRECT preads into it,
+         * and O_DIRECT wants aligned memory (EINVAL otherwise, open(2) "O_DIRECT").
+         */
+        final Pointer out = Pointer.wrap(rt, alignedPayload(outMemory.address()) - FuseWire.OUT_HEADER);
         /** The file handle in the direct-lane reply being sent, or 0. */
         long replying;
         Pointer data = Memory.allocateDirect(rt, 64 * 1024);

@@ -245,6 +245,42 @@ class DirectLaneTest {
         serve(readRequest(node, fh, 0, 4096), -Errno.EBADF);
     }
 
+    /*
+     * An overlay of one lower layer (lower/data: 10,000 bytes of a pattern) and an empty upper,
+     * made here: O_DIRECT reaches the layer's file, and its reads want aligned memory.
+     */
+    @Test
+    void anODirectHandleOfALowerFileReadsWholeAndShortAtTheEnd() throws Exception {
+        Path lower = Files.createDirectories(back.resolve("lower"));
+        byte[] pattern = new byte[10_000];
+        for (int i = 0; i < pattern.length; i++) pattern[i] = (byte) (i * 29);
+        Files.write(lower.resolve("data"), pattern);
+        // Not in jnr-constants: asm-generic/fcntl.h (x86_64), arch/arm64/include/uapi/asm/fcntl.h.
+        String arch = System.getProperty("os.arch");
+        int oDirect = arch.equals("amd64") ? 040000 : arch.equals("aarch64") ? 0200000 : -1;
+        org.junit.jupiter.api.Assumptions.assumeTrue(oDirect > 0, "O_DIRECT known for this architecture");
+        int probe = POSIX.open(lower.resolve("data").toString(), oDirect, 0);
+        org.junit.jupiter.api.Assumptions.assumeTrue(probe >= 0, "the temp filesystem takes O_DIRECT");
+        POSIX.close(probe);
+        try (dev.stratafs.core.OverlayFs ofs = dev.stratafs.core.OverlayFs.open(dev.stratafs.core.StackConfig.builder()
+                .lower(lower).upper(Files.createDirectories(back.resolve("up")), Files.createDirectories(back.resolve("wk"))).build())) {
+            fuse = new LowLevelFuse(dev.stratafs.fuse.FsBackend.of(ofs), FuseOptions.builder().timeoutSeconds(2.25).build());
+            long node = lookup("data", 0).getLong();
+            long fh = serve(request(FuseWire.OPEN, node, args(8).putInt(oDirect).putInt(0).array()), 0).getLong();
+            ByteBuffer r = serve(readRequest(node, fh, 4096, 4096), 0);
+            assertEquals(4096, r.remaining(), "a whole block, read into the reply's page-aligned payload");
+            byte[] got = new byte[4096];
+            r.get(got);
+            assertArrayEquals(Arrays.copyOfRange(pattern, 4096, 8192), got);
+            r = serve(readRequest(node, fh, 8192, 4096), 0);
+            assertEquals(10_000 - 8192, r.remaining(), "the tail: the aligned length asked, a short answer");
+            got = new byte[10_000 - 8192];
+            r.get(got);
+            assertArrayEquals(Arrays.copyOfRange(pattern, 8192, 10_000), got);
+            serve(request(FuseWire.RELEASE, node, args(24).putLong(fh).array()), 0);
+        }
+    }
+
     @Test
     void readsAboveTheDirectLimitAreLeftToLibfuseWhichSplicesThem() {
         assertFalse(fuse.direct(pipe[1], readRequest(ROOT, 77, 0, LowLevelFuse.DIRECT_READ_MAX + 1), 80));

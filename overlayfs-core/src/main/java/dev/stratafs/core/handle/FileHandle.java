@@ -130,12 +130,18 @@ public final class FileHandle implements OpenFile {
 
     /** Repeats a short read/write until done or at end of file: FUSE expects whole requests. */
     private int transfer(Io io, int len, long position) throws IOException {
+        return transfer(io, len, position, -1);
+    }
+
+    /** As above, also done at {@code end} when it is known (&ge; 0): the size of a file that cannot change. */
+    private int transfer(Io io, int len, long position, long end) throws IOException {
         return withFd(f -> {
             int total = 0;
             while (total < len) {
                 int n = io.call(f, total, len - total, position + total);
                 if (n <= 0) break;
                 total += n;
+                if (end >= 0 && position + total >= end) break;
             }
             return total;
         });
@@ -151,22 +157,26 @@ public final class FileHandle implements OpenFile {
     public int readTo(long address, int len, long position) throws IOException {
         followCopyUp();
         // A lower file does not change while mounted (overlayfs.rst "Changes to underlying
-        // filesystems"): a read is cut at its size, which spares the call that would only find
-        // the end (the kernel asks whole pages, so a small file's READ always reaches past it).
-        // Once the handle follows a copy-up the upper copy's own end counts.
+        // filesystems"): its end is known, and no call is needed to find it (the kernel asks
+        // whole pages, so a small file's READ always reaches past its end). The length asked is
+        // left as it is, since O_DIRECT wants it aligned. Once the handle follows a copy-up, the
+        // upper copy's own end counts.
         long size = onLower ? lowerSize : -1;
-        if (size >= 0) len = (int) Math.max(0, Math.min(len, size - position));
-        if (len == 0) return 0;
-        return transfer((f, done, n, pos) -> {
-            // A read that must wait for the disk is long work: asked without waiting first, so
-            // that a cached read costs one syscall and a miss is told before it blocks.
-            if (LongWork.listening()) {
-                int got = os.preadNoWait(f, address + done, n, pos);
-                if (got >= 0) return got;
-                LongWork.starting();
-            }
-            return os.preadAddress(f, address + done, n, pos);
-        }, len, position);
+        if (size >= 0 && position >= size) return 0;
+        return transfer((f, done, n, pos) -> readAt(f, address + done, n, pos), len, position, size);
+    }
+
+    /**
+     * One read: a read that must wait for the disk is long work, so it is asked without waiting
+     * first; a cached read then costs one syscall, and a miss is told before it blocks.
+     */
+    private int readAt(int f, long address, int len, long position) throws FsException {
+        if (LongWork.listening()) {
+            int got = os.preadNoWait(f, address, len, position);
+            if (got >= 0) return got;
+            LongWork.starting();
+        }
+        return os.preadAddress(f, address, len, position);
     }
 
     @Override
