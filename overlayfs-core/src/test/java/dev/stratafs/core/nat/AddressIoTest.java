@@ -85,57 +85,45 @@ class AddressIoTest {
         assertEquals("7893456789", Files.readString(f));
     }
 
+    /** Writes {@code text} at {@code at} through a new handle on {@code path} opened with {@code flags}: a copy-up. */
+    private static void writeThroughAnotherHandle(OverlayFs fs, String path, int flags, String text, long at) throws Exception {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        Pointer p = buffer(b.length);
+        p.put(0, b, 0, b.length);
+        try (OpenFile w = fs.open(path, flags, ROOT)) {
+            assertEquals(b.length, w.writeFrom(p.address(), b.length, at));
+        }
+    }
+
+    /** An overlay of {@code lower} (with {@code name} holding {@code content}) and an empty upper under dir. */
+    private OverlayFs stackOf(Path lower, String name, String content) throws Exception {
+        Files.writeString(lower.resolve(name), content);
+        return OverlayFs.open(StackConfig.builder().lower(lower)
+                .upper(Files.createDirectories(dir.resolve("upper")), Files.createDirectories(dir.resolve("work"))).build());
+    }
+
     /*
-     * lower/ only "lower data"; upper/ empty. A handle opened read-only on the lower file, then
-     * another handle writes (copy-up): readTo through the first sees the upper copy.
+     * lower/ only "lower data" (10 bytes); upper/ empty. A handle opened read-only on the lower
+     * file, then another handle writes (copy-up), then a third appends: readTo through the first
+     * sees the upper copy, and past the lower file's size once the copy grew.
      */
     @Test
-    void readToOfHandleOpenedBeforeCopyUpSeesTheUpperCopy() throws Exception {
-        Path lower = Files.createDirectories(dir.resolve("lower"));
-        Files.writeString(lower.resolve("only"), "lower data");
-        OverlayFs fs = OverlayFs.open(StackConfig.builder().lower(lower)
-                .upper(Files.createDirectories(dir.resolve("upper")), Files.createDirectories(dir.resolve("work"))).build());
+    void readToOfHandleOpenedBeforeCopyUpSeesTheUpperCopyAndItsGrowth() throws Exception {
+        OverlayFs fs = stackOf(Files.createDirectories(dir.resolve("lower")), "only", "lower data");
         try (OpenFile r = fs.open("/only", OpenFlags.O_RDONLY, ROOT)) {
             Pointer p = buffer(64);
             assertEquals(10, r.readTo(p.address(), 64, 0));
             assertEquals("lower data", string(p, 0, 10));
-            try (OpenFile w = fs.open("/only", OpenFlags.O_WRONLY, ROOT)) {
-                p.put(0, "UPPER".getBytes(StandardCharsets.UTF_8), 0, 5);
-                assertEquals(5, w.writeFrom(p.address(), 5, 0));
-            }
+            assertEquals(0, r.readTo(p.address(), 64, 10), "the end of the lower file");
+            writeThroughAnotherHandle(fs, "/only", OpenFlags.O_WRONLY, "UPPER", 0);
             Pointer q = buffer(64);
             assertEquals(10, r.readTo(q.address(), 64, 0));
             assertEquals("UPPER data", string(q, 0, 10));
+            writeThroughAnotherHandle(fs, "/only", OpenFlags.O_WRONLY | OpenFlags.O_APPEND, " and more", 10);
+            assertEquals(19, r.readTo(q.address(), 64, 0));
+            assertEquals("UPPER data and more", string(q, 0, 19));
             FsException e = assertThrows(FsException.class, () -> r.writeFrom(q.address(), 1, 0));
             assertEquals(ErrorKind.BAD_HANDLE, e.kind(), "read-only handle");
-        } finally {
-            fs.close();
-        }
-    }
-
-    /*
-     * lower/ only "lower data" (10 bytes); upper/ empty. A read-only handle on the lower file, then
-     * another handle copies it up and appends: the first handle's reads are no longer cut at the
-     * lower file's size.
-     */
-    @Test
-    void aLowerHandleFollowingACopyUpReadsPastTheLowerSize() throws Exception {
-        Path lower = Files.createDirectories(dir.resolve("lower"));
-        Files.writeString(lower.resolve("only"), "lower data");
-        OverlayFs fs = OverlayFs.open(StackConfig.builder().lower(lower)
-                .upper(Files.createDirectories(dir.resolve("upper")), Files.createDirectories(dir.resolve("work"))).build());
-        try (OpenFile r = fs.open("/only", OpenFlags.O_RDONLY, ROOT)) {
-            Pointer p = buffer(64);
-            assertEquals(10, r.readTo(p.address(), 64, 0));
-            assertEquals(0, r.readTo(p.address(), 64, 10), "the end of the lower file");
-            try (OpenFile w = fs.open("/only", OpenFlags.O_WRONLY | OpenFlags.O_APPEND, ROOT)) {
-                p.put(0, " and more".getBytes(StandardCharsets.UTF_8), 0, 9);
-                assertEquals(9, w.writeFrom(p.address(), 9, 10));
-            }
-            Pointer q = buffer(64);
-            assertEquals(19, r.readTo(q.address(), 64, 0));
-            assertEquals("lower data and more", string(q, 0, 19));
-            assertEquals(9, r.readTo(q.address(), 64, 10));
         } finally {
             fs.close();
         }
