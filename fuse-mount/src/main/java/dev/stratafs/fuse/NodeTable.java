@@ -165,7 +165,12 @@ public final class NodeTable {
     public synchronized String childPath(long parent, String name) throws FsException {
         String p = pathOf(node(parent));
         if (p == null) throw new FsException(ErrorKind.NOT_FOUND, "directory was removed: node " + parent);
-        return p.length() == 1 ? "/" + name : p + "/" + name;
+        return join(p, name);
+    }
+
+    /** The path of {@code name} in the directory at path {@code dir} ("/" or "/a/b"). */
+    public static String join(String dir, String name) {
+        return dir.length() == 1 ? "/" + name : dir + "/" + name;
     }
 
     /** The inode number behind {@code id}. */

@@ -161,7 +161,6 @@ public final class LowLevelFuse implements FuseEngine {
         registerOperations();
     }
 
-    /** Per worker thread: native reply buffers, each with a jnr view bound once. */
     /** The alignment of a direct-lane reply's payload; see {@link Buffers#out}. */
     static final int PAGE = 4096;
 
@@ -170,6 +169,7 @@ public final class LowLevelFuse implements FuseEngine {
         return (address + FuseWire.OUT_HEADER + PAGE - 1) & -PAGE;
     }
 
+    /** Per worker thread: native reply buffers, each with a jnr view bound once. */
     private final class Buffers {
         final Pointer entry = Memory.allocateDirect(rt, entrySize, true);
         final Pointer statvfs = Memory.allocateDirect(rt, Struct.size(new Statvfs(rt)), true);
@@ -952,9 +952,8 @@ public final class LowLevelFuse implements FuseEngine {
                     String name = i >= 2 && dirPath != null ? d.name(i) : null;
                     FileAttr a = name != null ? attrsOrNull(dirPath, name) : null;
                     if (a == null) {
-                        out.setMemory(at, FuseWire.ENTRY_OUT, (byte) 0);
-                        out.putLong(at + FuseWire.ENTRY_OUT_ATTR, entryIno); // fuse_attr.ino
-                        out.putInt(at + FuseWire.ENTRY_OUT_ATTR + 60, mode); // fuse_attr.mode
+                        out.setMemory(at, FuseWire.ENTRY_OUT_ATTR, (byte) 0); // node 0: no entry
+                        StatWriter.writeFuseAttrType(out, at + FuseWire.ENTRY_OUT_ATTR, entryIno, mode);
                     } else {
                         long id = nodes.lookedUp(ino, name, a.ino(), a.isDirectory());
                         FuseWire.entryAt(out, at, id, timeout);
@@ -974,7 +973,7 @@ public final class LowLevelFuse implements FuseEngine {
     /** The attributes of {@code name} in {@code dirPath}, or null when it went since the snapshot. */
     private FileAttr attrsOrNull(String dirPath, String name) {
         try {
-            return fs.getattr(dirPath.length() == 1 ? "/" + name : dirPath + "/" + name);
+            return fs.getattr(NodeTable.join(dirPath, name));
         } catch (Exception gone) {
             return null;
         }

@@ -36,12 +36,22 @@ final class StatWriter {
         st.f_namemax.set(s.namemax());
     }
 
+    /** Offsets in struct fuse_attr (fuse_kernel.h) of its inode number and mode. */
+    private static final int FUSE_ATTR_INO = 0, FUSE_ATTR_MODE = 60, FUSE_ATTR_SIZE = 88;
+
+    /** A struct fuse_attr at {@code at} with only the inode number and the type bits of {@code mode}. */
+    static void writeFuseAttrType(Pointer p, long at, long ino, int mode) {
+        p.setMemory(at, FUSE_ATTR_SIZE, (byte) 0);
+        p.putLong(at + FUSE_ATTR_INO, ino);
+        p.putInt(at + FUSE_ATTR_MODE, mode);
+    }
+
     /**
      * The same as a struct fuse_attr at {@code at} (fuse.h: ino, size, blocks, atime, mtime, ctime,
      * their nsecs, mode, nlink, uid, gid, rdev, blksize, flags), as libfuse's convert_stat fills it.
      */
     void writeFuseAttr(Pointer p, long at, FileAttr a) {
-        p.putLong(at, a.ino());
+        p.putLong(at + FUSE_ATTR_INO, a.ino());
         p.putLong(at + 8, a.size());
         p.putLong(at + 16, a.blocks());
         p.putLong(at + 24, a.atimeSec());
@@ -50,7 +60,7 @@ final class StatWriter {
         p.putInt(at + 48, (int) a.atimeNsec());
         p.putInt(at + 52, (int) a.mtimeNsec());
         p.putInt(at + 56, (int) a.ctimeNsec());
-        p.putInt(at + 60, a.mode());
+        p.putInt(at + FUSE_ATTR_MODE, a.mode());
         p.putInt(at + 64, (int) (staticNlink && a.isDirectory() ? 1 : a.nlink()));
         p.putInt(at + 68, ids.uidToHost(a.uid()));
         p.putInt(at + 72, ids.gidToHost(a.gid()));

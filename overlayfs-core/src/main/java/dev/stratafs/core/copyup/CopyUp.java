@@ -208,8 +208,7 @@ public final class CopyUp {
                         }
                     }
                     // Through the open file: no path walks into the workdir for each step.
-                    copyMetadata(srcPath, src, new FdTarget(dfd));
-                    os.fsetxattr(dfd, originXattr, originValue(originIno), 0);
+                    finishCopy(srcPath, src, new FdTarget(dfd), originIno);
                     // Last: data and metadata (owner, mode, xattrs, times, origin) are on the disk
                     // before the rename shows the copy. A filesystem without a journal keeps no
                     // order of its own between them.
@@ -223,16 +222,13 @@ public final class CopyUp {
             case StatInfo.S_IFDIR -> os.mkdir(temp, 0700);
             default -> os.mknod(temp, src.type() | 0600, src.rdev());
         }
-        finishCopy(srcPath, src, temp, originIno);
+        finishCopy(srcPath, src, new PathTarget(temp), originIno);
     }
 
-    private void finishCopy(Path srcPath, StatInfo src, Path temp, long originIno) throws FsException {
-        copyMetadata(srcPath, src, new PathTarget(temp));
-        os.setxattr(temp, originXattr, originValue(originIno), 0);
-    }
-
-    private static byte[] originValue(long originIno) {
-        return Long.toString(originIno).getBytes(StandardCharsets.US_ASCII);
+    /** The metadata of {@code src} (see {@link #copyMetadata}) and the origin xattr onto the new copy. */
+    private void finishCopy(Path srcPath, StatInfo src, Target dst, long originIno) throws FsException {
+        copyMetadata(srcPath, src, dst);
+        dst.setxattr(originXattr, Long.toString(originIno).getBytes(StandardCharsets.US_ASCII));
     }
 
     /** Owner, mode, user xattrs and times of {@code src} onto {@code dst} (times last). */
@@ -316,7 +312,7 @@ public final class CopyUp {
         Path temp = work.newTemp();
         try {
             os.mkdir(temp, 0700);
-            finishCopy(r.host(), r.stat(), temp, stack.ino(r.stat().dev(), r.stat().ino()));
+            finishCopy(r.host(), r.stat(), new PathTarget(temp), stack.ino(r.stat().dev(), r.stat().ino()));
             os.rename(temp, stack.upper().host(dir), NativeOs.RENAME_NOREPLACE);
         } finally {
             work.discard(temp);

@@ -43,12 +43,7 @@ public final class FileHandle implements OpenFile {
     private volatile long seenGeneration;
     private boolean closed;
 
-    public FileHandle(NativeOs os, String path, long ino, int fd, boolean writable, boolean onLower, boolean fsyncEnabled,
-                      LongSupplier generation, Relocator relocator, AttrSource attrs) {
-        this(os, path, ino, fd, writable, onLower, -1, fsyncEnabled, generation, relocator, attrs);
-    }
-
-    /** As above; {@code lowerSize} is the size of the lower file the handle is opened on, or -1 if unknown. */
+    /** {@code lowerSize}: the size of the lower file the handle is opened on, or -1 if unknown. */
     public FileHandle(NativeOs os, String path, long ino, int fd, boolean writable, boolean onLower, long lowerSize,
                       boolean fsyncEnabled, LongSupplier generation, Relocator relocator, AttrSource attrs) {
         this.lowerSize = onLower ? lowerSize : -1;
