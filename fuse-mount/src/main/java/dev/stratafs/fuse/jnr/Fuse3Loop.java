@@ -108,7 +108,7 @@ final class Fuse3Loop {
 
     private void serve() throws IOException {
         error = new WorkerPool(() -> lib.fuse_session_exited(session) != 0, () -> lib.fuse_session_exit(session),
-                BufWorker::new, true, name).serve();
+                BufWorker::new, new PendingRequests(fd), true, name).serve();
     }
 
     /** A struct fuse_buf whose memory libfuse mallocs on the first receive and reuses. */

@@ -80,7 +80,7 @@ final class FuseLoop {
         }
         try {
             error = new WorkerPool(() -> lib.fuse_session_exited(session) != 0, () -> lib.fuse_session_exit(session),
-                    ChannelWorker::new, multithreaded, name).serve();
+                    ChannelWorker::new, new PendingRequests(lib.fuse_chan_fd(channel)), multithreaded, name).serve();
         } finally {
             lib.fuse_stop_cleanup_thread(fuse);
         }

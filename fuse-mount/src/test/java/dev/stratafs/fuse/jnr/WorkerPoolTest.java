@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The worker pool on a fake session: requests are (opcode, action) pairs taken from a queue
- * standing in for /dev/fuse; an action runs as the worker's process step.
+ * standing in for /dev/fuse (a request waits while the queue is not empty); an action runs as
+ * the worker's process step.
  */
 class WorkerPoolTest {
     private static final int GETATTR = 3, SETATTR = 4, FSYNC = 20;
@@ -69,7 +70,7 @@ class WorkerPoolTest {
         WorkerPool pool = new WorkerPool(() -> exited, () -> exited = true, () -> {
             workersMade.incrementAndGet();
             return new FakeWorker();
-        }, true, "test", stuckNanos);
+        }, () -> !queue.isEmpty(), true, "test", stuckNanos);
         loop = new Thread(() -> {
             try {
                 pool.serve();
@@ -142,6 +143,57 @@ class WorkerPoolTest {
     void aQuickRequestThatBlocksIsHandedOnByTheWatch() {
         // A lookup in a layer on a slow disk: quick by its opcode, it must not hold up the rest.
         assertServedBehind(GETATTR, () -> { }, WorkerPool.STUCK_NANOS);
+    }
+
+    /**
+     * Runs {@code first} as a request of {@code opcode} with nothing queued behind it, then a
+     * GETATTR queued once it is done: one worker serves both, and no other is started.
+     */
+    private void assertServedByTheReaderAlone(int opcode, Runnable first) {
+        CountDownLatch firstDone = new CountDownLatch(1);
+        CountDownLatch nextServed = new CountDownLatch(1);
+        queue.add(new Request(opcode, () -> {
+            first.run();
+            firstDone.countDown();
+        }));
+        start();
+        await(firstDone);
+        queue.add(new Request(GETATTR, nextServed::countDown));
+        await(nextServed);
+        assertEquals(1, servingThreads.size(), "served by " + servingThreads);
+        assertEquals(1, workersMade.get(), "no second worker was woken");
+    }
+
+    @Test
+    void longWorkWithNoRequestWaitingKeepsTheReading() {
+        // A cold READ for a lone `cat`: waking another worker to sit in read(2) gains nothing.
+        assertServedByTheReaderAlone(SETATTR, LongWork::starting);
+    }
+
+    @Test
+    void aSlowOpcodeWithNoRequestWaitingIsServedByTheReader() {
+        assertServedByTheReaderAlone(FSYNC, () -> { });
+    }
+
+    @Test
+    void aBlockedRequestIsHandedOnOnlyOnceAnotherArrives() throws InterruptedException {
+        // A lookup stuck on a slow disk, nothing else to do: the watch leaves the reading with it
+        // until a request comes, then hands it on within about a tick.
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch nextServed = new CountDownLatch(1);
+        queue.add(new Request(GETATTR, () -> {
+            firstStarted.countDown();
+            await(firstMayEnd);
+        }));
+        start(WorkerPool.STUCK_NANOS);
+        await(firstStarted);
+        Thread.sleep(50); // dozens of ticks of the watch, each finding the request stuck
+        assertEquals(1, workersMade.get(), "nothing was waiting, so no worker was woken");
+        queue.add(new Request(GETATTR, nextServed::countDown));
+        await(nextServed);
+        firstMayEnd.countDown();
+        assertEquals(2, servingThreads.size());
     }
 
     @Test
