@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Resolver {
     /**
-     * Cached lower names across all directories before the index cache is dropped: about 200
-     * bytes each, so an eighth of the maximum heap, within [50k, 2M] names.
+     * Cached lower names and stats across all directories before the index cache is dropped:
+     * about 200 bytes each, so an eighth of the maximum heap, within [50k, 2M] of them.
      */
     private static final long INDEX_BUDGET = Math.max(50_000, Math.min(2_000_000, Runtime.getRuntime().maxMemory() / 8 / 200));
     /** Cached directory structures before the cache is dropped (memory bound). */
@@ -92,17 +92,15 @@ public final class Resolver {
         if (WhiteoutCodec.isMarkerName(n)) {
             return Resolved.missing(path, Resolved.LowerProbe.NO, Resolved.UpperSlot.UNKNOWN);
         }
-        int[] occ = null;
-        if (parent.lowers.length > 0) {
-            occ = lowerIndex(parent).names.get(n);
-        }
+        LowerIndex li = parent.lowers.length > 0 ? lowerIndex(parent) : null;
+        int[] occ = li == null ? null : li.names.get(n);
         if (parent.upper) {
             Layer up = stack.upper();
             Path hp = up.host(path);
             StatInfo st = os.lstatOrNull(hp);
-            // Whether the lower name is visible costs a stat and matters only to removals: asked lazily.
+            // Whether the lower name is visible matters only to removals: asked lazily.
             int[] o = occ;
-            Resolved.LowerProbe lowerPos = o == null ? Resolved.LowerProbe.NO : () -> lowerPositive(parent, path, o);
+            Resolved.LowerProbe lowerPos = o == null ? Resolved.LowerProbe.NO : () -> topLowerStat(parent, li, path, o) != null;
             if (st != null) {
                 if (codec.isWhiteout(hp, st, parent.upperX)) return Resolved.missing(path, lowerPos, Resolved.UpperSlot.WHITEOUT);
                 return new Resolved(path, up, st, lowerPos);
@@ -114,12 +112,27 @@ public final class Resolver {
         }
         // Nothing in the upper here (or no upper part yet: it is copied up empty before anything
         // is made in it).
-        if (occ == null || occ[0] < 0) return Resolved.missing(path, Resolved.LowerProbe.NO, Resolved.UpperSlot.EMPTY);
-        Layer l = stack.lower(parent.lowers[occ[0]]);
-        Path hp = l.host(path);
-        StatInfo st = os.lstatOrNull(hp);
-        if (st == null || codec.isWhiteout(hp, st, parent.lowerX[occ[0]])) return Resolved.missing(path, Resolved.LowerProbe.NO, Resolved.UpperSlot.EMPTY);
-        return new Resolved(path, l, st, Resolved.LowerProbe.YES);
+        StatInfo st = occ == null ? null : topLowerStat(parent, li, path, occ);
+        if (st == null) return Resolved.missing(path, Resolved.LowerProbe.NO, Resolved.UpperSlot.EMPTY);
+        return new Resolved(path, stack.lower(parent.lowers[occ[0]]), st, Resolved.LowerProbe.YES);
+    }
+
+    /**
+     * The stat of the topmost lower object of {@code path}'s name (its positions {@code occ} in
+     * {@code li}), or null when that is a whiteout or an AUFS marker hides the name. Kept in the
+     * index after the first call.
+     */
+    private StatInfo topLowerStat(DirInfo parent, LowerIndex li, FsPath path, int[] occ) throws FsException {
+        if (occ[0] < 0) return null;
+        String n = path.fileName().value();
+        StatInfo st = li.stats.get(n);
+        if (st == null) {
+            Path hp = stack.lower(parent.lowers[occ[0]]).host(path);
+            StatInfo found = os.lstatOrNull(hp);
+            st = found == null || codec.isWhiteout(hp, found, parent.lowerX[occ[0]]) ? LowerIndex.HIDDEN : found;
+            if (li.stats.putIfAbsent(n, st) == null) indexWeight.incrementAndGet();
+        }
+        return st == LowerIndex.HIDDEN ? null : st;
     }
 
     /**
@@ -154,13 +167,6 @@ public final class Resolver {
         java.util.Set<String> m = d.upperMarkers;
         if (m == null || (codec.kernelFormat() && !m.contains(child.fileName().value()))) return;
         d.upperMarkers = null;
-    }
-
-    private boolean lowerPositive(DirInfo parent, FsPath path, int[] occ) throws FsException {
-        if (occ[0] < 0) return false;
-        Path hp = stack.lower(parent.lowers[occ[0]]).host(path);
-        StatInfo st = os.lstatOrNull(hp);
-        return st != null && !codec.isWhiteout(hp, st, parent.lowerX[occ[0]]);
     }
 
     DirInfo dirInfo(FsPath path) throws FsException {
@@ -261,15 +267,18 @@ public final class Resolver {
                 if (o == null || o[o.length - 1] != pos) append(names, w, -(pos + 1));
             }
         }
-        return new LowerIndex(d.lowers, names, visible(d, names, tops));
+        Map<String, StatInfo> stats = new HashMap<>();
+        return new LowerIndex(d.lowers, names, visible(d, names, tops, stats), stats);
     }
 
     /**
      * The lower part of a listing: the topmost object of each name that is not a whiteout, typed
      * from the directory entries; only char devices (whiteout?), entries of unknown type and,
-     * in directories marked as holding xattr whiteouts, empty-file candidates cost an lstat.
+     * in directories marked as holding xattr whiteouts, empty-file candidates cost an lstat,
+     * which goes into {@code stats} for later lookups ({@link LowerIndex#stats}).
      */
-    private List<Entry> visible(DirInfo d, Map<String, int[]> names, Map<String, NativeOs.DirEnt> tops) throws FsException {
+    private List<Entry> visible(DirInfo d, Map<String, int[]> names, Map<String, NativeOs.DirEnt> tops,
+                                Map<String, StatInfo> stats) throws FsException {
         List<Entry> v = new ArrayList<>(tops.size());
         for (Map.Entry<String, int[]> e : names.entrySet()) {
             int first = e.getValue()[0];
@@ -281,7 +290,11 @@ public final class Resolver {
             if (type == 0 || type == StatInfo.S_IFCHR || (type == StatInfo.S_IFREG && d.lowerX[first])) {
                 Path hp = l.host(d.path).resolve(nm);
                 StatInfo st = os.lstatOrNull(hp);
-                if (st == null || codec.isWhiteout(hp, st, d.lowerX[first])) continue;
+                if (st == null || codec.isWhiteout(hp, st, d.lowerX[first])) {
+                    stats.put(nm, LowerIndex.HIDDEN);
+                    continue;
+                }
+                stats.put(nm, st);
                 v.add(Entry.of(nm, l, st, true));
             } else {
                 v.add(new Entry(nm, l, type, l.dev(), de.ino(), true));
