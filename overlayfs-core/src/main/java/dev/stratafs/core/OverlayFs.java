@@ -5,6 +5,7 @@ import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_APPEND;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_CREAT;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_EXCL;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_NOATIME;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_NONBLOCK;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_RDONLY;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_TMPFILE;
 import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_TRUNC;
@@ -204,11 +205,12 @@ public final class OverlayFs implements Closeable {
         if (!write) {
             ns.readLock().lock();
             try {
-                Resolved r = resolver.resolve(p).requireExists();
+                Resolved r = resolver.resolveToOpen(p).requireExists();
                 Path copied = copiedLink(r, ino(r.layer(), r.host(), r.stat()));
                 // A lower layer is only read: not even its access times change (ovl_path_open).
                 boolean lower = copied == null && !r.inUpper();
-                int fd = os.open(copied != null ? copied : r.host(), lower ? openFlags | O_NOATIME : openFlags, 0);
+                int fd = os.open(copied != null ? copied : r.host(), lower ? openFlags | O_NOATIME | O_NONBLOCK : openFlags, 0);
+                if (lower) r = r.withStat(openedLower(fd));
                 return handle(p, r, fd, false, lower ? r.stat().size() : -1);
             } finally {
                 ns.readLock().unlock();
@@ -231,6 +233,23 @@ public final class OverlayFs implements Closeable {
             }
         }
         throw new FsException(ErrorKind.IO, "open of " + p + " kept racing with other changes");
+    }
+
+    /**
+     * The attributes of the lower object just opened as {@code fd} (closed when this fails). The
+     * resolve before the open may have taken a lower stat from the index (Resolver#resolveToOpen),
+     * which cannot see a name replaced behind the mount's back: this fstat costs no path walk and
+     * describes exactly what was opened, so a replaced object shows as another inode (the kernel
+     * is then told the name went stale). O_NONBLOCK on that open: a FIFO put in a file's place
+     * must not block it (O_NONBLOCK does nothing to reads of a regular file, open(2)).
+     */
+    private StatInfo openedLower(int fd) throws FsException {
+        try {
+            return os.fstat(fd);
+        } catch (FsException e) {
+            os.close(fd);
+            throw e;
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -86,6 +87,35 @@ class OverlayFsTest {
 
     private List<String> names(String p) throws IOException {
         return fs.readdir(p).stream().map(DirEntry::name).collect(Collectors.toList());
+    }
+
+    @Test
+    void anOpenOfALowerFileReplacedBehindTheMountDescribesWhatItOpened() throws Exception {
+        // Lower layers must not change while mounted (overlayfs.rst); if one does, the handle
+        // must not pass the kept attributes of the old file off as the new one's.
+        FileAttr before = fs.lookup("/only1");
+        // Made before the old one goes, so it cannot reuse its inode number.
+        Files.move(Files.writeString(l1.resolve("new"), "replaced"), l1.resolve("only1"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (OpenFile h = fs.open("/only1", OpenFlags.O_RDONLY, ROOT)) {
+            assertEquals(8, h.getattr().size());
+            assertTrue(h.ino() != before.ino(), "another inode: the kernel is told the name went stale");
+            byte[] b = new byte[16];
+            assertEquals("replaced", new String(b, 0, h.read(b, 0, b.length, 0), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void anOpenOfALowerFileReplacedByAFifoBehindTheMountDoesNotBlock() throws Exception {
+        fs.lookup("/only1");
+        Path f = l1.resolve("only1");
+        Files.delete(f);
+        os.mknod(f, StatInfo.S_IFIFO | 0644, 0);
+        // Without O_NONBLOCK the open would wait for a writer that never comes.
+        try (OpenFile h = assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+                () -> fs.open("/only1", OpenFlags.O_RDONLY, ROOT))) {
+            assertFalse(h.getattr().isRegular(), "the handle shows the FIFO it opened");
+        }
     }
 
     @Test

@@ -19,13 +19,14 @@ final class LowerIndex {
     /** The visible lower entries, for listings: the topmost object of each name, not a whiteout. */
     final List<Resolver.Entry> visible;
     /**
-     * The lstat of the topmost lower object of a name, taken on its first lookup and kept, for the
-     * same reason as the names ({@link #HIDDEN} for a whiteout there). An OPEN after a READDIRPLUS
-     * then costs no stat: it was a third of a lower file's OPEN in a cold read of every file.
-     * Lower files are opened O_NOATIME, so reading them through the mount leaves this right.
+     * The lstat of the topmost lower object of a name, as the last lookup of it found it
+     * ({@link #HIDDEN} for a whiteout there), for opens to read (Resolver#resolveToOpen): an
+     * OPEN after a READDIRPLUS then costs no stat, which was a third of a lower file's OPEN in a
+     * cold read of every file. Lower files are opened O_NOATIME, so reading them through the
+     * mount leaves this right.
      */
     final ConcurrentHashMap<String, StatInfo> stats;
-    /** In {@link #stats}: the topmost lower object of the name is a whiteout (or gone). */
+    /** In {@link #stats}: the topmost lower object of the name is a whiteout. */
     static final StatInfo HIDDEN = new StatInfo(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /** {@code stats}: those the listing took already (entries whose type alone did not tell). */

@@ -55,6 +55,11 @@ public final class Resolved {
         this.upperSlot = upperSlot;
     }
 
+    /** The same object with the attributes {@code st} (an fstat of it once opened). */
+    public Resolved withStat(StatInfo st) {
+        return new Resolved(path, layer, st, lowerProbe, upperSlot);
+    }
+
     static Resolved missing(FsPath path, LowerProbe lowerProbe, UpperSlot upperSlot) {
         return new Resolved(path, null, null, lowerProbe, upperSlot);
     }

@@ -58,13 +58,26 @@ public final class Resolver {
 
     /** Resolves a merged-view path. NOT_FOUND/NOT_DIRECTORY when a parent is missing or not a directory. */
     public Resolved resolve(FsPath path) throws FsException {
+        return resolve(path, false);
+    }
+
+    /**
+     * As {@link #resolve}, but a lower object's stat may be the one an earlier resolve took (see
+     * {@link LowerIndex#stats}): for an open for reading, which fails itself if the name went and
+     * takes the attributes of what it opened from the descriptor.
+     */
+    public Resolved resolveToOpen(FsPath path) throws FsException {
+        return resolve(path, true);
+    }
+
+    private Resolved resolve(FsPath path, boolean cachedLowerStat) throws FsException {
         if (path.isRoot()) {
             DirInfo d = dirInfo(path);
             Layer top = d.upper ? stack.upper() : stack.lower(d.lowers[0]);
             return new Resolved(path, top, os.lstat(top.root()), Resolved.LowerProbe.NO);
         }
         DirInfo parent = dirInfo(path.parent());
-        return lookupChild(parent, path);
+        return lookupChild(parent, path, cachedLowerStat);
     }
 
     /**
@@ -87,7 +100,7 @@ public final class Resolver {
         return dirInfo(dir).lowers.length > 0;
     }
 
-    private Resolved lookupChild(DirInfo parent, FsPath path) throws FsException {
+    private Resolved lookupChild(DirInfo parent, FsPath path, boolean cachedLowerStat) throws FsException {
         String n = path.fileName().value();
         if (WhiteoutCodec.isMarkerName(n)) {
             return Resolved.missing(path, Resolved.LowerProbe.NO, Resolved.UpperSlot.UNKNOWN);
@@ -100,7 +113,7 @@ public final class Resolver {
             StatInfo st = os.lstatOrNull(hp);
             // Whether the lower name is visible matters only to removals: asked lazily.
             int[] o = occ;
-            Resolved.LowerProbe lowerPos = o == null ? Resolved.LowerProbe.NO : () -> topLowerStat(parent, li, path, o) != null;
+            Resolved.LowerProbe lowerPos = o == null ? Resolved.LowerProbe.NO : () -> topLowerStat(parent, li, path, o, false) != null;
             if (st != null) {
                 if (codec.isWhiteout(hp, st, parent.upperX)) return Resolved.missing(path, lowerPos, Resolved.UpperSlot.WHITEOUT);
                 return new Resolved(path, up, st, lowerPos);
@@ -112,25 +125,31 @@ public final class Resolver {
         }
         // Nothing in the upper here (or no upper part yet: it is copied up empty before anything
         // is made in it).
-        StatInfo st = occ == null ? null : topLowerStat(parent, li, path, occ);
+        StatInfo st = occ == null ? null : topLowerStat(parent, li, path, occ, cachedLowerStat);
         if (st == null) return Resolved.missing(path, Resolved.LowerProbe.NO, Resolved.UpperSlot.EMPTY);
         return new Resolved(path, stack.lower(parent.lowers[occ[0]]), st, Resolved.LowerProbe.YES);
     }
 
     /**
      * The stat of the topmost lower object of {@code path}'s name (its positions {@code occ} in
-     * {@code li}), or null when that is a whiteout or an AUFS marker hides the name. Kept in the
-     * index after the first call.
+     * {@code li}), or null when that is a whiteout, gone, or an AUFS marker hides the name. Taken
+     * afresh and kept in the index, unless {@code cached} and the index has it: lower layers do not
+     * change while mounted (overlayfs.rst, "Changes to underlying filesystems"), but lookups and
+     * attributes still see a lower name removed or replaced behind the mount's back.
      */
-    private StatInfo topLowerStat(DirInfo parent, LowerIndex li, FsPath path, int[] occ) throws FsException {
+    private StatInfo topLowerStat(DirInfo parent, LowerIndex li, FsPath path, int[] occ, boolean cached) throws FsException {
         if (occ[0] < 0) return null;
         String n = path.fileName().value();
-        StatInfo st = li.stats.get(n);
+        StatInfo st = cached ? li.stats.get(n) : null;
         if (st == null) {
             Path hp = stack.lower(parent.lowers[occ[0]]).host(path);
             StatInfo found = os.lstatOrNull(hp);
-            st = found == null || codec.isWhiteout(hp, found, parent.lowerX[occ[0]]) ? LowerIndex.HIDDEN : found;
-            if (li.stats.putIfAbsent(n, st) == null) indexWeight.incrementAndGet();
+            if (found == null) {
+                li.stats.remove(n);
+                return null;
+            }
+            st = codec.isWhiteout(hp, found, parent.lowerX[occ[0]]) ? LowerIndex.HIDDEN : found;
+            if (li.stats.put(n, st) == null) indexWeight.incrementAndGet();
         }
         return st == LowerIndex.HIDDEN ? null : st;
     }
@@ -199,7 +218,7 @@ public final class Resolver {
             return dirInfo(path, up, uo, lows, lowX);
         }
         DirInfo parent = dirInfo(path.parent());
-        Resolved r = lookupChild(parent, path).requireDirectory();
+        Resolved r = lookupChild(parent, path, false).requireDirectory();
         boolean up = r.inUpper();
         WhiteoutCodec.Opacity uo = up ? codec.opacity(r.host()) : WhiteoutCodec.Opacity.NONE;
         if (uo == WhiteoutCodec.Opacity.OPAQUE) {

@@ -23,9 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The resolver stats the topmost lower object of a name once and keeps it (lower layers do not
- * change while mounted); names in the upper are stat'ed on every resolve. Stats counted per host
- * path through a NativeOs that passes every call on.
+ * The resolver keeps the stat of the topmost lower object of a name (lower layers do not change
+ * while mounted) for opens to read ({@link Resolver#resolveToOpen}); lookups stat it afresh, so
+ * a name removed behind the mount's back shows; names in the upper are stat'ed every time. Stats
+ * counted per host path through a NativeOs that passes every call on.
  *
  * <pre>
  * top/                         bottom/
@@ -79,43 +80,59 @@ class LowerStatCacheTest {
         return n == null ? 0 : n.get();
     }
 
-    private Resolved resolveThrice(String path) throws Exception {
+    private Resolved resolveToOpenThrice(String path) throws Exception {
         Resolved r = null;
-        for (int i = 0; i < 3; i++) r = resolver.resolve(FsPath.parse(path));
+        for (int i = 0; i < 3; i++) r = resolver.resolveToOpen(FsPath.parse(path));
         return r;
     }
 
     @Test
-    void aLowerFileIsStatedOnceAcrossResolves() throws Exception {
-        Resolved r = resolveThrice("/d/only");
+    void opensTakeTheLowerStatOfTheLastLookup() throws Exception {
+        assertTrue(resolver.resolve(FsPath.parse("/d/only")).exists());
+        Resolved r = resolveToOpenThrice("/d/only");
         assertTrue(r.exists());
         assertEquals(6, r.stat().size());
         assertEquals(1, statsOf(bottom.resolve("only")));
     }
 
     @Test
+    void lookupsStatALowerNameEveryTime() throws Exception {
+        for (int i = 0; i < 3; i++) assertTrue(resolver.resolve(FsPath.parse("/d/only")).exists());
+        assertEquals(3, statsOf(bottom.resolve("only")));
+    }
+
+    @Test
+    void aLowerNameRemovedBehindTheMountIsMissingForLookupsAndThenForOpens() throws Exception {
+        assertTrue(resolver.resolveToOpen(FsPath.parse("/d/only")).exists());
+        Files.delete(bottom.resolve("only"));
+        assertFalse(resolver.resolve(FsPath.parse("/d/only")).exists());
+        assertFalse(resolver.resolveToOpen(FsPath.parse("/d/only")).exists(), "the lookup dropped the kept stat");
+    }
+
+    @Test
     void theTopmostLowerObjectWinsAndOnlyItIsStated() throws Exception {
-        Resolved r = resolveThrice("/d/shadow");
+        Resolved r = resolveToOpenThrice("/d/shadow");
         assertEquals(3, r.stat().size(), "the top layer's copy");
         assertEquals(1, statsOf(top.resolve("shadow")));
         assertEquals(0, statsOf(bottom.resolve("shadow")));
     }
 
     @Test
-    void aWhiteoutIsRememberedAsHidingTheName() throws Exception {
-        assertFalse(resolveThrice("/d/gone").exists());
+    void aWhiteoutIsKeptAsHidingTheName() throws Exception {
+        // The listing that built the index stat'ed the char device already.
+        assertFalse(resolveToOpenThrice("/d/gone").exists());
         assertEquals(1, statsOf(top.resolve("gone")));
         assertEquals(0, statsOf(bottom.resolve("gone")));
     }
 
     @Test
     void aNameInTheUpperIsStatedOnEveryResolve() throws Exception {
-        // The upper changes through the mount: its objects are never cached here.
-        Resolved r = resolveThrice("/d/mine");
+        // The upper changes through the mount: its objects are never kept here.
+        Resolved r = resolveToOpenThrice("/d/mine");
         assertTrue(r.inUpper());
         assertEquals(3, statsOf(upper.resolve("mine")));
         // The upper is looked at first for lower names too; the lower stat is still taken once.
-        resolveThrice("/d/only");
+        resolveToOpenThrice("/d/only");
         assertEquals(3, statsOf(upper.resolve("only")));
         assertEquals(1, statsOf(bottom.resolve("only")));
     }
