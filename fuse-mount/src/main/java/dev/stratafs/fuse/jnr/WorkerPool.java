@@ -256,9 +256,8 @@ final class WorkerPool {
 
         /**
          * Before a request that is not quick, or once a quick one turns out long (it starts long
-         * work, or {@link #watch} finds it still running) and a request is waiting: another
-         * worker reads meanwhile. Once per turn, whoever
-         * calls it.
+         * work, or {@link #watch} finds it still running), when a request is waiting: another
+         * worker reads meanwhile. Once per turn, whoever calls it.
          */
         void handOff() {
             if (!reading.compareAndSet(true, false)) return;
