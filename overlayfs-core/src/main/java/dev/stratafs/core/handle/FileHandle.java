@@ -38,7 +38,7 @@ public final class FileHandle implements OpenFile {
     private final ReentrantReadWriteLock fdLock = new ReentrantReadWriteLock();
     private volatile int fd;
     private volatile boolean onLower;
-    /** The size of the lower file while the handle is on it, or -1: see {@link #readTo}. */
+    /** The size of the lower file the handle was opened on, or -1; counts only while {@link #onLower}. */
     private final long lowerSize;
     private volatile long seenGeneration;
     private boolean closed;
@@ -46,7 +46,7 @@ public final class FileHandle implements OpenFile {
     /** {@code lowerSize}: the size of the lower file the handle is opened on, or -1 if unknown. */
     public FileHandle(NativeOs os, String path, long ino, int fd, boolean writable, boolean onLower, long lowerSize,
                       boolean fsyncEnabled, LongSupplier generation, Relocator relocator, AttrSource attrs) {
-        this.lowerSize = onLower ? lowerSize : -1;
+        this.lowerSize = lowerSize;
         this.os = os;
         this.path = path;
         this.ino = ino;
@@ -282,7 +282,7 @@ public final class FileHandle implements OpenFile {
             }
             int nfd = os.reopen(f, flags & ~(NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL));
             return new FileHandle(os, path, ino, nfd, (flags & NativeOs.OpenFlags.O_ACCMODE) != NativeOs.OpenFlags.O_RDONLY,
-                    onLower, onLower ? lowerSize : -1, fsyncEnabled, generation, relocator, attrs);
+                    onLower, lowerSize, fsyncEnabled, generation, relocator, attrs);
         } finally {
             fdLock.readLock().unlock();
         }

@@ -23,7 +23,6 @@ final class Errnos {
     static final int EOPNOTSUPP = Errno.EOPNOTSUPP.intValue();
     static final int ENOTSUP = Errno.ENOTSUP.intValue();
     static final int ENAMETOOLONG = Errno.ENAMETOOLONG.intValue();
-    static final int EAGAIN = Errno.EAGAIN.intValue();
 
     /** Linux errno values are below 4096 (MAX_ERRNO in include/linux/err.h). */
     private static final int MAX_ERRNO = 4096;
