@@ -11,7 +11,7 @@ import java.nio.file.StandardCopyOption;
  * {@code READY}, or {@code ERROR} and the message on the following lines. The file is written
  * beside and renamed into place, so the parent never reads half a report.
  */
-final class DaemonChild implements MountRunner.Readiness {
+final class DaemonChild implements StartReport {
     static final String READY = "READY";
     static final String ERROR = "ERROR";
 
@@ -26,7 +26,8 @@ final class DaemonChild implements MountRunner.Readiness {
         write(READY);
     }
 
-    void failed(String message) {
+    @Override
+    public void failed(String message) {
         write(ERROR + "\n" + message);
     }
 

@@ -338,7 +338,7 @@ final class Daemonizer {
         }
     }
 
-    private static boolean canAppend(Path log) {
+    static boolean canAppend(Path log) {
         try (OutputStream out = Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             return true;
         } catch (IOException | SecurityException | UnsupportedOperationException e) {

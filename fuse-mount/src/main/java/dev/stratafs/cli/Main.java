@@ -53,7 +53,7 @@ public final class Main {
         }
         String statusFile = env.get(Daemonizer.STATUS_ENV);
         boolean daemonChild = statusFile != null && !statusFile.isEmpty();
-        DaemonChild channel = daemonChild ? new DaemonChild(Path.of(statusFile)) : null;
+        StartReport channel = daemonChild ? new DaemonChild(Path.of(statusFile)) : null;
         int uid = Identity.uid();
         MountRequest req;
         try {
@@ -64,17 +64,22 @@ public final class Main {
         if (!daemonChild) {
             req.warnings().forEach(w -> err.println("stratafs: warning: " + w));
         }
+        int launcherFd = launcherFd(env);
         try {
-            if (!req.foreground() && !daemonChild) {
+            if (!req.foreground() && !daemonChild && launcherFd < 0) {
                 return new Daemonizer(env, uid).run(args, req);
             }
             NativeWarmup.start();
-            // A daemon child logs to stderr, which its parent opened on the log file.
+            if (!req.foreground() && !daemonChild) {
+                channel = detachForLauncher(req, env, uid, launcherFd, err);
+                daemonChild = true;
+            }
+            // A daemon child logs to stderr, which is the log file by now.
             LogSetup.configure(daemonChild ? java.util.Optional.empty() : req.logFile(), req.debug());
             if (daemonChild) {
                 org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
                 log.info("stratafs {} daemon pid {}: {}", HelpText.VERSION, ProcessHandle.current().pid(), Arrays.toString(args));
-                req.warnings().forEach(w -> log.warn("{}", w)); // the parent showed them on the caller's stderr
+                req.warnings().forEach(w -> log.warn("{}", w)); // the caller saw them on its stderr
             }
             return MountRunner.run(req, channel != null ? channel : () -> { });
         } catch (CliException e) {
@@ -90,7 +95,41 @@ public final class Main {
         }
     }
 
-    private static int fail(PrintStream err, DaemonChild channel, String message) {
+    /** The launcher's report descriptor, or -1 when scripts/stratafs did not start us as the daemon. */
+    static int launcherFd(Map<String, String> env) {
+        String v = env.get(LauncherChannel.FD_ENV);
+        if (v == null || !v.matches("[0-9]{1,4}")) {
+            return -1;
+        }
+        return Integer.parseInt(v);
+    }
+
+    /**
+     * scripts/stratafs started this JVM as the daemon, in a session of its own, and waits on a
+     * pipe for the outcome: what Daemonizer's parent checks up front is checked here while the
+     * caller still sees our stderr, then the standard descriptors go where a daemon's go.
+     */
+    private static StartReport detachForLauncher(MountRequest req, Map<String, String> env, int uid, int fd,
+            PrintStream err) throws CliException {
+        MountRunner.requireMountPoint(req.mountPoint());
+        Path log = LogSetup.daemonLogFile(req.logFile(), env, uid);
+        if (!Daemonizer.canAppend(log)) {
+            err.println("stratafs: warning: cannot write log file " + log + "; daemon output is discarded");
+            log = Path.of("/dev/null");
+        }
+        LauncherChannel channel = LauncherChannel.open(fd);
+        channel.logFile(log);
+        err.flush();
+        try {
+            dev.stratafs.fuse.jnr.DaemonStdio.detach(log);
+        } catch (java.io.IOException e) {
+            channel.close();
+            throw new CliException("cannot detach from the caller's terminal: " + e.getMessage(), e);
+        }
+        return channel;
+    }
+
+    private static int fail(PrintStream err, StartReport channel, String message) {
         if (channel != null) {
             channel.failed(message);
         } else {

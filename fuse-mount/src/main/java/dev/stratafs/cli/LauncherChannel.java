@@ -1,0 +1,79 @@
+package dev.stratafs.cli;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The report pipe of scripts/stratafs, which starts the daemon JVM itself (no parent JVM) and
+ * waits on a FIFO given to us as a descriptor: a line {@code LOG path} (where the daemon logs,
+ * for the launcher's own messages), then {@code READY}, or {@code ERROR} and the message on the
+ * following lines. The launcher exits 0 on READY without waiting for EOF; an ERROR is complete
+ * at EOF, which comes when this process exits or {@link #close}s.
+ */
+final class LauncherChannel implements StartReport {
+    /** Internal: the descriptor number of the launcher's report pipe. */
+    static final String FD_ENV = "STRATAFS_INTERNAL_REPORT_FD";
+
+    private final int fd;
+    private final OutputStream out;
+
+    private LauncherChannel(int fd, OutputStream out) {
+        this.fd = fd;
+        this.out = out;
+    }
+
+    /** Opens the pipe the launcher passed as descriptor {@code fd} (through /proc, Java cannot adopt a bare fd). */
+    static LauncherChannel open(int fd) throws CliException {
+        return open(fd, Path.of("/proc/self/fd/" + fd));
+    }
+
+    static LauncherChannel open(int fd, Path path) throws CliException {
+        try {
+            return new LauncherChannel(fd, Files.newOutputStream(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+        } catch (IOException e) {
+            throw new CliException("cannot write to the launcher's report pipe " + path + ": " + MountRunner.message(e), e);
+        }
+    }
+
+    void logFile(Path log) {
+        send("LOG " + log + "\n");
+    }
+
+    @Override
+    public void ready() {
+        send(DaemonChild.READY + "\n");
+        close();
+    }
+
+    @Override
+    public void failed(String message) {
+        send(DaemonChild.ERROR + "\n" + message + "\n");
+        close();
+    }
+
+    /** Closes our copy and the inherited descriptor, so the launcher sees EOF even while we run on. */
+    void close() {
+        try {
+            out.close();
+        } catch (IOException e) {
+            // the launcher is gone; nothing to tell
+        }
+        if (fd > 2) {
+            dev.stratafs.fuse.jnr.DaemonStdio.close(fd);
+        }
+    }
+
+    private void send(String text) {
+        try {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            // The launcher was interrupted and is gone (EPIPE): it sent us SIGTERM as it went.
+            org.slf4j.LoggerFactory.getLogger(LauncherChannel.class).warn("cannot report to the launcher: {}", e.toString());
+        }
+    }
+}
