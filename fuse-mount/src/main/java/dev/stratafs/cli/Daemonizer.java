@@ -3,7 +3,6 @@ package dev.stratafs.cli;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,13 +55,8 @@ final class Daemonizer {
             throw new CliException("cannot resolve mountpoint " + req.mountPoint() + ": " + MountRunner.message(e), e);
         }
         Set<Long> before = MountTable.at(mp).stream().map(MountTable.Entry::id).collect(Collectors.toSet());
-        Path log = LogSetup.daemonLogFile(req.logFile(), env, uid);
-        String logNote = " (daemon log: " + log + ")";
-        if (!canAppend(log)) {
-            System.err.println("stratafs: warning: cannot write log file " + log + "; daemon output is discarded");
-            log = Path.of("/dev/null");
-            logNote = "";
-        }
+        Path log = LogSetup.writableDaemonLog(req.logFile(), env, uid, System.err);
+        String logNote = log.equals(LogSetup.DISCARD) ? "" : " (daemon log: " + log + ")";
         Path dir = privateTempDir();
         try {
             Path status = dir.resolve("status");
@@ -335,14 +329,6 @@ final class Daemonizer {
             return ":\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 10), lines.size()));
         } catch (IOException e) {
             return "";
-        }
-    }
-
-    static boolean canAppend(Path log) {
-        try (OutputStream out = Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-            return true;
-        } catch (IOException | SecurityException | UnsupportedOperationException e) {
-            return false;
         }
     }
 

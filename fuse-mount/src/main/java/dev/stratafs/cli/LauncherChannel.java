@@ -20,6 +20,11 @@ final class LauncherChannel implements StartReport {
 
     private final int fd;
     private final OutputStream out;
+    /**
+     * Closed once: a second close(2) of the bare descriptor would close whatever file the daemon
+     * has opened under that number since (a failure after READY still reaches {@link #failed}).
+     */
+    private boolean closed;
 
     private LauncherChannel(int fd, OutputStream out) {
         this.fd = fd;
@@ -56,7 +61,11 @@ final class LauncherChannel implements StartReport {
     }
 
     /** Closes our copy and the inherited descriptor, so the launcher sees EOF even while we run on. */
-    void close() {
+    synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             out.close();
         } catch (IOException e) {
@@ -67,7 +76,10 @@ final class LauncherChannel implements StartReport {
         }
     }
 
-    private void send(String text) {
+    private synchronized void send(String text) {
+        if (closed) {
+            return; // already reported; the log has the rest
+        }
         try {
             out.write(text.getBytes(StandardCharsets.UTF_8));
             out.flush();

@@ -8,7 +8,12 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.OutputStreamAppender;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.ILoggerFactory;
@@ -79,6 +84,23 @@ final class LogSetup {
         root.setLevel(level);
         root.addAppender(appender);
         ctx.putObject(APPLIED_KEY, file.map(Path::toString).orElse("") + "|" + level);
+    }
+
+    /** Where a daemon's output goes when its log file cannot be written. */
+    static final Path DISCARD = Path.of("/dev/null");
+
+    /**
+     * {@link #daemonLogFile}, created if need be, or {@link #DISCARD} with a warning on {@code err}
+     * (the caller's stderr, before the daemon detaches) when it cannot be appended to.
+     */
+    static Path writableDaemonLog(Optional<Path> fromOptions, Map<String, String> env, int uid, PrintStream err) {
+        Path log = daemonLogFile(fromOptions, env, uid);
+        try (OutputStream out = Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            return log;
+        } catch (IOException | SecurityException | UnsupportedOperationException e) {
+            err.println("stratafs: warning: cannot write log file " + log + "; daemon output is discarded");
+            return DISCARD;
+        }
     }
 
     /**

@@ -112,11 +112,7 @@ public final class Main {
     private static StartReport detachForLauncher(MountRequest req, Map<String, String> env, int uid, int fd,
             PrintStream err) throws CliException {
         MountRunner.requireMountPoint(req.mountPoint());
-        Path log = LogSetup.daemonLogFile(req.logFile(), env, uid);
-        if (!Daemonizer.canAppend(log)) {
-            err.println("stratafs: warning: cannot write log file " + log + "; daemon output is discarded");
-            log = Path.of("/dev/null");
-        }
+        Path log = LogSetup.writableDaemonLog(req.logFile(), env, uid, err);
         LauncherChannel channel = LauncherChannel.open(fd);
         channel.logFile(log);
         err.flush();

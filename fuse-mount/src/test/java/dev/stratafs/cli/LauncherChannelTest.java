@@ -30,6 +30,16 @@ class LauncherChannelTest {
     }
 
     @Test
+    void failureAfterReadyIsNotSentAndClosesNothingTwice() throws Exception {
+        Path report = Files.createFile(tmp.resolve("report"));
+        LauncherChannel c = LauncherChannel.open(-1, report);
+        c.ready();
+        c.failed("internal error after the mount was live");
+        c.close();
+        assertEquals("READY\n", Files.readString(report));
+    }
+
+    @Test
     void pipeThatCannotBeOpenedIsAUsageError() {
         CliException e = assertThrows(CliException.class, () -> LauncherChannel.open(-1, tmp.resolve("missing/report")));
         assertEquals(true, e.getMessage().startsWith("cannot write to the launcher's report pipe "), e.getMessage());

@@ -115,8 +115,13 @@ class LauncherIT {
         assertEquals(Path.of("/dev/null"), Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/0")));
         assertEquals(Path.of("/dev/null"), Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/1")));
         assertEquals(log, Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/2")));
-        assertTrue(!Files.exists(Path.of("/proc/" + pid + "/fd/3"), java.nio.file.LinkOption.NOFOLLOW_LINKS),
-                "the report pipe is closed once READY is sent");
+        // The report FIFO (unlinked by then) is closed once READY is sent; fd 3 may hold another file since.
+        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                String target = Files.readSymbolicLink(fd).toString();
+                assertTrue(!target.contains("stratafs-start."), fd + " -> " + target);
+            }
+        }
         assertEquals(0, run(List.of("fusermount", "-u", mnt.toString()), Map.of()));
         ProcessHandle.of(pid).ifPresent(h -> h.onExit().orTimeout(20, TimeUnit.SECONDS).join());
     }
@@ -206,6 +211,17 @@ class LauncherIT {
         Result r = launch(Map.of("STRATAFS_JAVA", fake.toString()), "-o", "lowerdir=a", "mnt");
         assertEquals(7, r.exit);
         assertEquals("stratafs: the mount daemon exited (status 7) before the mount was ready (daemon log: /var/log/x)\n", r.stderr);
+    }
+
+    @Test
+    void startTimeoutThatIsNotANumberIsRefusedBeforeAnythingStarts() throws Exception {
+        Path route = tmp.resolve("route");
+        Path fake = fakeJava("echo started > \"$ROUTE\"\n");
+        Result r = launch(Map.of("STRATAFS_JAVA", fake.toString(), "ROUTE", route.toString(), "STRATAFS_START_TIMEOUT", "soon"),
+                "-o", "lowerdir=a", "mnt");
+        assertEquals(1, r.exit);
+        assertEquals("stratafs: STRATAFS_START_TIMEOUT must be a number of seconds, not 'soon'\n", r.stderr);
+        assertTrue(!Files.exists(route), "no daemon was started");
     }
 
     @Test
