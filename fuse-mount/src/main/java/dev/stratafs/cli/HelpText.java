@@ -32,6 +32,8 @@ final class HelpText {
               passthrough=0|1        kernel reads and writes upper-layer files itself, without
                                      the daemon (Linux 6.9+, as root; default 1, off with
                                      writeback=1)
+              busy_poll=MICROS       poll for the next request this long before sleeping: no
+                                     wake-up per request (default 100, adaptive; 0 off)
               squash_to_root         show every file as owned by uid 0 / gid 0
               squash_to_uid=N        show every file as owned by uid N
               squash_to_gid=N        show every file as owned by gid N

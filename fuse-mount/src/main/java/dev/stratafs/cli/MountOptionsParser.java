@@ -100,6 +100,7 @@ final class MountOptionsParser {
                 s.passthroughAsked = flag(key, value, true);
                 s.fuse.passthrough(s.passthroughAsked);
             }
+            case "busy_poll" -> s.fuse.busyPollMicros(busyPoll(need(key, value)));
             case "squash_to_root" -> {
                 flag(key, value, true);
                 s.fuse.squashUid(0).squashGid(0);
@@ -245,6 +246,15 @@ final class MountOptionsParser {
             throw new CliException("bad value for " + key + ": '" + value + "' (out of range)");
         }
         return v;
+    }
+
+    private static int busyPoll(String value) throws CliException {
+        if (value.length() <= 6 && value.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+            int v = Integer.parseInt(value);
+            if (v <= FuseOptions.MAX_BUSY_POLL_MICROS) return v;
+        }
+        throw new CliException("bad value for busy_poll: '" + value + "' (expected microseconds, 0 to "
+                + FuseOptions.MAX_BUSY_POLL_MICROS + "; 0 turns polling off)");
     }
 
     private static int xattrPermissions(String value) throws CliException {

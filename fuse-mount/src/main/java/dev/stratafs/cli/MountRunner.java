@@ -142,6 +142,7 @@ final class MountRunner {
                 + " default_permissions=" + f.defaultPermissions() + " squash=" + f.squashUid() + "/" + f.squashGid()
                 + " uidmap=" + f.uidMap() + " gidmap=" + f.gidMap() + " static_nlink=" + f.staticNlink()
                 + " noacl=" + f.noAcl() + " xattr_permissions=" + f.xattrPermissions() + " fsname=" + f.fsName()
-                + " writeback=" + f.writeback() + " passthrough=" + f.passthrough();
+                + " writeback=" + f.writeback() + " passthrough=" + f.passthrough()
+                + " busy_poll=" + f.busyPollMicros();
     }
 }

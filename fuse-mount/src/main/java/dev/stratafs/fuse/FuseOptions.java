@@ -29,6 +29,7 @@ public final class FuseOptions {
     private final boolean lowLevel;
     private final boolean writeback;
     private final boolean passthrough;
+    private final int busyPollMicros;
 
     private FuseOptions(Builder b) {
         this.timeoutSeconds = b.timeoutSeconds;
@@ -47,6 +48,7 @@ public final class FuseOptions {
         this.lowLevel = b.lowLevel;
         this.writeback = b.writeback;
         this.passthrough = b.passthrough;
+        this.busyPollMicros = b.busyPollMicros;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -102,6 +104,18 @@ public final class FuseOptions {
      */
     public boolean passthrough() { return passthrough; }
 
+    /** The default {@code busy_poll=}, in microseconds: measured in docs/benchmarks.md. */
+    public static final int DEFAULT_BUSY_POLL_MICROS = 100;
+    /** The largest {@code busy_poll=}: 10 ms of polling per idle spell is already a waste. */
+    public static final int MAX_BUSY_POLL_MICROS = 10_000;
+
+    /**
+     * How long, at most, the worker reading /dev/fuse polls for the next request before it
+     * sleeps in read(2), in microseconds; 0 never polls. The window adapts to the traffic
+     * ({@code dev.stratafs.fuse.jnr.SpinWindow}); with one CPU there is no polling.
+     */
+    public int busyPollMicros() { return busyPollMicros; }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.timeoutSeconds = timeoutSeconds;
@@ -120,6 +134,7 @@ public final class FuseOptions {
         b.lowLevel = lowLevel;
         b.writeback = writeback;
         b.passthrough = passthrough;
+        b.busyPollMicros = busyPollMicros;
         return b;
     }
 
@@ -140,6 +155,7 @@ public final class FuseOptions {
         private boolean lowLevel = true;
         private boolean writeback;
         private boolean passthrough = true;
+        private int busyPollMicros = DEFAULT_BUSY_POLL_MICROS;
 
         private Builder() {}
 
@@ -163,6 +179,13 @@ public final class FuseOptions {
         public Builder lowLevel(boolean v) { this.lowLevel = v; return this; }
         public Builder writeback(boolean v) { this.writeback = v; return this; }
         public Builder passthrough(boolean v) { this.passthrough = v; return this; }
+        public Builder busyPollMicros(int micros) {
+            if (micros < 0 || micros > MAX_BUSY_POLL_MICROS) {
+                throw new IllegalArgumentException("busy_poll must be 0 to " + MAX_BUSY_POLL_MICROS + " µs: " + micros);
+            }
+            this.busyPollMicros = micros;
+            return this;
+        }
         public FuseOptions build() { return new FuseOptions(this); }
     }
 }

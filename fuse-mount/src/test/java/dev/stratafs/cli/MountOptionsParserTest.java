@@ -183,6 +183,13 @@ class MountOptionsParserTest {
     }
 
     @Test
+    void busyPollIsAHundredMicrosecondsUnlessSetAndZeroTurnsItOff() throws CliException {
+        assertEquals(100, parse("-o", "lowerdir=/a", "/m").fuse().busyPollMicros());
+        assertEquals(0, parse("-o", "lowerdir=/a,busy_poll=0", "/m").fuse().busyPollMicros());
+        assertEquals(10_000, parse("-o", "lowerdir=/a,busy_poll=10000", "/m").fuse().busyPollMicros());
+    }
+
+    @Test
     void passthroughAskedWhereItCannotApplyIsIgnoredWithAWarning() throws CliException {
         assertTrue(parse("-o", "lowerdir=/a,writeback=1", "/m").warnings().isEmpty(), "the default says nothing");
         MountRequest withWriteback = parse("-o", "lowerdir=/a,writeback=1,passthrough=1", "/m");
@@ -255,6 +262,10 @@ class MountOptionsParserTest {
                 Arguments.of(List.of("-o", "lowerdir=/a,timeout=-1", "/m"), "bad value for timeout: '-1' (expected seconds >= 0, e.g. 1.5)"),
                 Arguments.of(List.of("-o", "lowerdir=/a,timeout=NaN", "/m"), "bad value for timeout: 'NaN' (expected seconds >= 0, e.g. 1.5)"),
                 Arguments.of(List.of("-o", "lowerdir=/a,fsync=2", "/m"), "bad value for fsync: '2' (expected 0 or 1)"),
+                Arguments.of(List.of("-o", "lowerdir=/a,busy_poll=-5", "/m"), "bad value for busy_poll: '-5' (expected microseconds, 0 to 10000; 0 turns polling off)"),
+                Arguments.of(List.of("-o", "lowerdir=/a,busy_poll=10001", "/m"), "bad value for busy_poll: '10001' (expected microseconds, 0 to 10000; 0 turns polling off)"),
+                Arguments.of(List.of("-o", "lowerdir=/a,busy_poll=1e3", "/m"), "bad value for busy_poll: '1e3' (expected microseconds, 0 to 10000; 0 turns polling off)"),
+                Arguments.of(List.of("-o", "lowerdir=/a,busy_poll", "/m"), "option busy_poll= needs a value"),
                 Arguments.of(List.of("-o", "lowerdir=/a,squash_to_uid=-1", "/m"), "bad value for squash_to_uid: '-1' (expected a non-negative integer)"),
                 Arguments.of(List.of("-o", "lowerdir=/a,squash_to_gid=x", "/m"), "bad value for squash_to_gid: 'x' (expected a non-negative integer)"),
                 Arguments.of(List.of("-o", "lowerdir=/a,squash_to_uid=3000000000", "/m"), "bad value for squash_to_uid: '3000000000' (id too large)"),

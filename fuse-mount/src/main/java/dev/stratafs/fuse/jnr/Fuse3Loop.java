@@ -26,10 +26,12 @@ final class Fuse3Loop {
     private final Pointer session;
     private final String name;
     private final DirectLane lane;
+    private final SpinWindow spin;
     private int fd = -1;
     private int error;
 
-    private Fuse3Loop(LibFuse3 lib, Pointer session, String name, DirectLane lane) {
+    private Fuse3Loop(LibFuse3 lib, Pointer session, String name, DirectLane lane, SpinWindow spin) {
+        this.spin = spin;
         this.lib = lib;
         this.session = session;
         this.name = name;
@@ -64,8 +66,8 @@ final class Fuse3Loop {
      * mounts it at {@code mountPoint}, serves requests until unmounted, then unmounts (when still
      * mounted) and destroys the session, which calls the destroy operation on this thread.
      */
-    static void run(List<String> argv, Fuse3Ops ops, String mountPoint, DirectLane lane, Mounted mounted)
-            throws IOException {
+    static void run(List<String> argv, Fuse3Ops ops, String mountPoint, DirectLane lane, SpinWindow spin,
+                    Mounted mounted) throws IOException {
         LibFuse3 lib = lib();
         Runtime rt = Runtime.getSystemRuntime();
         Pointer args = Memory.allocateDirect(rt, FUSE_ARGS_SIZE, true);
@@ -85,7 +87,7 @@ final class Fuse3Loop {
             throw new IOException("libfuse 3 refused the options (fuse_session_new failed, its reason is on stderr): "
                     + String.join(" ", argv));
         }
-        Fuse3Loop loop = new Fuse3Loop(lib, se, mountPoint, lane);
+        Fuse3Loop loop = new Fuse3Loop(lib, se, mountPoint, lane, spin);
         try {
             if (lib.fuse_session_mount(se, mountPoint) != 0) {
                 throw new IOException("libfuse 3 could not mount " + mountPoint + " (its reason is on stderr)");
@@ -108,7 +110,7 @@ final class Fuse3Loop {
 
     private void serve() throws IOException {
         error = new WorkerPool(() -> lib.fuse_session_exited(session) != 0, () -> lib.fuse_session_exit(session),
-                BufWorker::new, new PendingRequests(fd), true, name).serve();
+                BufWorker::new, new PendingRequests(fd), spin, true, name).serve();
     }
 
     /** A struct fuse_buf whose memory libfuse mallocs on the first receive and reuses. */

@@ -25,9 +25,11 @@ final class FuseLoop {
     private final long bufSize;
     private final boolean multithreaded;
     private final String name;
+    private final SpinWindow spin;
     private int error;
 
-    private FuseLoop(LibFuseLoop lib, Pointer fuse, boolean multithreaded, String name) throws IOException {
+    private FuseLoop(LibFuseLoop lib, Pointer fuse, boolean multithreaded, String name, SpinWindow spin) throws IOException {
+        this.spin = spin;
         this.lib = lib;
         this.fuse = fuse;
         this.session = lib.fuse_get_session(fuse);
@@ -48,7 +50,8 @@ final class FuseLoop {
      * serves requests until the filesystem is unmounted, then tears down, which calls the destroy
      * operation on this thread. Throws when libfuse refuses to mount or the loop failed.
      */
-    static void run(List<String> argv, Pointer operations, long operationsSize, String name) throws IOException {
+    static void run(List<String> argv, Pointer operations, long operationsSize, String name, SpinWindow spin)
+            throws IOException {
         LibFuseLoop lib = Lib.INSTANCE;
         Runtime rt = Runtime.getSystemRuntime();
         Pointer mountPointOut = Memory.allocateDirect(rt, rt.addressSize(), true);
@@ -62,7 +65,7 @@ final class FuseLoop {
         Pointer mountPoint = mountPointOut.getPointer(0);
         FuseLoop loop = null;
         try {
-            loop = new FuseLoop(lib, fuse, multithreadedOut.getInt(0) != 0, name);
+            loop = new FuseLoop(lib, fuse, multithreadedOut.getInt(0) != 0, name, spin);
             loop.serve();
         } finally {
             // Only once no worker is left in libfuse: teardown frees the session they use.
@@ -80,7 +83,7 @@ final class FuseLoop {
         }
         try {
             error = new WorkerPool(() -> lib.fuse_session_exited(session) != 0, () -> lib.fuse_session_exit(session),
-                    ChannelWorker::new, new PendingRequests(lib.fuse_chan_fd(channel)), multithreaded, name).serve();
+                    ChannelWorker::new, new PendingRequests(lib.fuse_chan_fd(channel)), spin, multithreaded, name).serve();
         } finally {
             lib.fuse_stop_cleanup_thread(fuse);
         }

@@ -113,6 +113,8 @@ public final class LowLevelFuse implements FuseEngine {
     private volatile boolean noOpendir;
     /** Asked for with {@code writeback}; set at init when the kernel granted it. */
     private final boolean wantWriteback;
+    /** {@code busy_poll=}: see {@link SpinWindow}. */
+    private final int busyPollMicros;
     private volatile boolean writeback;
     /** Asks for FUSE passthrough in the INIT reply (see {@link PassthroughInit}). */
     private final PassthroughInit passthroughInit;
@@ -150,6 +152,7 @@ public final class LowLevelFuse implements FuseEngine {
         this.defaultPermissions = options.defaultPermissions();
         this.timeout = options.timeoutSeconds();
         this.wantWriteback = options.writeback();
+        this.busyPollMicros = options.busyPollMicros();
         this.nodes = new NodeTable();
         this.guard = new RequestGuard(nodes::namesEpoch);
         // A file replaced by a rename while the kernel still knows its inode stays reachable.
@@ -212,7 +215,8 @@ public final class LowLevelFuse implements FuseEngine {
         }, "stratafs-fuse3-shutdown " + mountPoint);
         java.lang.Runtime.getRuntime().addShutdownHook(hook);
         try {
-            Fuse3Loop.run(argv, ops, mountPoint.toAbsolutePath().toString(), this::direct, (session, fd) -> {
+            Fuse3Loop.run(argv, ops, mountPoint.toAbsolutePath().toString(), this::direct, SpinWindow.of(busyPollMicros),
+                    (session, fd) -> {
                 devFd = fd;
                 passthroughInit.install(session, fd);
             });

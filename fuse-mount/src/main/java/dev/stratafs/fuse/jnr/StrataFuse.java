@@ -61,6 +61,8 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
     private final IdMapper ids;
     private final StatWriter stats;
     private final AclNames acls;
+    /** {@code busy_poll=}: see {@link SpinWindow}. */
+    private final int busyPollMicros;
     private final RequestGuard guard = new RequestGuard();
     private final HandleTable<OpenFile> files = new HandleTable<>();
     private final HandleTable<DirHandle> dirs = new HandleTable<>();
@@ -78,6 +80,7 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
         this.ids = IdMapper.of(options);
         this.stats = new StatWriter(ids, options.staticNlink());
         this.acls = new AclNames(options.noAcl());
+        this.busyPollMicros = options.busyPollMicros();
         setOperationFlags();
         reuseStructsOnHotCallbacks();
     }
@@ -146,7 +149,8 @@ public final class StrataFuse extends FuseStubFS implements dev.stratafs.fuse.Fu
         Thread hook = new Thread(this::umount, "stratafs-fuse-shutdown " + mountPoint);
         java.lang.Runtime.getRuntime().addShutdownHook(hook);
         try {
-            FuseLoop.run(argv, Struct.getMemory(fuseOperations), Struct.size(fuseOperations), mountPoint.toString());
+            FuseLoop.run(argv, Struct.getMemory(fuseOperations), Struct.size(fuseOperations), mountPoint.toString(),
+                    SpinWindow.of(busyPollMicros));
         } finally {
             mounted.set(false);
             try {

@@ -78,6 +78,8 @@ final class WorkerPool {
      */
     private final BooleanSupplier waiting;
     private final Supplier<Worker> newWorker;
+    /** How long the reader polls for the next request before it blocks in read(2). */
+    private final SpinWindow spin;
     private final boolean multithreaded;
     private final String name;
     // Guarded by this: running workers, how many of them wait for a request, names handed out.
@@ -101,15 +103,17 @@ final class WorkerPool {
      * @param exit ends the session (all workers leave)
      * @param newWorker per-thread state (a request buffer) for a new worker, made on its thread
      * @param waiting whether a request waits to be read; called on any thread, holding nothing
+     * @param spin how long the reader polls {@code waiting} before it blocks in a read
      */
     WorkerPool(BooleanSupplier exited, Runnable exit, Supplier<Worker> newWorker, BooleanSupplier waiting,
-               boolean multithreaded, String name) {
-        this(exited, exit, newWorker, waiting, multithreaded, name, STUCK_NANOS);
+               SpinWindow spin, boolean multithreaded, String name) {
+        this(exited, exit, newWorker, waiting, spin, multithreaded, name, STUCK_NANOS);
     }
 
     /** As above, with the time after which a quick request hands the reading on (tests). */
     WorkerPool(BooleanSupplier exited, Runnable exit, Supplier<Worker> newWorker, BooleanSupplier waiting,
-               boolean multithreaded, String name, long stuckNanos) {
+               SpinWindow spin, boolean multithreaded, String name, long stuckNanos) {
+        this.spin = spin;
         this.stuckNanos = stuckNanos;
         this.exited = exited;
         this.exit = exit;
@@ -178,7 +182,11 @@ final class WorkerPool {
             LongWork.listen(turn);
             turn.take();
             while (!exited.getAsBoolean()) {
+                // Polls first while the client is likely to send again soon (SpinWindow): a
+                // request read by a running thread costs the client no wake-up of ours.
+                spin.await(waiting);
                 int res = w.receive();
+                spin.received();
                 if (res == -Errno.EINTR || res == -Errno.EAGAIN) continue;
                 if (res <= 0) {
                     // 0: unmounted (libfuse saw ENODEV and exited the session) or exited already.

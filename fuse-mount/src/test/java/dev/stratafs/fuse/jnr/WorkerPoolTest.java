@@ -70,7 +70,7 @@ class WorkerPoolTest {
         WorkerPool pool = new WorkerPool(() -> exited, () -> exited = true, () -> {
             workersMade.incrementAndGet();
             return new FakeWorker();
-        }, () -> !queue.isEmpty(), true, "test", stuckNanos);
+        }, () -> !queue.isEmpty(), new SpinWindow(0), true, "test", stuckNanos);
         loop = new Thread(() -> {
             try {
                 pool.serve();

@@ -9,6 +9,9 @@ import dev.stratafs.fuse.FuseOptions;
 import dev.stratafs.fuse.Sh;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -129,6 +132,32 @@ class FuseLoopThreadsIT {
             pool.shutdownNow();
         }
         assertEquals(0, session.unexpectedFailures());
+    }
+
+    @Test
+    void anIdleMountsWorkersStopPollingAfterOneWindow() throws Exception {
+        // The longest window (10 ms): a reader that kept polling while no request came would
+        // show about the whole second below as CPU time.
+        mount(FuseOptions.builder().busyPollMicros(FuseOptions.MAX_BUSY_POLL_MICROS));
+        for (int i = 0; i < 200; i++) assertEquals("hello\n", Files.readString(mnt.resolve("hello.txt")));
+        Thread.sleep(200);
+        long before = workerCpuNanos();
+        Thread.sleep(1000);
+        long used = workerCpuNanos() - before;
+        assertTrue(used < TimeUnit.MILLISECONDS.toNanos(50), "idle workers used " + used / 1_000_000 + " ms of CPU in 1 s");
+        assertEquals("hello\n", Files.readString(mnt.resolve("hello.txt")), "served again after the idle spell");
+    }
+
+    /** CPU time of this JVM's FUSE worker threads so far. */
+    private static long workerCpuNanos() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t == null || !t.getThreadName().startsWith("stratafs-fuse-worker-")) continue;
+            long cpu = mx.getThreadCpuTime(t.getThreadId());
+            if (cpu > 0) total += cpu;
+        }
+        return total;
     }
 
     @Test
