@@ -105,6 +105,56 @@ class OverlayFsTest {
         }
     }
 
+    /**
+     * <pre>
+     * l0/small   PREFETCH_MAX bytes       cached pages dropped before the open
+     * l0/big     PREFETCH_MAX + 4096      likewise
+     * </pre>
+     * Opening the small one to read starts reading all of it; the big one is left to the
+     * kernel's own read-ahead, and an open alone reads none of it. fincore(1) counts resident
+     * pages with mincore(2), which reads nothing itself.
+     */
+    @Test
+    void openingASmallLowerFileToReadStartsReadingAllOfIt() throws Exception {
+        Path small = uncached(l0.resolve("small"), OverlayFs.PREFETCH_MAX);
+        Path big = uncached(l0.resolve("big"), OverlayFs.PREFETCH_MAX + 4096);
+        try (OpenFile h = fs.open("/small", OpenFlags.O_RDONLY, ROOT)) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (resident(small) < OverlayFs.PREFETCH_MAX && System.nanoTime() < deadline) Thread.sleep(10);
+            assertEquals(OverlayFs.PREFETCH_MAX, resident(small));
+        }
+        try (OpenFile h = fs.open("/big", OpenFlags.O_RDONLY, ROOT)) {
+            Thread.sleep(300);
+            assertEquals(0, resident(big));
+        }
+    }
+
+    /** A file of {@code size} random bytes, on disk and not in the page cache. */
+    private static Path uncached(Path f, long size) throws Exception {
+        byte[] b = new byte[(int) size];
+        new java.util.Random(7).nextBytes(b);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(b));
+            ch.force(true);
+        }
+        command("dd", "if=" + f, "iflag=nocache", "count=0", "status=none");
+        assertEquals(0, resident(f), "the page cache of " + f + " could not be dropped");
+        return f;
+    }
+
+    /** Bytes of {@code f} in the page cache. */
+    private static long resident(Path f) throws Exception {
+        return Long.parseLong(command("fincore", "--bytes", "--noheadings", "--output", "RES", f.toString()).trim());
+    }
+
+    private static String command(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", argv) + ": " + out);
+        return out;
+    }
+
     @Test
     void anOpenOfALowerFileReplacedByAFifoBehindTheMountDoesNotBlock() throws Exception {
         fs.lookup("/only1");

@@ -39,6 +39,8 @@ final class JnrNativeOs implements NativeOs {
     /** AT_REMOVEDIR from fcntl.h: unlinkat(2) acts as rmdir(2). */
     private static final int AT_REMOVEDIR = 0x200;
 
+    /** fcntl.h: start reading the range into the page cache. */
+    private static final int POSIX_FADV_WILLNEED = 3;
     /** preadv2(2): fail with EAGAIN instead of waiting for the disk. */
     private static final int RWF_NOWAIT = 0x8;
 
@@ -493,6 +495,12 @@ final class JnrNativeOs implements NativeOs {
     @Override
     public void fsetxattr(int fd, String name, byte[] value, int flags) throws FsException {
         check(libc.fsetxattr(fd, cstr(name), value, value.length, flags), "fsetxattr", "fd " + fd + " " + name);
+    }
+
+    @Override
+    public void willNeed(int fd, long len) {
+        // Advice only: a failure (ESPIPE, say) changes nothing that reads would see.
+        libc.posix_fadvise(fd, 0, len, POSIX_FADV_WILLNEED);
     }
 
     @Override

@@ -99,6 +99,8 @@ public interface LibC {
 
     @ssize_t long preadv2(int fd, Pointer iov, int iovcnt, @off_t long offset, int flags);
 
+    int posix_fadvise(int fd, @off_t long offset, @off_t long len, int advice);
+
     /** pread(2) into native memory given by address (a FUSE request buffer): no staging copy. */
     @ssize_t long pread(int fd, @intptr_t long buf, @size_t long count, @off_t long offset);
 

@@ -104,6 +104,9 @@ public interface NativeOs {
     /** pread(2) into a heap array; returns bytes read, 0 at end of file. */
     int pread(int fd, byte[] buf, int off, int len, long position) throws FsException;
 
+    /** posix_fadvise(POSIX_FADV_WILLNEED) of the first {@code len} bytes: starts reading them; errors are ignored. */
+    void willNeed(int fd, long len);
+
     /**
      * Whether the byte at {@code position} can be read without waiting for the disk: preadv2(2)
      * of it with RWF_NOWAIT. True past the end of the file; false where the check is not
