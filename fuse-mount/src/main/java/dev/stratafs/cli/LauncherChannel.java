@@ -1,11 +1,14 @@
 package dev.stratafs.cli;
 
+import dev.stratafs.fuse.jnr.DaemonStdio;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The report pipe of scripts/stratafs, which starts the daemon JVM itself (no parent JVM) and
@@ -15,6 +18,7 @@ import java.nio.file.StandardOpenOption;
  * at EOF, which comes when this process exits or {@link #close}s.
  */
 final class LauncherChannel implements StartReport {
+    private static final Logger LOG = LoggerFactory.getLogger(LauncherChannel.class);
     /** Internal: the descriptor number of the launcher's report pipe. */
     static final String FD_ENV = "STRATAFS_INTERNAL_REPORT_FD";
 
@@ -72,7 +76,7 @@ final class LauncherChannel implements StartReport {
             // the launcher is gone; nothing to tell
         }
         if (fd > 2) {
-            dev.stratafs.fuse.jnr.DaemonStdio.close(fd);
+            DaemonStdio.close(fd);
         }
     }
 
@@ -85,7 +89,7 @@ final class LauncherChannel implements StartReport {
             out.flush();
         } catch (IOException e) {
             // The launcher was interrupted and is gone (EPIPE): it sent us SIGTERM as it went.
-            org.slf4j.LoggerFactory.getLogger(LauncherChannel.class).warn("cannot report to the launcher: {}", e.toString());
+            LOG.warn("cannot report to the launcher: {}", e.toString());
         }
     }
 }

@@ -16,10 +16,14 @@ import dev.stratafs.core.nat.NativeOs.OpenFlags;
 import dev.stratafs.core.nat.Natives;
 import dev.stratafs.core.nat.StatInfo;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -132,10 +136,9 @@ class OverlayFsTest {
     /** A file of {@code size} random bytes, on disk and not in the page cache. */
     private static Path uncached(Path f, long size) throws Exception {
         byte[] b = new byte[(int) size];
-        new java.util.Random(7).nextBytes(b);
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
-                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(b));
+        new Random(7).nextBytes(b);
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(b));
             ch.force(true);
         }
         command("dd", "if=" + f, "iflag=nocache", "count=0", "status=none");

@@ -1,5 +1,11 @@
 package dev.stratafs.fuse.jnr;
 
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_APPEND;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_CLOEXEC;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_CREAT;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_RDWR;
+import static dev.stratafs.core.nat.NativeOs.OpenFlags.O_WRONLY;
+
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -23,13 +29,6 @@ public final class DaemonStdio {
     private static final class Lib {
         static final Libc INSTANCE = NativeLibs.load(Libc.class, "c", "libc.so.6");
     }
-
-    // asm-generic/fcntl.h, the values of x86 and arm64 Linux
-    private static final int O_WRONLY = 01;
-    private static final int O_RDWR = 02;
-    private static final int O_CREAT = 0100;
-    private static final int O_APPEND = 02000;
-    private static final int O_CLOEXEC = 02000000;
 
     private DaemonStdio() {}
 

@@ -30,6 +30,9 @@ class WorkerPoolTest {
     private final AtomicInteger workersMade = new AtomicInteger();
     private final Set<String> servingThreads = ConcurrentHashMap.newKeySet();
     private Thread loop;
+    /** Reads that found nothing (the fake device's read gives up after 10 ms). */
+    private final AtomicInteger emptyReads = new AtomicInteger();
+    private final AtomicInteger waitingPolls = new AtomicInteger();
 
     private final class FakeWorker implements WorkerPool.Worker {
         Request current;
@@ -41,7 +44,11 @@ class WorkerPoolTest {
             } catch (InterruptedException e) {
                 return -Errno.EINTR;
             }
-            return current == null ? -Errno.EAGAIN : 40;
+            if (current == null) {
+                emptyReads.incrementAndGet();
+                return -Errno.EAGAIN;
+            }
+            return 40;
         }
 
         @Override
@@ -67,10 +74,17 @@ class WorkerPoolTest {
     }
 
     private void start(long stuckNanos) {
+        start(stuckNanos, new SpinWindow(0));
+    }
+
+    private void start(long stuckNanos, SpinWindow spin) {
         WorkerPool pool = new WorkerPool(() -> exited, () -> exited = true, () -> {
             workersMade.incrementAndGet();
             return new FakeWorker();
-        }, () -> !queue.isEmpty(), new SpinWindow(0), true, "test", stuckNanos);
+        }, () -> {
+            waitingPolls.incrementAndGet();
+            return !queue.isEmpty();
+        }, spin, true, "test", stuckNanos);
         loop = new Thread(() -> {
             try {
                 pool.serve();
@@ -94,6 +108,20 @@ class WorkerPoolTest {
         } catch (InterruptedException e) {
             throw new AssertionError(e);
         }
+    }
+
+    @Test
+    void theReaderPollsForTheNextRequestInsteadOfBlockingInTheRead() throws InterruptedException {
+        // A window of 1 s: the request that comes 100 ms into it is seen by the poll, and the
+        // read after it returns at once. A reader that went straight to the read would sit in it,
+        // and the fake read gives up every 10 ms.
+        start(NEVER_STUCK, new SpinWindow(TimeUnit.SECONDS.toNanos(1)));
+        Thread.sleep(100);
+        CountDownLatch served = new CountDownLatch(1);
+        queue.add(new Request(GETATTR, served::countDown));
+        await(served);
+        assertEquals(0, emptyReads.get(), "reads that waited for a request");
+        assertTrue(waitingPolls.get() > 10, "polls before the read: " + waitingPolls.get());
     }
 
     @Test
