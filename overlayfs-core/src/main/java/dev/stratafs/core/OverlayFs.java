@@ -203,19 +203,28 @@ public final class OverlayFs implements Closeable {
         boolean write = OpenFlags.writes(flags);
         int openFlags = flags & ~(O_CREAT | O_EXCL);
         if (!write) {
+            OpenFile h;
+            StatInfo lowerStat = null;
+            int fd;
             ns.readLock().lock();
             try {
                 Resolved r = resolver.resolveToOpen(p).requireExists();
                 Path copied = copiedLink(r, ino(r.layer(), r.host(), r.stat()));
                 // A lower layer is only read: not even its access times change (ovl_path_open).
                 boolean lower = copied == null && !r.inUpper();
-                int fd = os.open(copied != null ? copied : r.host(), lower ? openFlags | O_NOATIME | O_NONBLOCK : openFlags, 0);
-                if (lower) r = r.withStat(openedLower(fd));
-                if (lower) prefetch(fd, r.stat());
-                return handle(p, r, fd, false, lower ? r.stat().size() : -1);
+                fd = os.open(copied != null ? copied : r.host(), lower ? openFlags | O_NOATIME | O_NONBLOCK : openFlags, 0);
+                if (lower) {
+                    r = r.withStat(openedLower(fd));
+                    lowerStat = r.stat();
+                }
+                h = handle(p, r, fd, false, lower ? r.stat().size() : -1);
             } finally {
                 ns.readLock().unlock();
             }
+            // After the lock: starting the disk is no business of the namespace. The handle is
+            // still ours alone, so its fd cannot be closed meanwhile.
+            if (lowerStat != null) prefetch(fd, lowerStat);
+            return h;
         }
         for (int attempt = 0; attempt < 10; attempt++) {
             Resolved r0 = readResolve(p).requireExists();
