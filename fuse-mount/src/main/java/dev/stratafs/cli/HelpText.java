@@ -26,6 +26,10 @@ final class HelpText {
               workdir=W              empty directory on the same filesystem as U
               volatile               skip fsync (same as fsync=0)
               fsync=0|1              sync copied-up data and metadata (default 1)
+              metacopy=on|off        chmod, chown, touch and xattr changes copy a lower file up
+                                     without its data until it is written (default off; such an
+                                     upper needs metacopy=on on the kernel overlay too, and
+                                     fuse-overlayfs cannot read it)
               timeout=SECS           kernel entry/attribute cache timeout (default 1000000000)
               writeback=0|1          kernel writeback cache: fewer, larger writes; errors such as
                                      ENOSPC show at close/fsync, not write (default 0)

@@ -94,6 +94,11 @@ final class MountOptionsParser {
                 case "1" -> true;
                 default -> throw new CliException("bad value for fsync: '" + value + "' (expected 0 or 1)");
             };
+            case "metacopy" -> s.metacopy = switch (need(key, value)) {
+                case "on" -> true;
+                case "off" -> false;
+                default -> throw new CliException("bad value for metacopy: '" + value + "' (expected on or off)");
+            };
             case "timeout" -> s.fuse.timeoutSeconds(seconds(key, need(key, value)));
             case "writeback" -> s.fuse.writeback(flag(key, value, true));
             case "passthrough" -> {
@@ -138,7 +143,7 @@ final class MountOptionsParser {
         if (s.lowers == null) {
             throw new CliException("missing lowerdir= option: at least one lower layer is required");
         }
-        StackConfig.Builder stack = StackConfig.builder().lowers(s.lowers).fsync(s.fsync);
+        StackConfig.Builder stack = StackConfig.builder().lowers(s.lowers).fsync(s.fsync).metacopy(s.metacopy);
         if (s.readOnly) {
             if (s.upper != null) {
                 s.notes.add("read-only mount: ignoring upperdir and workdir");
@@ -296,6 +301,7 @@ final class MountOptionsParser {
         Path work;
         Path logFile;
         boolean fsync = true;
+        boolean metacopy;
         boolean readOnly;
         boolean foreground;
         boolean debug;

@@ -25,7 +25,7 @@ class HelpTextTest {
 
     @Test
     void everyParsedOptionIsInTheHelp() {
-        for (String word : new String[] {"lowerdir=", "upperdir=", "workdir=", "volatile", "fsync=", "timeout=", "writeback=", "passthrough=", "busy_poll=",
+        for (String word : new String[] {"lowerdir=", "upperdir=", "workdir=", "volatile", "fsync=", "metacopy=", "timeout=", "writeback=", "passthrough=", "busy_poll=",
                 "squash_to_root", "squash_to_uid=", "squash_to_gid=", "uidmapping=", "gidmapping=", "static_nlink",
                 "noacl", "lowlevel", "highlevel", "xattr_permissions=", "allow_other", "default_permissions", "fsname=", "debug", "log=",
                 " ro ", " rw ", "context=", "nodev"}) {

@@ -220,6 +220,13 @@ class MountOptionsParserTest {
     }
 
     @Test
+    void metacopyIsOffUnlessTurnedOnAsOnTheKernelOverlay() throws CliException {
+        assertFalse(parse("-o", "lowerdir=/a,upperdir=/u,workdir=/w", "/m").stack().metacopy());
+        assertTrue(parse("-o", "lowerdir=/a,upperdir=/u,workdir=/w,metacopy=on", "/m").stack().metacopy());
+        assertFalse(parse("-o", "lowerdir=/a,upperdir=/u,workdir=/w,metacopy=on,metacopy=off", "/m").stack().metacopy());
+    }
+
+    @Test
     void logAndFsnameAreTaken() throws CliException {
         MountRequest r = parse("-o", "lowerdir=/a,log=logs/s.log,fsname=ctr1", "/m");
         assertEquals(Optional.of(CWD.resolve("logs/s.log")), r.logFile());
@@ -262,6 +269,8 @@ class MountOptionsParserTest {
                 Arguments.of(List.of("-o", "lowerdir=/a,timeout=-1", "/m"), "bad value for timeout: '-1' (expected seconds >= 0, e.g. 1.5)"),
                 Arguments.of(List.of("-o", "lowerdir=/a,timeout=NaN", "/m"), "bad value for timeout: 'NaN' (expected seconds >= 0, e.g. 1.5)"),
                 Arguments.of(List.of("-o", "lowerdir=/a,fsync=2", "/m"), "bad value for fsync: '2' (expected 0 or 1)"),
+                Arguments.of(List.of("-o", "lowerdir=/a,metacopy=1", "/m"), "bad value for metacopy: '1' (expected on or off)"),
+                Arguments.of(List.of("-o", "lowerdir=/a,metacopy", "/m"), "option metacopy= needs a value"),
                 Arguments.of(List.of("-o", "lowerdir=/a,busy_poll=-5", "/m"), "bad value for busy_poll: '-5' (expected microseconds, 0 to 10000; 0 turns polling off)"),
                 Arguments.of(List.of("-o", "lowerdir=/a,busy_poll=10001", "/m"), "bad value for busy_poll: '10001' (expected microseconds, 0 to 10000; 0 turns polling off)"),
                 Arguments.of(List.of("-o", "lowerdir=/a,busy_poll=1e3", "/m"), "bad value for busy_poll: '1e3' (expected microseconds, 0 to 10000; 0 turns polling off)"),

@@ -7,7 +7,6 @@ import dev.stratafs.fuse.FuseOptions;
 import dev.stratafs.fuse.mount.MountSession;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * The core side of overlayfs-core's differential suite as a real stratafs FUSE mount (failsafe
@@ -24,10 +23,8 @@ public final class StratafsDiffMount implements CoreMountFactory {
     static final String HIGHLEVEL_PROPERTY = "stratafs.diff.highlevel";
 
     @Override
-    public AutoCloseable mount(List<Path> lowers, Path upper, Path work, Path mountPoint) throws IOException {
-        StackConfig.Builder b = StackConfig.builder().lowers(lowers);
-        if (upper != null) b.upper(upper, work);
-        OverlayFs fs = OverlayFs.open(b.build());
+    public AutoCloseable mount(StackConfig stack, Path mountPoint) throws IOException {
+        OverlayFs fs = OverlayFs.open(stack);
         MountSession session;
         try {
             session = MountSession.mount(fs, mountPoint, options());

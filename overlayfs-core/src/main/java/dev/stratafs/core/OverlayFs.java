@@ -61,14 +61,16 @@ public final class OverlayFs implements Closeable {
     private final int egid;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private OverlayFs(StackConfig config, NativeOs os, LayerStack stack, WhiteoutCodec codec, WorkDir work, String privatePrefix) {
+    private OverlayFs(StackConfig config, NativeOs os, LayerStack stack, WhiteoutCodec codec, WorkDir work,
+                      String overlayPrefix, String privatePrefix) {
         this.config = config;
         this.os = os;
         this.stack = stack;
         this.codec = codec;
         this.resolver = new Resolver(stack, os, codec);
         this.work = work;
-        this.copyUp = work == null ? null : new CopyUp(stack, resolver, os, ns, work, config.fsync(), privatePrefix);
+        this.copyUp = work == null ? null : new CopyUp(stack, resolver, os, ns, work, config.fsync(), config.metacopy(),
+                overlayPrefix, privatePrefix);
         this.ghosts = new Ghosts(os, work);
         this.root = os.geteuid() == 0;
         this.egid = os.getegid();
@@ -84,8 +86,11 @@ public final class OverlayFs implements Closeable {
             work = WorkDir.open(stack.work(), os, !config.fsync(), config.acceptDirtyVolatile());
             kernelFormat = os.geteuid() == 0 && WhiteoutCodec.probeKernelFormat(os, work.scratch());
         }
-        String prefix = kernelFormat ? "trusted.overlay.stratafs." : "user.overlay.stratafs.";
-        OverlayFs fs = new OverlayFs(config, os, stack, new WhiteoutCodec(os, kernelFormat), work, prefix);
+        // The kernel's own xattrs (overlayfs.rst "Extended attributes": trusted.overlay.*, or
+        // user.overlay.* on an upper it mounts with userxattr); ours live beside them.
+        String overlayPrefix = kernelFormat ? "trusted.overlay." : "user.overlay.";
+        OverlayFs fs = new OverlayFs(config, os, stack, new WhiteoutCodec(os, kernelFormat), work,
+                overlayPrefix, overlayPrefix + "stratafs.");
         if (fs.copyUp != null) fs.copyUp.sweepIndex();
         return fs;
     }
@@ -129,6 +134,7 @@ public final class OverlayFs implements Closeable {
             StatInfo cs = os.lstatOrNull(copied);
             if (cs != null) st = cs;
         }
+        if (metacopy(r.layer(), r.host(), st)) st = st.withBlocks(dataBlocks(r.path(), st));
         long nlink = st.nlink();
         if (st.isDirectory()) {
             // As the kernel overlay: a merged directory's link count is unknown, report 1 (find(1) copes).
@@ -139,6 +145,27 @@ public final class OverlayFs implements Closeable {
             if (n > 0) nlink = n;
         }
         return FileAttr.of(st, ino, nlink);
+    }
+
+    /** Whether the object at {@code host} of {@code layer}, as {@code st} stats it, is a metadata-only copy. */
+    private boolean metacopy(Layer layer, Path host, StatInfo st) throws FsException {
+        return copyUp != null && layer.isUpper() && copyUp.isMetacopy(host, st);
+    }
+
+    private boolean metacopy(Resolved r) throws FsException {
+        return r.exists() && metacopy(r.layer(), r.host(), r.stat());
+    }
+
+    /**
+     * st_blocks of a metadata-only copy: its data's, in the lower layer (the kernel answers the
+     * same), or its own when that file cannot be found. Under the namespace lock.
+     */
+    private long dataBlocks(FsPath p, StatInfo st) {
+        try {
+            return resolver.lowerData(p).stat().blocks();
+        } catch (FsException e) {
+            return st.blocks();
+        }
     }
 
     /**
@@ -210,14 +237,18 @@ public final class OverlayFs implements Closeable {
             try {
                 Resolved r = resolver.resolveToOpen(p).requireExists();
                 Path copied = copiedLink(r, ino(r.layer(), r.host(), r.stat()));
+                // A metadata-only copy is read from the lower file that holds its data.
+                Resolved data = metacopy(r) ? resolver.lowerData(p) : null;
                 // A lower layer is only read: not even its access times change (ovl_path_open).
-                boolean lower = copied == null && !r.inUpper();
-                fd = os.open(copied != null ? copied : r.host(), lower ? openFlags | O_NOATIME | O_NONBLOCK : openFlags, 0);
+                boolean lower = copied == null && (!r.inUpper() || data != null);
+                Path target = copied != null ? copied : data != null ? data.host() : r.host();
+                fd = os.open(target, lower ? openFlags | O_NOATIME | O_NONBLOCK : openFlags, 0);
                 if (lower) {
-                    r = r.withStat(openedLower(fd));
-                    lowerStat = r.stat();
+                    lowerStat = openedLower(fd);
+                    // A metadata-only copy keeps its own attributes (and inode number).
+                    if (data == null) r = r.withStat(lowerStat);
                 }
-                h = handle(p, r, fd, false, lower ? r.stat().size() : -1);
+                h = handle(p, r, fd, false, lower, lower ? lowerStat.size() : -1);
             } finally {
                 ns.readLock().unlock();
             }
@@ -226,18 +257,23 @@ public final class OverlayFs implements Closeable {
             if (lowerStat != null) prefetch(fd, lowerStat);
             return h;
         }
+        boolean metacopySeen = false;
         for (int attempt = 0; attempt < 10; attempt++) {
             Resolved r0 = readResolve(p).requireExists();
             if (r0.isDirectory()) throw new FsException(ErrorKind.IS_DIRECTORY, "is a directory: " + p);
             requireWritable(p);
-            if (!r0.inUpper()) copyUp.ensureUpper(p, (flags & O_TRUNC) == 0);
+            if (!r0.inUpper() || metacopySeen) copyUp.ensureUpper(p, (flags & O_TRUNC) == 0 ? CopyUp.Data.ALL : CopyUp.Data.NONE);
             ns.readLock().lock();
             try {
                 Resolved r = resolver.resolve(p).requireExists();
                 if (!r.inUpper()) continue;
+                if (metacopy(r)) {
+                    metacopySeen = true; // its data comes up first
+                    continue;
+                }
                 int fd = os.open(r.host(), openFlags, 0);
                 if ((flags & O_TRUNC) != 0) dropSetIds(r, fd, caller);
-                return handle(p, r, fd, (flags & O_ACCMODE) != O_RDONLY, -1);
+                return handle(p, r, fd, (flags & O_ACCMODE) != O_RDONLY, false, -1);
             } finally {
                 ns.readLock().unlock();
             }
@@ -293,10 +329,13 @@ public final class OverlayFs implements Closeable {
         }
     }
 
-    /** A handle on {@code r}; {@code lowerSize}: the size of the lower file {@code fd} is open on, else -1. */
-    private FileHandle handle(FsPath p, Resolved r, int fd, boolean writable, long lowerSize) throws FsException {
+    /**
+     * A handle on {@code r}; {@code lower}: {@code fd} is open on a lower file (r's, or the data
+     * of r's metadata-only copy), of size {@code lowerSize}.
+     */
+    private FileHandle handle(FsPath p, Resolved r, int fd, boolean writable, boolean lower, long lowerSize) throws FsException {
         // Without an upper layer nothing is ever copied up, so a lower handle never moves.
-        boolean onLower = !r.inUpper() && copyUp != null;
+        boolean onLower = lower && copyUp != null;
         return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, onLower, true, null, lowerSize);
     }
 
@@ -319,6 +358,11 @@ public final class OverlayFs implements Closeable {
                     FileAttr known = once == null ? null : once.getAndSet(null);
                     if (known != null) return known;
                     StatInfo st = os.fstat(h.fd());
+                    if (h.readsLower() && copyUp != null) {
+                        // The lower file has the data; its attributes may have been copied up alone since.
+                        StatInfo meta = upperAttributes(p, h.ino());
+                        if (meta != null) st = meta.withBlocks(st.blocks());
+                    }
                     long nlink = st.nlink();
                     if (fromLower && st.isRegular() && copyUp != null && nlink > 0) {
                         long n = copyUp.linkedNlink(h.ino());
@@ -326,6 +370,26 @@ public final class OverlayFs implements Closeable {
                     }
                     return FileAttr.of(st, h.ino(), nlink);
                 });
+    }
+
+    /**
+     * The attributes of the upper object at {@code p} if it is a copy of mount inode {@code ino},
+     * else null.
+     */
+    private StatInfo upperAttributes(FsPath p, long ino) throws FsException {
+        ns.readLock().lock();
+        try {
+            Resolved r;
+            try {
+                r = resolver.resolve(p);
+            } catch (FsException e) {
+                if (e.kind() == ErrorKind.NOT_FOUND || e.kind() == ErrorKind.NOT_DIRECTORY) return null;
+                throw e;
+            }
+            return r.exists() && r.inUpper() && ino(r.layer(), r.host(), r.stat()) == ino ? r.stat() : null;
+        } finally {
+            ns.readLock().unlock();
+        }
     }
 
     private int reopenUpper(FsPath p, FileHandle h) throws FsException {
@@ -341,6 +405,8 @@ public final class OverlayFs implements Closeable {
                 throw e;
             }
             if (!r.exists() || !r.inUpper() || ino(r.layer(), r.host(), r.stat()) != h.ino()) return -1;
+            // Only the attributes came up: the data is still where the handle reads it.
+            if (metacopy(r)) return -1;
             return os.open(r.host(), O_RDONLY, 0);
         } finally {
             ns.readLock().unlock();
@@ -369,7 +435,7 @@ public final class OverlayFs implements Closeable {
                     // Unchanged since the fstat: the reply's attributes need no second one.
                     FileAttr first = changed ? null : FileAttr.of(st, ino, st.nlink());
                     capMisses.remember(p); // made by us: no capability
-                    copyUp.madeInUpper(st.ino());
+                    copyUp.madeInUpper(st);
                     return handle(p, ino, fd, (flags & O_ACCMODE) != O_RDONLY, false, false, first);
                 } catch (FsException | RuntimeException e) {
                     os.close(fd);
@@ -394,7 +460,7 @@ public final class OverlayFs implements Closeable {
         int perm = mode & 07777 & ~caller.umask();
         for (int attempt = 0; attempt < 10; attempt++) {
             Resolved r0 = readResolve(p).requireDirectory();
-            if (!r0.inUpper()) copyUp.ensureUpper(p, false);
+            if (!r0.inUpper()) copyUp.ensureUpper(p, CopyUp.Data.NONE);
             ns.readLock().lock();
             try {
                 Resolved r = resolver.resolve(p).requireDirectory();
@@ -408,7 +474,7 @@ public final class OverlayFs implements Closeable {
                         if (st.uid() != caller.uid() || st.gid() != gid) os.fchown(fd, caller.uid(), gid);
                     }
                     if (st.perm() != perm) os.fchmod(fd, perm);
-                    copyUp.madeInUpper(st.ino());
+                    copyUp.madeInUpper(st);
                     return handle(p, stack.ino(st.dev(), st.ino()), fd, (flags & O_ACCMODE) != O_RDONLY, false, false, null);
                 } catch (FsException | RuntimeException e) {
                     os.close(fd);
@@ -733,8 +799,9 @@ public final class OverlayFs implements Closeable {
             }
             if (rs.isDirectory()) {
                 materialize(src);
-            } else if (!rs.inUpper()) {
-                copyUp.ensureUpper(src, true);
+            } else if (!rs.inUpper() || metacopy(rs)) {
+                // A metadata-only copy's data is found by its path: it moves with its data.
+                copyUp.ensureUpper(src, CopyUp.Data.ALL);
             }
             ns.writeLock().lock();
             try {
@@ -742,7 +809,7 @@ public final class OverlayFs implements Closeable {
                 Resolved rd = resolver.resolve(dst);
                 checkRenameTarget(rs, rd, flags);
                 if (sameFile(rs, rd)) return;
-                if (!rs.inUpper() || (rs.isDirectory() && !fullyUpper(src))) continue;
+                if (!rs.inUpper() || metacopy(rs) || (rs.isDirectory() && !fullyUpper(src))) continue;
                 commitRename(rs, rd);
                 committed.run();
                 return;
@@ -774,7 +841,7 @@ public final class OverlayFs implements Closeable {
 
     /** Copies every object below a directory into the upper (no lock held while copying data). */
     private void materialize(FsPath dir) throws FsException {
-        copyUp.ensureUpper(dir, false);
+        copyUp.ensureUpper(dir, CopyUp.Data.NONE);
         List<Resolver.Entry> entries;
         ns.readLock().lock();
         try {
@@ -788,8 +855,9 @@ public final class OverlayFs implements Closeable {
             FsPath c = dir.resolve(dev.stratafs.core.path.Name.of(e.name()));
             if (e.isDirectory()) {
                 materialize(c);
-            } else if (!e.layer().isUpper()) {
-                copyUp.ensureUpper(c, true);
+            } else if (!e.layer().isUpper() || e.type() == StatInfo.S_IFREG) {
+                // An upper file may be a metadata-only copy, whose data would not follow the move.
+                copyUp.ensureUpper(c, CopyUp.Data.ALL);
             }
         }
     }
@@ -799,7 +867,9 @@ public final class OverlayFs implements Closeable {
         if (!resolver.hasLowerParts(dir)) return true;
         for (Resolver.Entry e : resolver.list(dir)) {
             if (!e.layer().isUpper()) return false;
-            if (e.isDirectory() && !fullyUpper(dir.resolve(dev.stratafs.core.path.Name.of(e.name())))) return false;
+            FsPath c = dir.resolve(dev.stratafs.core.path.Name.of(e.name()));
+            if (e.isDirectory() && !fullyUpper(c)) return false;
+            if (e.type() == StatInfo.S_IFREG && metacopy(resolver.resolve(c))) return false;
         }
         // Every visible entry is in the upper: the lower parts can be cut off. Opaque first, then
         // drop the whiteouts it makes redundant: a crash in between must not bring deleted lower
@@ -838,7 +908,8 @@ public final class OverlayFs implements Closeable {
             // finds nothing then is as if it came after the unlink.
             // Only a last name: a hard link left elsewhere still reaches the file, and the kept
             // link would show in its st_nlink (pjdfstest rename/23.t).
-            if (rd.inUpper() && rd.stat().nlink() == 1) ghosts.keepUpper(ino(rd.layer(), d, rd.stat()), d);
+            if (metacopy(rd)) keepMetacopyGhost(rd);
+            else if (rd.inUpper() && rd.stat().nlink() == 1) ghosts.keepUpper(ino(rd.layer(), d, rd.stat()), d);
             else if (!rd.inUpper()) ghosts.keepLower(stack.ino(rd.stat().dev(), rd.stat().ino()), rd.host());
         }
         // The replaced file may be the last name of a hard-linked lower file's copy.
@@ -876,6 +947,15 @@ public final class OverlayFs implements Closeable {
         resolver.invalidate(dst);
     }
 
+    /** A metadata-only copy replaced by a rename stays readable through its data (best effort). */
+    private void keepMetacopyGhost(Resolved rd) {
+        try {
+            ghosts.keepLower(ino(rd.layer(), rd.host(), rd.stat()), resolver.lowerData(rd.path()).host());
+        } catch (FsException e) {
+            // No data to keep: a late request finds nothing, as for any removed file.
+        }
+    }
+
     public void link(String existing, String newPath) throws IOException {
         FsPath src = FsPath.parse(existing);
         FsPath dst = FsPath.parse(newPath);
@@ -886,11 +966,12 @@ public final class OverlayFs implements Closeable {
             requireWritable(dst);
             requireCreatableName(dst);
             if (rs.isDirectory()) throw new FsException(ErrorKind.NOT_PERMITTED, "cannot hard-link a directory: " + src);
-            if (!rs.inUpper()) copyUp.ensureUpper(src, true);
+            // Each name of a metadata-only copy would need its own lower data: links get the data.
+            if (!rs.inUpper() || metacopy(rs)) copyUp.ensureUpper(src, CopyUp.Data.ALL);
             ns.writeLock().lock();
             try {
                 rs = resolver.resolve(src).requireExists();
-                if (!rs.inUpper()) continue;
+                if (!rs.inUpper() || metacopy(rs)) continue;
                 Creation c = beginCreate(resolver.resolve(dst).requireMissing());
                 capMisses.forget(dst);
                 os.link(rs.host(), c.target);
@@ -938,7 +1019,8 @@ public final class OverlayFs implements Closeable {
     /** The one place attributes change; {@code answer}: stat the upper copy afterwards for the caller. */
     private FileAttr change(FsPath p, AttrChange c, boolean answer) throws IOException {
         FileAttr[] after = new FileAttr[1];
-        onUpper(p, c.size() != 0, r -> {
+        CopyUp.Data data = c.size() < 0 ? CopyUp.Data.LATER : c.size() == 0 ? CopyUp.Data.NONE : CopyUp.Data.ALL;
+        onUpper(p, data, r -> {
             if (c.mode() >= 0 && r.stat().isSymlink()) {
                 throw new FsException(ErrorKind.NOT_SUPPORTED, "cannot change the mode of a symbolic link: " + p);
             }
@@ -970,7 +1052,7 @@ public final class OverlayFs implements Closeable {
         FsPath p = FsPath.parse(path);
         if (PrivateXattrs.isPrivate(name)) throw new FsException(ErrorKind.NOT_SUPPORTED, "overlay-private xattr: " + name);
         requireUserXattrAllowed(readResolve(p).requireExists(), name);
-        onUpper(p, true, up -> {
+        onUpper(p, CopyUp.Data.LATER, up -> {
             os.setxattr(up.host(), name, value, flags);
             // Any of the file's names may have been recorded as lacking it (hard links).
             if (name.equals(CapabilityMisses.NAME)) capMisses.forgetAll();
@@ -1021,7 +1103,7 @@ public final class OverlayFs implements Closeable {
         requireWritable(p);
         requireUserXattrAllowed(r, name);
         if (os.getxattr(r.host(), name) == null) throw new FsException(ErrorKind.NO_ATTRIBUTE, "no such attribute " + name + ": " + p);
-        onUpper(p, true, up -> os.removexattr(up.host(), name));
+        onUpper(p, CopyUp.Data.LATER, up -> os.removexattr(up.host(), name));
     }
 
     public FsStat statfs(String path) throws IOException {
@@ -1055,8 +1137,8 @@ public final class OverlayFs implements Closeable {
     }
 
     /** Copies the object up if needed (without the lock), then applies the change on the upper copy. */
-    private void onUpper(FsPath p, boolean withData, UpperAction action) throws FsException {
-        onUpper(p, withData, r -> { }, action);
+    private void onUpper(FsPath p, CopyUp.Data data, UpperAction action) throws FsException {
+        onUpper(p, data, r -> { }, action);
     }
 
     /**
@@ -1065,14 +1147,15 @@ public final class OverlayFs implements Closeable {
      * every attempt before anything is copied or changed. An object already in the upper layer
      * (the common case: a file made through the mount) costs one resolve.
      */
-    private void onUpper(FsPath p, boolean withData, UpperAction check, UpperAction action) throws FsException {
+    private void onUpper(FsPath p, CopyUp.Data data, UpperAction check, UpperAction action) throws FsException {
         for (int attempt = 0; attempt < 10; attempt++) {
             Resolved r;
             ns.writeLock().lock();
             try {
                 r = resolver.resolve(p).requireExists();
                 check.apply(r);
-                if (r.inUpper()) {
+                // A metadata-only copy takes changes of attributes as it is; a resize needs its data first.
+                if (r.inUpper() && (data == CopyUp.Data.LATER || !metacopy(r))) {
                     action.apply(r);
                     return;
                 }
@@ -1080,7 +1163,7 @@ public final class OverlayFs implements Closeable {
                 ns.writeLock().unlock();
             }
             requireWritable(p);
-            copyUp.ensureUpper(r, withData);
+            copyUp.ensureUpper(r, data);
         }
         throw new FsException(ErrorKind.IO, "change of " + p + " kept racing with other changes");
     }

@@ -17,6 +17,7 @@ public final class StackConfig {
     private final Path work;
     private final boolean fsync;
     private final boolean acceptDirtyVolatile;
+    private final boolean metacopy;
 
     private StackConfig(Builder b) {
         this.lowers = List.copyOf(b.lowers);
@@ -24,6 +25,7 @@ public final class StackConfig {
         this.work = b.work;
         this.fsync = b.fsync;
         this.acceptDirtyVolatile = b.acceptDirtyVolatile;
+        this.metacopy = b.metacopy;
     }
 
     public static Builder builder() {
@@ -48,6 +50,14 @@ public final class StackConfig {
      */
     public boolean acceptDirtyVolatile() { return acceptDirtyVolatile; }
 
+    /**
+     * Changes of attributes only (mode, owner, times, xattrs) copy a lower file up without its
+     * data, which stays in the lower layer until the file is opened to write (overlayfs.rst
+     * "Metadata only copy up"). Off by default, as the kernel's {@code metacopy=on}: an upper
+     * with such files reads right only on overlays that know the format.
+     */
+    public boolean metacopy() { return metacopy; }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.lowers.addAll(lowers);
@@ -55,12 +65,13 @@ public final class StackConfig {
         b.work = work;
         b.fsync = fsync;
         b.acceptDirtyVolatile = acceptDirtyVolatile;
+        b.metacopy = metacopy;
         return b;
     }
 
     @Override
     public String toString() {
-        return "StackConfig{lowers=" + lowers + ", upper=" + upper + ", work=" + work + ", fsync=" + fsync + "}";
+        return "StackConfig{lowers=" + lowers + ", upper=" + upper + ", work=" + work + ", fsync=" + fsync + ", metacopy=" + metacopy + "}";
     }
 
     public static final class Builder {
@@ -69,6 +80,7 @@ public final class StackConfig {
         private Path work;
         private boolean fsync = true;
         private boolean acceptDirtyVolatile;
+        private boolean metacopy;
 
         private Builder() {}
 
@@ -96,6 +108,11 @@ public final class StackConfig {
 
         public Builder acceptDirtyVolatile(boolean accept) {
             this.acceptDirtyVolatile = accept;
+            return this;
+        }
+
+        public Builder metacopy(boolean metacopy) {
+            this.metacopy = metacopy;
             return this;
         }
 

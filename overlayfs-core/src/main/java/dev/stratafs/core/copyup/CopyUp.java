@@ -23,8 +23,27 @@ import java.util.concurrent.locks.ReadWriteLock;
  * parents first, then the object into a temp name in the workdir (data, owner, mode, xattrs,
  * times, fsync), then one rename into place under the namespace lock. The byte copy runs without
  * any lock; concurrent copy-ups of one path share a single copy.
+ *
+ * <p>With metacopy on, a change of attributes only copies a regular file up without its data
+ * (overlayfs.rst "Metadata only copy up"): the upper file has the lower file's size, no blocks,
+ * and the {@code overlay.metacopy} xattr, and reads go on to the lower file at the same path
+ * until a write, a truncate, a rename or a link needs the data. That copy goes the same way:
+ * data and the upper file's attributes into a temp, then a rename over the metadata-only file.
  */
 public final class CopyUp {
+    /** What a copy-up must bring of a regular file's data. */
+    public enum Data {
+        /** All of it: the file is about to be written, resized, renamed or linked. */
+        ALL,
+        /**
+         * None yet, if the stack has metacopy on (else all): only attributes change, and reads
+         * keep going to the lower file.
+         */
+        LATER,
+        /** None at all: the file is about to be emptied (open with O_TRUNC, truncate to 0). */
+        NONE
+    }
+
     private final LayerStack stack;
     private final Resolver resolver;
     private final NativeOs os;
@@ -34,6 +53,27 @@ public final class CopyUp {
     private final String originXattr;
     private final String lowerGoneXattr;
     private final String lowerNlinkXattr;
+    /** Marks a metadata-only copy; the kernel's name, so that its overlay reads ours and we read its. */
+    private final String metacopyXattr;
+    private final boolean metacopy;
+    /**
+     * Whether the upper filesystem commits metadata changes in order (a journal), so that a
+     * metadata-only copy needs no fsync before its rename: the rename cannot reach the disk
+     * without the xattr and size made before it. Found once at start ({@link MetadataOrder}).
+     */
+    private final boolean upperOrdersMetadata;
+    /**
+     * Upper inode number -> whether it is a metadata-only copy, as of the ctime the answer was
+     * read at: an inode number reused by a newer file, or a file changed since, has another
+     * ctime, so no removal needs to be told. Saves an lgetxattr on every open of an upper file.
+     */
+    private final ConcurrentHashMap<Long, MetacopyState> metacopies = new ConcurrentHashMap<>();
+
+    private record MetacopyState(long ctimeSec, long ctimeNsec, boolean metacopy) {
+        boolean describes(StatInfo st) {
+            return ctimeSec == st.ctimeSec() && ctimeNsec == st.ctimeNsec();
+        }
+    }
     private final ConcurrentHashMap<FsPath, CompletableFuture<Void>> inflight = new ConcurrentHashMap<>();
     private final AtomicLong generation = new AtomicLong();
     /**
@@ -53,8 +93,12 @@ public final class CopyUp {
      */
     private final java.util.Set<Long> noCloneFrom = ConcurrentHashMap.newKeySet();
 
+    /**
+     * {@code overlayPrefix}: where the kernel overlay's own xattrs live on this upper
+     * ({@code trusted.overlay.} or {@code user.overlay.}); {@code privatePrefix}: where ours do.
+     */
     public CopyUp(LayerStack stack, Resolver resolver, NativeOs os, ReadWriteLock ns, WorkDir work,
-                  boolean fsync, String privatePrefix) {
+                  boolean fsync, boolean metacopy, String overlayPrefix, String privatePrefix) {
         this.stack = stack;
         this.resolver = resolver;
         this.os = os;
@@ -64,6 +108,9 @@ public final class CopyUp {
         this.originXattr = privatePrefix + "origin";
         this.lowerGoneXattr = privatePrefix + "lowergone";
         this.lowerNlinkXattr = privatePrefix + "lowernlink";
+        this.metacopyXattr = overlayPrefix + "metacopy";
+        this.metacopy = metacopy;
+        this.upperOrdersMetadata = metacopy && fsync && MetadataOrder.ordered(os, stack.upper().root());
         this.root = os.geteuid() == 0;
     }
 
@@ -73,23 +120,24 @@ public final class CopyUp {
     }
 
     /**
-     * Makes sure the object at {@code p} is in the upper; copies data only when {@code withData}
-     * (an open with O_TRUNC or truncate to 0 needs none). Must be called WITHOUT the namespace lock.
+     * Makes sure the object at {@code p} is in the upper, with as much of its data as
+     * {@code data} asks: a metadata-only copy already there gets its data for {@link Data#ALL}
+     * and is emptied for {@link Data#NONE}. Must be called WITHOUT the namespace lock.
      */
-    public void ensureUpper(FsPath p, boolean withData) throws FsException {
-        ensureUpper(p, null, withData);
+    public void ensureUpper(FsPath p, Data data) throws FsException {
+        ensureUpper(p, null, data);
     }
 
     /**
-     * As {@link #ensureUpper(FsPath, boolean)} for an object the caller has just resolved: the
+     * As {@link #ensureUpper(FsPath, Data)} for an object the caller has just resolved: the
      * first attempt starts from {@code known} instead of resolving again (the commit checks
      * under the lock that nothing changed meanwhile, as it does for any attempt).
      */
-    public void ensureUpper(Resolved known, boolean withData) throws FsException {
-        ensureUpper(known.path(), known.requireExists(), withData);
+    public void ensureUpper(Resolved known, Data data) throws FsException {
+        ensureUpper(known.path(), known.requireExists(), data);
     }
 
-    private void ensureUpper(FsPath p, Resolved known, boolean withData) throws FsException {
+    private void ensureUpper(FsPath p, Resolved known, Data data) throws FsException {
         for (int attempt = 0; attempt < 100; attempt++) {
             Resolved r;
             if (attempt == 0 && known != null) {
@@ -102,7 +150,7 @@ public final class CopyUp {
                     ns.readLock().unlock();
                 }
             }
-            if (r.inUpper()) return;
+            if (r.inUpper() && (data == Data.LATER || !isMetacopy(r))) return;
             CompletableFuture<Void> mine = new CompletableFuture<>();
             CompletableFuture<Void> other = inflight.putIfAbsent(p, mine);
             LongWork.starting(); // our copy, or the wait for another thread's
@@ -111,7 +159,7 @@ public final class CopyUp {
                 continue;
             }
             try {
-                boolean done = copyOne(r, withData);
+                boolean done = r.inUpper() ? fillMetacopy(r, data) : copyOne(r, data);
                 mine.complete(null);
                 if (done) return; // renamed into place under the lock: no need to look again
             } catch (FsException | RuntimeException e) {
@@ -136,7 +184,7 @@ public final class CopyUp {
     }
 
     /** True when this call put the copy in place; false when the caller must look again. */
-    private boolean copyOne(Resolved r, boolean withData) throws FsException {
+    private boolean copyOne(Resolved r, Data data) throws FsException {
         FsPath p = r.path();
         ns.writeLock().lock();
         try {
@@ -151,12 +199,16 @@ public final class CopyUp {
         StatInfo src = r.stat();
         long originIno = stack.ino(src.dev(), src.ino());
         boolean linked = src.isRegular() && src.nlink() > 1;
+        // A hard-linked file's copy is shared through the index by all its names, which a copy
+        // without data would not survive (each name would need its own lower file). An empty
+        // file is marked too, as the kernel marks it.
+        boolean metaOnly = data == Data.LATER && metacopy && src.isRegular() && !linked;
         Path indexEntry = work.index().resolve(Long.toString(originIno));
         Path temp = work.newTemp();
         boolean haveIndex = linked && os.lstatOrNull(indexEntry) != null;
         try {
             if (!haveIndex) {
-                prepare(r.host(), src, temp, withData, originIno);
+                prepare(r.host(), src, temp, data != Data.NONE && !metaOnly, metaOnly, originIno);
             }
             ns.writeLock().lock();
             try {
@@ -188,8 +240,13 @@ public final class CopyUp {
         }
     }
 
-    /** Builds a copy of {@code src} at {@code temp} with its metadata; no lock held. */
-    private void prepare(Path srcPath, StatInfo src, Path temp, boolean withData, long originIno) throws FsException {
+    /**
+     * Builds a copy of {@code src} at {@code temp} with its metadata; no lock held. A regular
+     * file gets its data when {@code withData}, or when {@code metaOnly} its size and the
+     * metacopy mark instead.
+     */
+    private void prepare(Path srcPath, StatInfo src, Path temp, boolean withData, boolean metaOnly, long originIno)
+            throws FsException {
         switch (src.type()) {
             case StatInfo.S_IFREG -> {
                 int dfd = os.open(temp, NativeOs.OpenFlags.O_WRONLY | NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL, 0600);
@@ -207,12 +264,19 @@ public final class CopyUp {
                             os.close(sfd);
                         }
                     }
+                    if (metaOnly) {
+                        // The lower file's size, without blocks: stat and du of the upper tree
+                        // tell the truth, as the kernel's copies do (ovl_copy_up_metadata).
+                        os.ftruncate(dfd, src.size());
+                        os.fsetxattr(dfd, metacopyXattr, new byte[0], 0);
+                    }
                     // Through the open file: no path walks into the workdir for each step.
                     finishCopy(srcPath, src, new FdTarget(dfd), originIno);
                     // Last: data and metadata (owner, mode, xattrs, times, origin) are on the disk
                     // before the rename shows the copy. A filesystem without a journal keeps no
-                    // order of its own between them.
-                    if (fsync) os.fsync(dfd);
+                    // order of its own between them; one with a journal keeps metadata in order,
+                    // which is all a metadata-only copy has (the kernel does not fsync those either).
+                    if (fsync && !(metaOnly && upperOrdersMetadata)) os.fsync(dfd);
                 } finally {
                     os.close(dfd);
                 }
@@ -223,6 +287,108 @@ public final class CopyUp {
             default -> os.mknod(temp, src.type() | 0600, src.rdev());
         }
         finishCopy(srcPath, src, new PathTarget(temp), originIno);
+    }
+
+    /**
+     * Whether the upper object {@code up} is a metadata-only copy, whose data is still in a lower
+     * layer. False for anything but a regular file in the upper.
+     */
+    public boolean isMetacopy(Resolved up) throws FsException {
+        return up.inUpper() && isMetacopy(up.host(), up.stat());
+    }
+
+    /** As {@link #isMetacopy(Resolved)} for the upper object at {@code host}, as {@code st} stats it. */
+    public boolean isMetacopy(Path host, StatInfo st) throws FsException {
+        if (!st.isRegular()) return false;
+        MetacopyState known = metacopies.get(st.ino());
+        if (known != null && known.describes(st)) return known.metacopy();
+        boolean m = os.getxattr(host, metacopyXattr) != null;
+        if (metacopies.size() >= ORIGINS_LIMIT) metacopies.clear();
+        metacopies.put(st.ino(), new MetacopyState(st.ctimeSec(), st.ctimeNsec(), m));
+        return m;
+    }
+
+    /**
+     * Gives the metadata-only copy {@code up} its data ({@link Data#ALL}) or empties it
+     * ({@link Data#NONE}). True when done; false when it changed meanwhile and the caller must
+     * look again.
+     */
+    private boolean fillMetacopy(Resolved up, Data data) throws FsException {
+        FsPath p = up.path();
+        StatInfo st = up.stat();
+        if (data == Data.NONE) {
+            ns.writeLock().lock();
+            try {
+                Resolved now = resolver.resolve(p);
+                if (!sameUpper(now, st)) return false;
+                int fd = os.open(now.host(), NativeOs.OpenFlags.O_WRONLY, 0);
+                try {
+                    // Empty first: a crash before the mark goes leaves an empty metadata-only
+                    // copy, which reads as empty by its size.
+                    os.ftruncate(fd, 0);
+                } finally {
+                    os.close(fd);
+                }
+                os.removexattr(now.host(), metacopyXattr);
+                generation.incrementAndGet();
+                return true;
+            } finally {
+                ns.writeLock().unlock();
+            }
+        }
+        Resolved lower;
+        long originIno;
+        ns.readLock().lock();
+        try {
+            lower = resolver.lowerData(p);
+            originIno = origin(up.host(), st.ino());
+        } finally {
+            ns.readLock().unlock();
+        }
+        Path temp = work.newTemp();
+        try {
+            int dfd = os.open(temp, NativeOs.OpenFlags.O_WRONLY | NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL, 0600);
+            try {
+                long size = Math.min(st.size(), lower.stat().size());
+                if (size > 0) {
+                    int sfd = os.open(lower.host(), NativeOs.OpenFlags.O_RDONLY | NativeOs.OpenFlags.O_NOATIME, 0);
+                    try {
+                        os.copyFile(sfd, dfd, size, !noCloneFrom.contains(lower.stat().dev()), lower.stat().blocks() * 512 >= size);
+                    } finally {
+                        os.close(sfd);
+                    }
+                }
+                if (st.size() != size) os.ftruncate(dfd, st.size());
+                // The upper file's attributes: it may have been changed since it was copied up.
+                copyMetadata(up.host(), st, new FdTarget(dfd));
+                if (originIno >= 0) os.fsetxattr(dfd, originXattr, Long.toString(originIno).getBytes(StandardCharsets.US_ASCII), 0);
+                if (fsync) os.fsync(dfd);
+            } finally {
+                os.close(dfd);
+            }
+            ns.writeLock().lock();
+            try {
+                Resolved now = resolver.resolve(p);
+                // Any change of attributes meanwhile changed the ctime: copy them again.
+                if (!sameUpper(now, st)) return false;
+                os.rename(temp, now.host(), 0);
+                temp = null;
+                upperNameRemoved(st.ino());
+                generation.incrementAndGet();
+                return true;
+            } finally {
+                ns.writeLock().unlock();
+            }
+        } finally {
+            if (temp != null) work.discard(temp);
+        }
+    }
+
+    /** Whether {@code now} is still the upper object {@code before} stats, unchanged. */
+    private static boolean sameUpper(Resolved now, StatInfo before) {
+        if (!now.inUpper()) return false;
+        StatInfo st = now.stat();
+        return st.ino() == before.ino() && st.ctimeSec() == before.ctimeSec() && st.ctimeNsec() == before.ctimeNsec();
     }
 
     /** The metadata of {@code src} (see {@link #copyMetadata}) and the origin xattr onto the new copy. */
@@ -339,8 +505,9 @@ public final class CopyUp {
     }
 
     /** A new upper object made without an origin (a create), under the write lock. */
-    public void madeInUpper(long upperIno) {
-        rememberOrigin(upperIno, -1);
+    public void madeInUpper(StatInfo st) {
+        rememberOrigin(st.ino(), -1);
+        if (st.isRegular()) metacopies.put(st.ino(), new MetacopyState(st.ctimeSec(), st.ctimeNsec(), false));
     }
 
     private void rememberOrigin(long upperIno, long origin) {

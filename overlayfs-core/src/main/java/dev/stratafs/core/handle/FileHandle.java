@@ -69,6 +69,11 @@ public final class FileHandle implements OpenFile {
     @Override
     public String path() { return path; }
 
+    /** True while reads come from a lower file (the file's, or the data of its metadata-only copy). */
+    public boolean readsLower() {
+        return onLower;
+    }
+
     /** An upper handle never moves ({@link #followCopyUp} only moves lower ones). */
     @Override
     public int stableFd() {

@@ -131,6 +131,22 @@ public final class Resolver {
     }
 
     /**
+     * The lower regular file whose data a metadata-only upper copy at {@code path} stands for:
+     * what the same path shows below the upper (overlayfs.rst "Metadata only copy up": the data
+     * is looked up by path in the lower layers). IO when there is none, as the kernel answers.
+     */
+    public Resolved lowerData(FsPath path) throws FsException {
+        DirInfo parent = dirInfo(path.parent());
+        LowerIndex li = parent.lowers.length > 0 ? lowerIndex(parent) : null;
+        int[] occ = li == null ? null : li.names.get(path.fileName().value());
+        StatInfo st = occ == null ? null : topLowerStat(parent, li, path, occ, false);
+        if (st == null || !st.isRegular()) {
+            throw new FsException(ErrorKind.IO, "no lower file holds the data of the metadata-only copy " + path);
+        }
+        return new Resolved(path, stack.lower(parent.lowers[occ[0]]), st, Resolved.LowerProbe.YES);
+    }
+
+    /**
      * The stat of the topmost lower object of {@code path}'s name (its positions {@code occ} in
      * {@code li}), or null when that is a whiteout, gone, or an AUFS marker hides the name. Taken
      * afresh and kept in the index, unless {@code cached} and the index has it: lower layers do not

@@ -28,6 +28,12 @@ public record StatInfo(
     public static final int S_IFCHR = 0020000;
     public static final int S_IFIFO = 0010000;
 
+    /** The same attributes with st_blocks {@code b}. */
+    public StatInfo withBlocks(long b) {
+        return new StatInfo(dev, ino, mode, nlink, uid, gid, rdev, size, blksize, b,
+                atimeSec, atimeNsec, mtimeSec, mtimeNsec, ctimeSec, ctimeNsec);
+    }
+
     public int type() { return mode & S_IFMT; }
     public int perm() { return mode & 07777; }
     public boolean isDirectory() { return type() == S_IFDIR; }

@@ -1,8 +1,8 @@
 package dev.stratafs.core.diff;
 
+import dev.stratafs.core.StackConfig;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * Mounts the core on a stack, for {@code -Dstratafs.diff.core=mount}: the differential suite
@@ -13,11 +13,11 @@ import java.util.List;
  */
 public interface CoreMountFactory {
     /**
-     * Mounts lowers (topmost first), upper and work (both null for a read-only stack) at
-     * mountPoint, an existing empty directory, and returns once the mount answers. Closing the
-     * result unmounts and releases everything, and must not leave the mount behind on failure.
+     * Mounts {@code stack} at mountPoint, an existing empty directory, and returns once the
+     * mount answers. Closing the result unmounts and releases everything, and must not leave the
+     * mount behind on failure.
      */
-    AutoCloseable mount(List<Path> lowers, Path upper, Path work, Path mountPoint) throws IOException;
+    AutoCloseable mount(StackConfig stack, Path mountPoint) throws IOException;
 
     /**
      * Whether renameat2(2) flags reach the core through this mount. FUSE passes them only as

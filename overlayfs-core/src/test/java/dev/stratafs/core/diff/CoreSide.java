@@ -43,22 +43,24 @@ final class CoreSide implements AutoCloseable {
         return !mounted() || factory().passesRenameFlags();
     }
 
-    static CoreSide open(Path base, List<Path> lowers, Path upper, Path work, String mountName) throws IOException {
+    /** {@code metacopy}: metadata-only copy-ups (the kernel stub gets {@code metacopy=on}). */
+    static CoreSide open(Path base, List<Path> lowers, Path upper, Path work, String mountName, boolean metacopy)
+            throws IOException {
+        StackConfig.Builder b = StackConfig.builder().lowers(lowers).metacopy(metacopy);
+        if (upper != null) b.upper(upper, work);
+        StackConfig cfg = b.build();
         if (mounted()) {
             Path mnt = base.resolve(mountName);
             Files.createDirectories(mnt);
-            AutoCloseable m = factory().mount(lowers, upper, work, mnt);
+            AutoCloseable m = factory().mount(cfg, mnt);
             return new CoreSide(new KernelFs("core(mounted)", mnt), m);
         }
         if (kernelStub()) {
             Path mnt = base.resolve(mountName);
             Files.createDirectories(mnt);
-            KernelOverlay k = KernelOverlay.mount(base, lowers, upper, work, mnt, List.of());
+            KernelOverlay k = KernelOverlay.mount(base, lowers, upper, work, mnt, metacopy ? List.of("metacopy=on") : List.of());
             return new CoreSide(new KernelFs("core(kernel stub)", mnt), k);
         }
-        StackConfig.Builder b = StackConfig.builder().lowers(lowers);
-        if (upper != null) b.upper(upper, work);
-        StackConfig cfg = b.build();
         OverlayFs ofs = OverlayFs.open(cfg);
         return new CoreSide(new CoreFs(ofs, new Caller(0, 0, umask())), ofs);
     }

@@ -85,7 +85,7 @@ final class DiffHarness {
         try (KernelOverlay k = KernelOverlay.mount(base, kernelLowers, ku, base.resolve("kw"), base.resolve("km"),
                 s.kernelOptions)) {
             KernelFs kernel = new KernelFs("kernel", k.mountPoint());
-            try (CoreSide core = CoreSide.open(base, coreLowers, cu, base.resolve("cw"), "cm")) {
+            try (CoreSide core = CoreSide.open(base, coreLowers, cu, base.resolve("cw"), "cm", s.metacopy)) {
                 runSteps(s, kernel, core.fs(), problems, log);
                 kernelView = kernel.snapshot();
                 coreView = snapshot(core.fs(), problems);
@@ -94,7 +94,7 @@ final class DiffHarness {
                     for (var check : s.coreChecks) section(problems, "core's merged view", check.apply(coreView));
                 }
             }
-            try (CoreSide again = CoreSide.open(base, coreLowers, cu, base.resolve("cw"), "cm2")) {
+            try (CoreSide again = CoreSide.open(base, coreLowers, cu, base.resolve("cw"), "cm2", s.metacopy)) {
                 TreeSnapshot reopened = snapshot(again.fs(), problems);
                 if (coreView != null && reopened != null) {
                     section(problems, "core reopened on the same directories (vs before)",

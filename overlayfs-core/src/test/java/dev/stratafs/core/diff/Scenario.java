@@ -26,6 +26,7 @@ final class Scenario {
     final WhiteoutFormat coreFormat;
     final List<String> kernelOptions;
     final boolean readOnly;
+    final boolean metacopy;
     final Set<String> skipMerged;
     final Set<String> skipUpper;
     final Set<String> skipRemount;
@@ -37,6 +38,7 @@ final class Scenario {
         this.coreFormat = b.coreFormat;
         this.kernelOptions = List.copyOf(b.kernelOptions);
         this.readOnly = b.readOnly;
+        this.metacopy = b.metacopy;
         this.skipMerged = Set.copyOf(b.skipMerged);
         this.skipUpper = Set.copyOf(b.skipUpper);
         this.skipRemount = Set.copyOf(b.skipRemount);
@@ -53,6 +55,7 @@ final class Scenario {
         private WhiteoutFormat coreFormat = WhiteoutFormat.KERNEL;
         private final List<String> kernelOptions = new ArrayList<>();
         private boolean readOnly;
+        private boolean metacopy;
         private final Set<String> skipMerged = new LinkedHashSet<>();
         private final Set<String> skipUpper = new LinkedHashSet<>();
         private final Set<String> skipRemount = new LinkedHashSet<>();
@@ -89,6 +92,13 @@ final class Scenario {
          */
         Builder readOnly() {
             this.readOnly = true;
+            return this;
+        }
+
+        /** Metadata-only copy-ups on both sides: the kernel's {@code metacopy=on}, the core's {@code metacopy(true)}. */
+        Builder metacopy() {
+            this.metacopy = true;
+            kernelOptions.add("metacopy=on");
             return this;
         }
 

@@ -51,11 +51,12 @@ final class SnapshotDiff {
     /**
      * Upper directories on disk: the kernel's private bookkeeping (origin, impure, nlink, index
      * ... under trusted.overlay.*) and the core's own trusted.overlay.stratafs.* are ignored; the
-     * opaque marker is what the format defines, so it counts (overlayfs.rst, "whiteouts and
-     * opaque directories").
+     * opaque and metacopy marks are what the format defines, so they count (overlayfs.rst,
+     * "whiteouts and opaque directories", "Metadata only copy up").
      */
     static Rules upperDir(long recentSec) {
-        return new Rules(n -> !n.startsWith("trusted.overlay.") || n.equals("trusted.overlay.opaque"),
+        return new Rules(n -> !n.startsWith("trusted.overlay.") || n.equals("trusted.overlay.opaque")
+                        || n.equals("trusted.overlay.metacopy"),
                 Set.of(), recentSec, true, true);
     }
 
