@@ -11,6 +11,9 @@
 #                                               stratafs-hl is stratafs on its path engine (-o highlevel);
 #                                               stratafs-volatile is stratafs -o volatile (no fsync of
 #                                               copy-ups, as fuse-overlayfs; the kernel overlay fsyncs);
+#                                               stratafs-metacopy is stratafs -o metacopy=on (chmod,
+#                                               chown, touch copy up without data), kernel-metacopy
+#                                               the kernel overlay with the same option;
 #                                               stratafs-alt is the build of another checkout, named by
 #                                               BENCH_ALT (an A/B of two commits, interleaved)
 #   BENCH_DIR=/tmp/x BENCH_KEEP=1 ...           fixture dir; keep the generated layers for a rerun
@@ -246,6 +249,7 @@ do_mount() {
   t0=$(now_ns)
   case $sys in
     kernel) mount -t overlay overlay -o "$opts" "$MNT" || return 1 ;;
+    kernel-metacopy) mount -t overlay overlay -o "$opts,metacopy=on" "$MNT" || return 1 ;;
     fuse-overlayfs) fuse-overlayfs -o "$opts" "$MNT" || return 1 ;;
     stratafs) STRATAFS_LOG="$BD/stratafs.log" "$STRATAFS" -o "$opts" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
     stratafs-hl)
@@ -255,6 +259,8 @@ do_mount() {
       STRATAFS_LOG="$BD/stratafs.log" "$BENCH_ALT/scripts/stratafs" -o "$opts" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
     stratafs-volatile)
       STRATAFS_LOG="$BD/stratafs.log" "$STRATAFS" -o "$opts,volatile" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
+    stratafs-metacopy)
+      STRATAFS_LOG="$BD/stratafs.log" "$STRATAFS" -o "$opts,metacopy=on" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
     stratafs-c2)
       STRATAFS_LOG="$BD/stratafs.log" STRATAFS_JAVA_OPTS="-XX:TieredStopAtLevel=4 ${STRATAFS_JAVA_OPTS:-}" \
         "$STRATAFS" -o "$opts" "$MNT" >>"$BD/stratafs.out" 2>&1 || return 1 ;;
@@ -266,7 +272,7 @@ do_mount() {
   done
   is_mounted "$MNT" || return 1
   MOUNT_NS=$(($(now_ns) - t0))
-  if [[ $sys != kernel ]]; then DPID=$(find_daemon) || DPID=""; DAEMONS+=("$DPID"); fi
+  if [[ $sys != kernel* ]]; then DPID=$(find_daemon) || DPID=""; DAEMONS+=("$DPID"); fi
   return 0
 }
 
