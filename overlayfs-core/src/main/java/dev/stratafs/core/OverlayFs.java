@@ -1020,7 +1020,8 @@ public final class OverlayFs implements Closeable {
     private FileAttr change(FsPath p, AttrChange c, boolean answer) throws IOException {
         FileAttr[] after = new FileAttr[1];
         CopyUp.Data data = c.size() < 0 ? CopyUp.Data.LATER : c.size() == 0 ? CopyUp.Data.NONE : CopyUp.Data.ALL;
-        onUpper(p, data, r -> {
+        // Attributes alone: a copy-up made for them takes them before its rename.
+        onUpper(p, data, data == CopyUp.Data.LATER ? c : null, r -> {
             if (c.mode() >= 0 && r.stat().isSymlink()) {
                 throw new FsException(ErrorKind.NOT_SUPPORTED, "cannot change the mode of a symbolic link: " + p);
             }
@@ -1035,6 +1036,8 @@ public final class OverlayFs implements Closeable {
             if (c.size() >= 0) truncateHost(h, c.size());
             if (c.changesTimes()) os.utimens(h, c.atime().sec(), c.atime().nsec(), c.mtime().sec(), c.mtime().nsec());
             if (answer) after[0] = attr(up, os.lstat(h));
+        }, copied -> {
+            if (answer) after[0] = attr(copied);
         });
         return after[0];
     }
@@ -1138,21 +1141,29 @@ public final class OverlayFs implements Closeable {
 
     /** Copies the object up if needed (without the lock), then applies the change on the upper copy. */
     private void onUpper(FsPath p, CopyUp.Data data, UpperAction action) throws FsException {
-        onUpper(p, data, r -> { }, action);
+        onUpper(p, data, null, r -> { }, action, null);
     }
 
     /**
      * Runs {@code action} on the upper object at {@code p} under the namespace lock, copying it
      * up first (unlocked) when it is still in a lower layer. {@code check} sees the object on
      * every attempt before anything is copied or changed. An object already in the upper layer
-     * (the common case: a file made through the mount) costs one resolve.
+     * (the common case: a file made through the mount) costs one resolve. With {@code inCopy}
+     * (attributes only), a copy-up made here applies it to the new copy, and {@code changed}
+     * then runs on the copy in place of {@code action}.
      */
-    private void onUpper(FsPath p, CopyUp.Data data, UpperAction check, UpperAction action) throws FsException {
+    private void onUpper(FsPath p, CopyUp.Data data, AttrChange inCopy, UpperAction check, UpperAction action,
+                         UpperAction changed) throws FsException {
+        boolean copiedChanged = false;
         for (int attempt = 0; attempt < 10; attempt++) {
             Resolved r;
             ns.writeLock().lock();
             try {
                 r = resolver.resolve(p).requireExists();
+                if (copiedChanged && r.inUpper()) {
+                    changed.apply(r);
+                    return;
+                }
                 check.apply(r);
                 // A metadata-only copy takes changes of attributes as it is; a resize needs its data first.
                 if (r.inUpper() && (data == CopyUp.Data.LATER || !metacopy(r))) {
@@ -1163,7 +1174,8 @@ public final class OverlayFs implements Closeable {
                 ns.writeLock().unlock();
             }
             requireWritable(p);
-            copyUp.ensureUpper(r, data);
+            if (inCopy != null) copiedChanged = copyUp.ensureUpperChanged(r, inCopy);
+            else copyUp.ensureUpper(r, data);
         }
         throw new FsException(ErrorKind.IO, "change of " + p + " kept racing with other changes");
     }

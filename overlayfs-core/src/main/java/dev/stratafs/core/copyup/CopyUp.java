@@ -1,6 +1,8 @@
 package dev.stratafs.core.copyup;
 
+import dev.stratafs.core.AttrChange;
 import dev.stratafs.core.LongWork;
+import dev.stratafs.core.SetTime;
 import dev.stratafs.core.error.ErrorKind;
 import dev.stratafs.core.error.FsException;
 import dev.stratafs.core.layer.LayerStack;
@@ -134,10 +136,26 @@ public final class CopyUp {
      * under the lock that nothing changed meanwhile, as it does for any attempt).
      */
     public void ensureUpper(Resolved known, Data data) throws FsException {
-        ensureUpper(known.path(), known.requireExists(), data);
+        ensureUpper(known.path(), known.requireExists(), data, null);
+    }
+
+    /**
+     * As {@link #ensureUpper(Resolved, Data)} for a change of attributes only ({@link Data#LATER}):
+     * a copy made by this call gets {@code change} before its rename, which saves changing and
+     * stating it again after. True when it did; false when the caller must still apply it (the
+     * object was a directory, already in the upper, or copied by another thread).
+     */
+    public boolean ensureUpperChanged(Resolved known, AttrChange change) throws FsException {
+        if (change.size() >= 0) throw new IllegalArgumentException("a resize needs the data: " + change);
+        return ensureUpper(known.path(), known.requireExists(), Data.LATER, change);
     }
 
     private void ensureUpper(FsPath p, Resolved known, Data data) throws FsException {
+        ensureUpper(p, known, data, null);
+    }
+
+    /** True when a copy was made here with {@code change} (non-null) applied to it. */
+    private boolean ensureUpper(FsPath p, Resolved known, Data data, AttrChange change) throws FsException {
         for (int attempt = 0; attempt < 100; attempt++) {
             Resolved r;
             if (attempt == 0 && known != null) {
@@ -150,7 +168,7 @@ public final class CopyUp {
                     ns.readLock().unlock();
                 }
             }
-            if (r.inUpper() && (data == Data.LATER || !isMetacopy(r))) return;
+            if (r.inUpper() && (data == Data.LATER || !isMetacopy(r))) return false;
             CompletableFuture<Void> mine = new CompletableFuture<>();
             CompletableFuture<Void> other = inflight.putIfAbsent(p, mine);
             LongWork.starting(); // our copy, or the wait for another thread's
@@ -159,9 +177,10 @@ public final class CopyUp {
                 continue;
             }
             try {
-                boolean done = r.inUpper() ? fillMetacopy(r, data) : copyOne(r, data);
+                Outcome done = r.inUpper() ? (fillMetacopy(r, data) ? Outcome.COPIED : Outcome.RETRY) : copyOne(r, data, change);
                 mine.complete(null);
-                if (done) return; // renamed into place under the lock: no need to look again
+                // Renamed into place under the lock: no need to look again.
+                if (done != Outcome.RETRY) return done == Outcome.CHANGED;
             } catch (FsException | RuntimeException e) {
                 mine.completeExceptionally(e);
                 throw e;
@@ -183,15 +202,23 @@ public final class CopyUp {
         }
     }
 
-    /** True when this call put the copy in place; false when the caller must look again. */
-    private boolean copyOne(Resolved r, Data data) throws FsException {
+    private enum Outcome {
+        /** Something changed meanwhile: look again. */
+        RETRY,
+        /** The copy is in place. */
+        COPIED,
+        /** The copy is in place, with the attribute change asked for. */
+        CHANGED
+    }
+
+    private Outcome copyOne(Resolved r, Data data, AttrChange change) throws FsException {
         FsPath p = r.path();
         ns.writeLock().lock();
         try {
             ensureUpperDirLocked(p.isRoot() ? p : p.parent());
             if (r.isDirectory()) {
                 ensureUpperDirLocked(p);
-                return true;
+                return Outcome.COPIED;
             }
         } finally {
             ns.writeLock().unlock();
@@ -208,17 +235,20 @@ public final class CopyUp {
         boolean haveIndex = linked && os.lstatOrNull(indexEntry) != null;
         try {
             if (!haveIndex) {
-                prepare(r.host(), src, temp, data != Data.NONE && !metaOnly, metaOnly, originIno);
+                prepare(r.host(), src, temp, data != Data.NONE && !metaOnly, metaOnly, originIno, change);
             }
             ns.writeLock().lock();
             try {
-                Resolved now = resolver.resolve(p);
+                // Lower layers do not change while mounted: their stat as the index has it will do.
+                Resolved now = resolver.resolveToOpen(p);
                 if (now.inUpper() || !now.exists() || now.stat().ino() != src.ino() || now.stat().dev() != src.dev()) {
-                    return false; // someone else copied it, or it changed; the caller re-resolves
+                    return Outcome.RETRY; // someone else copied it, or it changed; the caller re-resolves
                 }
                 Path dst = stack.upper().host(p);
+                boolean changed = change != null;
                 if (linked) {
                     if (os.lstatOrNull(indexEntry) != null) {
+                        changed = false; // the name joins the copy another name made
                         work.discard(temp);
                         os.link(indexEntry, temp);
                         bumpLowerGone(indexEntry, 1);
@@ -231,7 +261,7 @@ public final class CopyUp {
                 os.rename(temp, dst, NativeOs.RENAME_NOREPLACE);
                 temp = null; // nothing left to discard
                 generation.incrementAndGet();
-                return true;
+                return changed ? Outcome.CHANGED : Outcome.COPIED;
             } finally {
                 ns.writeLock().unlock();
             }
@@ -245,8 +275,8 @@ public final class CopyUp {
      * file gets its data when {@code withData}, or when {@code metaOnly} its size and the
      * metacopy mark instead.
      */
-    private void prepare(Path srcPath, StatInfo src, Path temp, boolean withData, boolean metaOnly, long originIno)
-            throws FsException {
+    private void prepare(Path srcPath, StatInfo src, Path temp, boolean withData, boolean metaOnly, long originIno,
+                         AttrChange change) throws FsException {
         switch (src.type()) {
             case StatInfo.S_IFREG -> {
                 int dfd = os.open(temp, NativeOs.OpenFlags.O_WRONLY | NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL, 0600);
@@ -271,7 +301,7 @@ public final class CopyUp {
                         os.fsetxattr(dfd, metacopyXattr, new byte[0], 0);
                     }
                     // Through the open file: no path walks into the workdir for each step.
-                    finishCopy(srcPath, src, new FdTarget(dfd), originIno);
+                    finishCopy(srcPath, src, new FdTarget(dfd), originIno, change);
                     // Last: data and metadata (owner, mode, xattrs, times, origin) are on the disk
                     // before the rename shows the copy. A filesystem without a journal keeps no
                     // order of its own between them; one with a journal keeps metadata in order,
@@ -286,7 +316,7 @@ public final class CopyUp {
             case StatInfo.S_IFDIR -> os.mkdir(temp, 0700);
             default -> os.mknod(temp, src.type() | 0600, src.rdev());
         }
-        finishCopy(srcPath, src, new PathTarget(temp), originIno);
+        finishCopy(srcPath, src, new PathTarget(temp), originIno, change);
     }
 
     /**
@@ -360,7 +390,7 @@ public final class CopyUp {
                 }
                 if (st.size() != size) os.ftruncate(dfd, st.size());
                 // The upper file's attributes: it may have been changed since it was copied up.
-                copyMetadata(up.host(), st, new FdTarget(dfd));
+                copyMetadata(up.host(), st, new FdTarget(dfd), null);
                 if (originIno >= 0) os.fsetxattr(dfd, originXattr, Long.toString(originIno).getBytes(StandardCharsets.US_ASCII), 0);
                 if (fsync) os.fsync(dfd);
             } finally {
@@ -392,13 +422,13 @@ public final class CopyUp {
     }
 
     /** The metadata of {@code src} (see {@link #copyMetadata}) and the origin xattr onto the new copy. */
-    private void finishCopy(Path srcPath, StatInfo src, Target dst, long originIno) throws FsException {
-        copyMetadata(srcPath, src, dst);
+    private void finishCopy(Path srcPath, StatInfo src, Target dst, long originIno, AttrChange change) throws FsException {
+        copyMetadata(srcPath, src, dst, change);
         dst.setxattr(originXattr, Long.toString(originIno).getBytes(StandardCharsets.US_ASCII));
     }
 
     /** Owner, mode, user xattrs and times of {@code src} onto {@code dst} (times last). */
-    private void copyMetadata(Path srcPath, StatInfo src, Target dst) throws FsException {
+    private void copyMetadata(Path srcPath, StatInfo src, Target dst, AttrChange change) throws FsException {
         if (root) dst.chown(src.uid(), src.gid());
         for (String name : os.listxattr(srcPath)) {
             if (PrivateXattrs.isPrivate(name)) continue;
@@ -412,9 +442,18 @@ public final class CopyUp {
                 }
             }
         }
-        // chmod after chown: chown clears setuid/setgid bits.
-        if (!src.isSymlink()) dst.chmod(src.perm());
-        dst.times(src);
+        // chmod after chown: chown clears setuid/setgid bits. Then the change, if any, in the
+        // order a setattr makes it (mode, owner, times), so its chown clears them as it would.
+        if (!src.isSymlink()) dst.chmod(change != null && change.mode() >= 0 ? change.mode() : src.perm());
+        if (change != null && change.changesOwner()) dst.chown(change.uid(), change.gid());
+        if (change == null) {
+            dst.times(src.atimeSec(), src.atimeNsec(), src.mtimeSec(), src.mtimeNsec());
+        } else {
+            SetTime a = change.atime();
+            SetTime m = change.mtime();
+            dst.times(a == SetTime.OMIT ? src.atimeSec() : a.sec(), a == SetTime.OMIT ? src.atimeNsec() : a.nsec(),
+                    m == SetTime.OMIT ? src.mtimeSec() : m.sec(), m == SetTime.OMIT ? src.mtimeNsec() : m.nsec());
+        }
     }
 
     /** The new copy that metadata goes to: a regular file through its fd, anything else by path (no following). */
@@ -425,7 +464,7 @@ public final class CopyUp {
 
         void chmod(int perm) throws FsException;
 
-        void times(StatInfo src) throws FsException;
+        void times(long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec) throws FsException;
     }
 
     private final class FdTarget implements Target {
@@ -441,8 +480,8 @@ public final class CopyUp {
 
         @Override public void chmod(int perm) throws FsException { os.fchmod(fd, perm); }
 
-        @Override public void times(StatInfo s) throws FsException {
-            os.futimens(fd, s.atimeSec(), s.atimeNsec(), s.mtimeSec(), s.mtimeNsec());
+        @Override public void times(long as, long an, long ms, long mn) throws FsException {
+            os.futimens(fd, as, an, ms, mn);
         }
     }
 
@@ -459,8 +498,8 @@ public final class CopyUp {
 
         @Override public void chmod(int perm) throws FsException { os.chmod(path, perm); }
 
-        @Override public void times(StatInfo s) throws FsException {
-            os.utimens(path, s.atimeSec(), s.atimeNsec(), s.mtimeSec(), s.mtimeNsec());
+        @Override public void times(long as, long an, long ms, long mn) throws FsException {
+            os.utimens(path, as, an, ms, mn);
         }
     }
 
@@ -478,7 +517,7 @@ public final class CopyUp {
         Path temp = work.newTemp();
         try {
             os.mkdir(temp, 0700);
-            finishCopy(r.host(), r.stat(), new PathTarget(temp), stack.ino(r.stat().dev(), r.stat().ino()));
+            finishCopy(r.host(), r.stat(), new PathTarget(temp), stack.ino(r.stat().dev(), r.stat().ino()), null);
             os.rename(temp, stack.upper().host(dir), NativeOs.RENAME_NOREPLACE);
         } finally {
             work.discard(temp);

@@ -139,7 +139,8 @@ public final class Resolver {
         DirInfo parent = dirInfo(path.parent());
         LowerIndex li = parent.lowers.length > 0 ? lowerIndex(parent) : null;
         int[] occ = li == null ? null : li.names.get(path.fileName().value());
-        StatInfo st = occ == null ? null : topLowerStat(parent, li, path, occ, false);
+        // Lower layers do not change while mounted: the index's stat will do (an open fstats).
+        StatInfo st = occ == null ? null : topLowerStat(parent, li, path, occ, true);
         if (st == null || !st.isRegular()) {
             throw new FsException(ErrorKind.IO, "no lower file holds the data of the metadata-only copy " + path);
         }

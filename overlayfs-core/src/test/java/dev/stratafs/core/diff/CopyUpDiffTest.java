@@ -65,6 +65,25 @@ class CopyUpDiffTest {
                 .build());
     }
 
+    /*
+     * lower 0:  s/suid  "x"  04755 1:1    s/sgid  "y"  02755 1:1
+     * A copy-up made for a chown takes it before its rename: the set-ID bits must still go as
+     * chown(2) drops them.
+     */
+    @Test
+    void chownOfLowerSetIdFilesClearsTheirSetIdBits() {
+        LayerFixture fx = LayerFixture.builder()
+                .layer(l -> l.file("s/suid", "x", Meta.file().mode(04755).owner(1, 1))
+                        .file("s/sgid", "y", Meta.file().mode(02755).owner(1, 1)))
+                .build();
+        DiffHarness.run(Scenario.on(fx)
+                .then(chown("/s/suid", 2, -1), chown("/s/sgid", -1, 3), stat("/s/suid"), stat("/s/sgid"))
+                .build());
+        DiffHarness.run(Scenario.on(fx).metacopy()
+                .then(chown("/s/suid", 2, -1), chown("/s/sgid", -1, 3), stat("/s/suid"), stat("/s/sgid"))
+                .build());
+    }
+
     @Test
     void utimensOfLowerFileSetsExactTimesAndOmitLeavesMtime() {
         DiffHarness.run(Scenario.on(oneLowerFile())
