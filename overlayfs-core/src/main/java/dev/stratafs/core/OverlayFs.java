@@ -336,21 +336,24 @@ public final class OverlayFs implements Closeable {
     private FileHandle handle(FsPath p, Resolved r, int fd, boolean writable, boolean lower, long lowerSize) throws FsException {
         // Without an upper layer nothing is ever copied up, so a lower handle never moves.
         boolean onLower = lower && copyUp != null;
-        return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, onLower, true, null, lowerSize);
+        return handle(p, ino(r.layer(), r.host(), r.stat()), fd, writable, onLower, true, null, lowerSize, onLower && r.inUpper());
     }
 
     private FileHandle handle(FsPath p, long ino, int fd, boolean writable, boolean onLower, boolean fromLower, FileAttr first) {
-        return handle(p, ino, fd, writable, onLower, fromLower, first, -1);
+        return handle(p, ino, fd, writable, onLower, fromLower, first, -1, false);
     }
 
     /**
      * {@code fromLower}: the file may descend from a lower one (and so have a hard-link index
      * entry). {@code first}: attributes known to be current, answered by the handle's first
-     * getattr instead of an fstat (a create's reply).
+     * getattr instead of an fstat (a create's reply). {@code metacopy}: {@code fd} reads the
+     * data of a metadata-only copy, whose attributes are the upper file's.
      */
     private FileHandle handle(FsPath p, long ino, int fd, boolean writable, boolean onLower, boolean fromLower, FileAttr first,
-                              long lowerSize) {
+                              long lowerSize, boolean metacopy) {
         AtomicReference<FileAttr> once = first == null ? null : new AtomicReference<>(first);
+        // Until some copy-up happens, a handle on a lower file has no upper attributes to look for.
+        long openedAt = copyUp == null ? 0 : copyUp.generation();
         return new FileHandle(os, p.toString(), ino, fd, writable, onLower, lowerSize, config.fsync(),
                 copyUp == null ? () -> 0L : copyUp::generation,
                 h -> reopenUpper(p, h),
@@ -358,7 +361,7 @@ public final class OverlayFs implements Closeable {
                     FileAttr known = once == null ? null : once.getAndSet(null);
                     if (known != null) return known;
                     StatInfo st = os.fstat(h.fd());
-                    if (h.readsLower() && copyUp != null) {
+                    if (h.readsLower() && copyUp != null && (metacopy || copyUp.generation() != openedAt)) {
                         // The lower file has the data; its attributes may have been copied up alone since.
                         StatInfo meta = upperAttributes(p, h.ino());
                         if (meta != null) st = meta.withBlocks(st.blocks());

@@ -97,6 +97,18 @@ class MetacopyTest {
     }
 
     @Test
+    void aHandleOpenedOnAMetadataOnlyCopyShowsItsLaterChanges() throws IOException {
+        open(true).chmod("/data", 0600);
+        try (OpenFile f = fs.open("/data", OpenFlags.O_RDONLY, ROOT)) {
+            assertEquals(0100600, f.getattr().mode());
+            fs.chmod("/data", 0640);
+            assertEquals(0100640, f.getattr().mode());
+            assertEquals(os.lstat(lower.resolve("data")).blocks(), f.getattr().blocks());
+            assertArrayEquals(data, readAll(f));
+        }
+    }
+
+    @Test
     void theDataCopyKeepsEveryAttributeChangedAfterTheMetadataCopy() throws IOException {
         open(true);
         long ino = fs.getattr("/data").ino();
