@@ -134,7 +134,7 @@ public final class OverlayFs implements Closeable {
             StatInfo cs = os.lstatOrNull(copied);
             if (cs != null) st = cs;
         }
-        if (metacopy(r.layer(), r.host(), st)) st = st.withBlocks(dataBlocks(r.path(), st));
+        if (metacopy(r.layer(), r.host(), st)) st = st.withBlocks(dataBlocks(r, st));
         long nlink = st.nlink();
         if (st.isDirectory()) {
             // As the kernel overlay: a merged directory's link count is unknown, report 1 (find(1) copes).
@@ -160,9 +160,9 @@ public final class OverlayFs implements Closeable {
      * st_blocks of a metadata-only copy: its data's, in the lower layer (the kernel answers the
      * same), or its own when that file cannot be found. Under the namespace lock.
      */
-    private long dataBlocks(FsPath p, StatInfo st) {
+    private long dataBlocks(Resolved r, StatInfo st) {
         try {
-            return resolver.lowerData(p).stat().blocks();
+            return resolver.lowerData(copyUp.dataPath(r)).stat().blocks();
         } catch (FsException e) {
             return st.blocks();
         }
@@ -238,7 +238,7 @@ public final class OverlayFs implements Closeable {
                 Resolved r = resolver.resolveToOpen(p).requireExists();
                 Path copied = copiedLink(r, ino(r.layer(), r.host(), r.stat()));
                 // A metadata-only copy is read from the lower file that holds its data.
-                Resolved data = metacopy(r) ? resolver.lowerData(p) : null;
+                Resolved data = metacopy(r) ? resolver.lowerData(copyUp.dataPath(r)) : null;
                 // A lower layer is only read: not even its access times change (ovl_path_open).
                 boolean lower = copied == null && (!r.inUpper() || data != null);
                 Path target = copied != null ? copied : data != null ? data.host() : r.host();
@@ -953,7 +953,7 @@ public final class OverlayFs implements Closeable {
     /** A metadata-only copy replaced by a rename stays readable through its data (best effort). */
     private void keepMetacopyGhost(Resolved rd) {
         try {
-            ghosts.keepLower(ino(rd.layer(), rd.host(), rd.stat()), resolver.lowerData(rd.path()).host());
+            ghosts.keepLower(ino(rd.layer(), rd.host(), rd.stat()), resolver.lowerData(copyUp.dataPath(rd)).host());
         } catch (FsException e) {
             // No data to keep: a late request finds nothing, as for any removed file.
         }

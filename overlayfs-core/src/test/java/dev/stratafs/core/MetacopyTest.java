@@ -140,16 +140,8 @@ class MetacopyTest {
      */
     @Test
     void aMarkedCopyFromAnotherMountIsReadFromBelowAndWrittenWhole() throws IOException {
-        Path u = up.resolve("data");
-        Files.createFile(u);
+        Path u = marked(up.resolve("data"));
         os.chmod(u, 0600);
-        int fd = os.open(u, OpenFlags.O_WRONLY, 0);
-        try {
-            os.ftruncate(fd, data.length);
-        } finally {
-            os.close(fd);
-        }
-        os.setxattr(u, mark, new byte[0], 0);
         open(false);
 
         try (OpenFile f = fs.open("/data", OpenFlags.O_RDONLY, ROOT)) {
@@ -163,6 +155,43 @@ class MetacopyTest {
         expected[0] = 'X';
         assertArrayEquals(expected, Files.readAllBytes(u));
         assertNull(os.getxattr(u, mark));
+    }
+
+    /*
+     * upper/moved, upper/d/far: marked copies the kernel renamed, with its redirect xattr to the
+     * data's path, relative (a name in the same directory) and absolute.
+     */
+    @Test
+    void aMarkedCopyTheKernelRenamedIsReadFromWhereItsRedirectPoints() throws IOException {
+        String redirect = (os.geteuid() == 0 ? "trusted" : "user") + ".overlay.redirect";
+        Path moved = marked(up.resolve("moved"));
+        os.setxattr(moved, redirect, "data".getBytes(), 0);
+        Path far = marked(Files.createDirectories(up.resolve("d")).resolve("far"));
+        os.setxattr(far, redirect, "/data".getBytes(), 0);
+        open(false);
+
+        for (String p : new String[] {"/moved", "/d/far"}) {
+            try (OpenFile f = fs.open(p, OpenFlags.O_RDONLY, ROOT)) {
+                assertArrayEquals(data, readAll(f), p);
+            }
+            try (OpenFile f = fs.open(p, OpenFlags.O_RDWR, ROOT)) {
+                assertArrayEquals(data, readAll(f), p + " after its data came up");
+            }
+        }
+        assertArrayEquals(data, Files.readAllBytes(far));
+    }
+
+    /** A file as the kernel's metacopy=on leaves it: the lower file's size, no data, the mark. */
+    private Path marked(Path u) throws IOException {
+        Files.createFile(u);
+        int fd = os.open(u, OpenFlags.O_WRONLY, 0);
+        try {
+            os.ftruncate(fd, data.length);
+        } finally {
+            os.close(fd);
+        }
+        os.setxattr(u, mark, new byte[0], 0);
+        return u;
     }
 
     @Test

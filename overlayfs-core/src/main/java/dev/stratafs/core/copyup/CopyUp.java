@@ -11,6 +11,7 @@ import dev.stratafs.core.lookup.Resolver;
 import dev.stratafs.core.nat.NativeOs;
 import dev.stratafs.core.nat.StatInfo;
 import dev.stratafs.core.path.FsPath;
+import dev.stratafs.core.path.Name;
 import dev.stratafs.core.whiteout.PrivateXattrs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -57,6 +58,8 @@ public final class CopyUp {
     private final String lowerNlinkXattr;
     /** Marks a metadata-only copy; the kernel's name, so that its overlay reads ours and we read its. */
     private final String metacopyXattr;
+    /** Where the kernel records the path a renamed metadata-only copy's data is at. */
+    private final String redirectXattr;
     private final boolean metacopy;
     /**
      * Whether the upper filesystem commits metadata changes in order (a journal), so that a
@@ -71,7 +74,8 @@ public final class CopyUp {
      */
     private final ConcurrentHashMap<Long, MetacopyState> metacopies = new ConcurrentHashMap<>();
 
-    private record MetacopyState(long ctimeSec, long ctimeNsec, boolean metacopy) {
+    /** {@code redirect}: the kernel's redirect xattr of a marked file it renamed, or null. */
+    private record MetacopyState(long ctimeSec, long ctimeNsec, boolean metacopy, String redirect) {
         boolean describes(StatInfo st) {
             return ctimeSec == st.ctimeSec() && ctimeNsec == st.ctimeNsec();
         }
@@ -111,6 +115,7 @@ public final class CopyUp {
         this.lowerGoneXattr = privatePrefix + "lowergone";
         this.lowerNlinkXattr = privatePrefix + "lowernlink";
         this.metacopyXattr = overlayPrefix + "metacopy";
+        this.redirectXattr = overlayPrefix + "redirect";
         this.metacopy = metacopy;
         this.upperOrdersMetadata = metacopy && fsync && MetadataOrder.ordered(os, stack.upper().root());
         this.root = os.geteuid() == 0;
@@ -329,13 +334,35 @@ public final class CopyUp {
 
     /** As {@link #isMetacopy(Resolved)} for the upper object at {@code host}, as {@code st} stats it. */
     public boolean isMetacopy(Path host, StatInfo st) throws FsException {
-        if (!st.isRegular()) return false;
+        return st.isRegular() && metacopyState(host, st).metacopy();
+    }
+
+    private MetacopyState metacopyState(Path host, StatInfo st) throws FsException {
         MetacopyState known = metacopies.get(st.ino());
-        if (known != null && known.describes(st)) return known.metacopy();
+        if (known != null && known.describes(st)) return known;
         boolean m = os.getxattr(host, metacopyXattr) != null;
+        byte[] redirect = m ? os.getxattr(host, redirectXattr) : null;
+        MetacopyState state = new MetacopyState(st.ctimeSec(), st.ctimeNsec(), m,
+                redirect == null ? null : new String(redirect, StandardCharsets.UTF_8));
         if (metacopies.size() >= ORIGINS_LIMIT) metacopies.clear();
-        metacopies.put(st.ino(), new MetacopyState(st.ctimeSec(), st.ctimeNsec(), m));
-        return m;
+        metacopies.put(st.ino(), state);
+        return state;
+    }
+
+    /**
+     * The merged-view path whose lower file holds the data of the metadata-only copy {@code up}:
+     * its own, or where the kernel's redirect xattr points if the kernel renamed it (an absolute
+     * path, or a name in the same directory: overlayfs.rst "Redirect dir"). Resolved in the
+     * lower layers like any path, without following symlinks.
+     */
+    public FsPath dataPath(Resolved up) throws FsException {
+        String r = metacopyState(up.host(), up.stat()).redirect();
+        if (r == null) return up.path();
+        try {
+            return r.startsWith("/") ? FsPath.parse(r) : up.path().parent().resolve(Name.of(r));
+        } catch (FsException e) {
+            throw new FsException(ErrorKind.IO, "bad redirect '" + r + "' on the metadata-only copy " + up.path());
+        }
     }
 
     /**
@@ -370,7 +397,7 @@ public final class CopyUp {
         long originIno;
         ns.readLock().lock();
         try {
-            lower = resolver.lowerData(p);
+            lower = resolver.lowerData(dataPath(up));
             originIno = origin(up.host(), st.ino());
         } finally {
             ns.readLock().unlock();
@@ -546,7 +573,7 @@ public final class CopyUp {
     /** A new upper object made without an origin (a create), under the write lock. */
     public void madeInUpper(StatInfo st) {
         rememberOrigin(st.ino(), -1);
-        if (st.isRegular()) metacopies.put(st.ino(), new MetacopyState(st.ctimeSec(), st.ctimeNsec(), false));
+        if (st.isRegular()) metacopies.put(st.ino(), new MetacopyState(st.ctimeSec(), st.ctimeNsec(), false, null));
     }
 
     private void rememberOrigin(long upperIno, long origin) {

@@ -131,12 +131,20 @@ public final class Resolver {
     }
 
     /**
-     * The lower regular file whose data a metadata-only upper copy at {@code path} stands for:
-     * what the same path shows below the upper (overlayfs.rst "Metadata only copy up": the data
-     * is looked up by path in the lower layers). IO when there is none, as the kernel answers.
+     * The lower regular file whose data a metadata-only upper copy stands for, found at
+     * {@code path} (its own, or its redirect's) below the upper (overlayfs.rst "Metadata only
+     * copy up": the data is looked up by path in the lower layers). IO when there is none, as the
+     * kernel answers.
      */
     public Resolved lowerData(FsPath path) throws FsException {
-        DirInfo parent = dirInfo(path.parent());
+        if (path.isRoot()) throw new FsException(ErrorKind.IO, "the root holds no file data");
+        DirInfo parent;
+        try {
+            parent = dirInfo(path.parent());
+        } catch (FsException e) {
+            if (e.kind() != ErrorKind.NOT_FOUND && e.kind() != ErrorKind.NOT_DIRECTORY) throw e;
+            throw new FsException(ErrorKind.IO, "no lower file holds the data of the metadata-only copy " + path);
+        }
         LowerIndex li = parent.lowers.length > 0 ? lowerIndex(parent) : null;
         int[] occ = li == null ? null : li.names.get(path.fileName().value());
         // Lower layers do not change while mounted: the index's stat will do (an open fstats).
