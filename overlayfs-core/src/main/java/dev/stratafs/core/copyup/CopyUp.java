@@ -350,6 +350,16 @@ public final class CopyUp {
     }
 
     /**
+     * The upper file {@code st} stats is known to hold its data: found, under the write lock, at
+     * the name of a copy a stack without metacopy just made. Only that copy or another file
+     * made through the mount can be there by then; such a stack marks none, and a marked file
+     * found on the upper gets its data before a rename moves it.
+     */
+    public void knownWhole(StatInfo st) {
+        if (st.isRegular()) metacopies.put(st.ino(), new MetacopyState(st.ctimeSec(), st.ctimeNsec(), false, null));
+    }
+
+    /**
      * The merged-view path whose lower file holds the data of the metadata-only copy {@code up}:
      * its own, or where the kernel's redirect xattr points if the kernel renamed it (an absolute
      * path, or a name in the same directory: overlayfs.rst "Redirect dir"). Resolved in the
