@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * `image commit`: an upper directory becomes a new gzip layer on top of an existing image. The
@@ -37,6 +38,22 @@ public final class ImageCommitter {
      * {@link #commit(String, Path, String, Options)}, reporting a "committing" phase (file
      * content bytes written into the layer tar) and then the store's phases for the new layer.
      */
+    /**
+     * Where the data of the upper's metadata-only copies (stratafs or the kernel with
+     * {@code metacopy=on}) is: the base image's merged layers, computed at the first such file.
+     */
+    private LayerTarWriter.LowerData baseData(StoredImage base) {
+        MergedView[] view = new MergedView[1];
+        return rel -> {
+            if (view[0] == null) {
+                List<Path> bottomUp = base.layers().stream().map(l -> store.layerDir(l.diffId())).toList();
+                view[0] = MergedView.of(store.os(), bottomUp);
+            }
+            MergedView.Entry e = view[0].entries().get(rel);
+            return e == null ? null : e.file();
+        };
+    }
+
     public StoredImage commit(String fromRef, Path upper, String newName, Options opt, Progress progress)
             throws IOException {
         if (!Files.isDirectory(upper)) {
@@ -47,7 +64,7 @@ public final class ImageCommitter {
             StoredImage base = store.image(fromRef);
             Path staging = store.newStaging("commit");
             try {
-                LayerTarWriter w = new LayerTarWriter(store.os(), opt.layerMtime(), progress);
+                LayerTarWriter w = new LayerTarWriter(store.os(), opt.layerMtime(), progress, baseData(base));
                 LayerTarWriter.GzLayer layer;
                 try {
                     progress.start("committing " + upper.getFileName(), w.contentBytes(upper));

@@ -28,10 +28,21 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * SOURCE_DATE_EPOCH).
  */
 final class LayerTarWriter {
+    /**
+     * Where the data of a metadata-only copy is (overlayfs.rst "Metadata only copy up"): the
+     * lower file at a merged-view path, relative ("etc/hosts"), or null when no layer has one.
+     */
+    interface LowerData {
+        Path find(String rel) throws IOException;
+
+        LowerData NONE = rel -> null;
+    }
+
     private final NativeOs os;
     private final long mtime;
     private final UpperDiff formats;
     private final Progress progress;
+    private final LowerData lowerData;
 
     /** @param mtimeSec the mtime written for every entry */
     LayerTarWriter(NativeOs os, long mtimeSec) {
@@ -44,10 +55,16 @@ final class LayerTarWriter {
      *     total ends at exactly that total
      */
     LayerTarWriter(NativeOs os, long mtimeSec, Progress progress) {
+        this(os, mtimeSec, progress, LowerData.NONE);
+    }
+
+    /** @param lowerData where the data of the upper's metadata-only copies is found */
+    LayerTarWriter(NativeOs os, long mtimeSec, Progress progress, LowerData lowerData) {
         this.os = os;
         this.mtime = mtimeSec;
         this.formats = new UpperDiff(os);
         this.progress = progress;
+        this.lowerData = lowerData;
     }
 
     /** The content bytes {@link #write} will put in the tar: regular files, each inode once. */
@@ -117,7 +134,7 @@ final class LayerTarWriter {
                 put(tar, entry(rel + LayerUnpacker.WH_PREFIX + name, TarConstants.LF_NORMAL, 0), null);
                 continue;
             }
-            refuseLowerReferences(p, st);
+            Path data = dataOf(p, r, st);
             if (st.isDirectory()) {
                 TarArchiveEntry e = entry(r + "/", TarConstants.LF_DIR, st);
                 xattrs(tar, p, e);
@@ -129,8 +146,7 @@ final class LayerTarWriter {
                 walk(p, r + "/", tar, links);
                 continue;
             }
-            refuseLowerReferences(p, st);
-            nonDirectory(tar, p, r, st, links);
+            nonDirectory(tar, p, data, r, st, links);
         }
     }
 
@@ -149,14 +165,15 @@ final class LayerTarWriter {
                 xattrs(tar, p, d);
                 put(tar, d, null);
             } else {
-                nonDirectory(tar, p, e.getKey(), st, links);
+                nonDirectory(tar, p, p, e.getKey(), st, links);
             }
         }
         tar.finish();
         tar.flush();
     }
 
-    private void nonDirectory(TarArchiveOutputStream tar, Path p, String r, StatInfo st, Map<String, String> links)
+    /** {@code data}: the file the content of {@code p} is read from (itself, or a lower file). */
+    private void nonDirectory(TarArchiveOutputStream tar, Path p, Path data, String r, StatInfo st, Map<String, String> links)
             throws IOException {
         String key = st.dev() + ":" + st.ino();
         if (!st.isDirectory() && st.nlink() > 1 && links.containsKey(key)) {
@@ -186,7 +203,7 @@ final class LayerTarWriter {
         }
         xattrs(tar, p, e);
         if (st.isRegular()) {
-            try (InputStream in = Counting.in(Files.newInputStream(p, java.nio.file.LinkOption.NOFOLLOW_LINKS), progress)) {
+            try (InputStream in = Counting.in(Files.newInputStream(data, java.nio.file.LinkOption.NOFOLLOW_LINKS), progress)) {
                 put(tar, e, in);
             }
         } else {
@@ -195,17 +212,38 @@ final class LayerTarWriter {
     }
 
     /**
-     * With redirect_dir or metacopy (kernel overlayfs.rst "Redirect dir", "Metadata only copy
-     * up") an upper entry stands for content still in a lower layer, which an upper-only layer
-     * cannot carry. Docker's overlay2 runs with both off for the same reason.
+     * The file the content of upper entry {@code p} ({@code rel}) comes from: itself, or for a
+     * metadata-only copy (kernel overlayfs.rst "Metadata only copy up") the lower file that holds
+     * its data, found at its path or where its redirect points. A renamed directory (redirect_dir,
+     * "Redirect dir") stands for a whole lower tree, which a layer of the upper alone cannot
+     * carry: refused, as Docker's overlay2 runs with redirect_dir off for the same reason.
      */
-    private void refuseLowerReferences(Path p, StatInfo st) throws IOException {
+    private Path dataOf(Path p, String rel, StatInfo st) throws IOException {
+        String marked = null;
+        String redirect = null;
         for (String x : os.listxattr(p)) {
-            if (x.matches("(trusted|user)\\.overlay\\.(redirect|metacopy)")) {
-                throw new dev.stratafs.core.error.FsException(dev.stratafs.core.error.ErrorKind.NOT_SUPPORTED,
-                        p + " carries " + x + ": commit needs an upper made with redirect_dir=off and metacopy=off");
-            }
+            if (x.matches("(trusted|user)\\.overlay\\.metacopy")) marked = x;
+            if (x.matches("(trusted|user)\\.overlay\\.redirect")) redirect = x;
         }
+        if (marked == null && redirect == null) return p;
+        if (marked == null || !st.isRegular()) {
+            throw new dev.stratafs.core.error.FsException(dev.stratafs.core.error.ErrorKind.NOT_SUPPORTED,
+                    p + " carries " + redirect + ": commit needs an upper made with redirect_dir=off");
+        }
+        String at = rel;
+        if (redirect != null) {
+            String to = new String(os.getxattr(p, redirect), StandardCharsets.UTF_8);
+            int slash = rel.lastIndexOf('/');
+            at = to.startsWith("/") ? to.substring(1) : (slash < 0 ? "" : rel.substring(0, slash + 1)) + to;
+        }
+        Path data = lowerData.find(at);
+        StatInfo ds = data == null ? null : os.lstatOrNull(data);
+        if (ds == null || !ds.isRegular() || ds.size() != st.size()) {
+            throw new dev.stratafs.core.error.FsException(dev.stratafs.core.error.ErrorKind.NOT_SUPPORTED,
+                    p + " is a metadata-only copy (" + marked + ") whose data is not a file of " + st.size()
+                            + " bytes at /" + at + " in the base image's layers: commit it on the image it was made on");
+        }
+        return data;
     }
 
     private TarArchiveEntry entry(String name, byte flag, StatInfo st) {

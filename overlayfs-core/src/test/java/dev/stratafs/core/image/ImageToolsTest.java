@@ -2,6 +2,7 @@ package dev.stratafs.core.image;
 
 import dev.stratafs.core.nat.Natives;
 import static dev.stratafs.core.image.Fixtures.sh;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -206,6 +207,51 @@ class ImageToolsTest {
         try (Stream<Path> s = Files.list(store.root().resolve("tmp"))) {
             assertEquals(0, s.count(), "staging cleaned up");
         }
+    }
+
+    /*
+     * upper/bin/tool: a metadata-only copy of the base's bin/tool (chmod 0700), as stratafs and
+     * the kernel with metacopy=on leave it; upper/etc/renamed: one the kernel renamed, with a
+     * redirect to /etc/hello. The layer gets their data from the base's layers.
+     */
+    @Test
+    void commitTakesTheDataOfMetadataOnlyCopiesFromTheBaseLayers() throws Exception {
+        Path base0 = store.lowerDirs("base").get(0);
+        Path upper = tmp.resolve("marked-upper");
+        Path tool = marked(upper.resolve("bin/tool"), Files.size(base0.resolve("bin/tool")));
+        Files.setPosixFilePermissions(tool, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Path renamed = marked(upper.resolve("etc/renamed"), Files.size(base0.resolve("etc/hello")));
+        sh("setfattr", "-n", "trusted.overlay.redirect", "-v", "/etc/hello", renamed.toString());
+
+        new ImageCommitter(store).commit("base", upper, "marked", ImageCommitter.Options.defaults());
+
+        Path layer = store.lowerDirs("marked").get(0);
+        assertArrayEquals(Files.readAllBytes(base0.resolve("bin/tool")), Files.readAllBytes(layer.resolve("bin/tool")));
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(layer.resolve("bin/tool"))));
+        assertArrayEquals(Files.readAllBytes(base0.resolve("etc/hello")), Files.readAllBytes(layer.resolve("etc/renamed")));
+        assertNull(os.getxattr(layer.resolve("bin/tool"), "trusted.overlay.metacopy"));
+    }
+
+    /* upper/nothing: marked, but no layer of the base has /nothing */
+    @Test
+    void commitRefusesAMetadataOnlyCopyWhoseDataIsInNoBaseLayer() throws Exception {
+        Path upper = tmp.resolve("orphan-upper");
+        marked(upper.resolve("nothing"), 3);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.stratafs.core.error.FsException.class,
+                () -> new ImageCommitter(store).commit("base", upper, "bad", ImageCommitter.Options.defaults()));
+        assertEquals(dev.stratafs.core.error.ErrorKind.NOT_SUPPORTED, e.kind());
+        assertTrue(e.getMessage().contains("metadata-only copy"), e.getMessage());
+        assertFalse(store.list().stream().anyMatch(i -> i.name().equals("bad:latest")));
+    }
+
+    /** An empty file of {@code size} bytes with the kernel's metacopy mark, as a metadata-only copy-up leaves it. */
+    private Path marked(Path p, long size) throws Exception {
+        Files.createDirectories(p.getParent());
+        Files.createFile(p);
+        sh("truncate", "-s", Long.toString(size), p.toString());
+        sh("setfattr", "-n", "trusted.overlay.metacopy", p.toString());
+        return p;
     }
 
     /* history: ENV (empty_layer), fixture layer 0, fixture layer 1 */
