@@ -74,6 +74,28 @@ class OverlayFsTest {
         fs.close();
     }
 
+    /*
+     * work/work set-group-ID with group 5: a new file there gets group 5, so a copy of a file of
+     * group 0 must still be given its group (the copy skips the chown only when it is a no-op).
+     */
+    @Test
+    void aCopyMadeInASetGroupIdWorkdirStillGetsTheLowerFilesGroup() throws IOException {
+        assumeTrue(os.geteuid() == 0, "needs root to give files their owner");
+        fs.close();
+        Path scratch = work.resolve("work");
+        Files.createDirectories(scratch);
+        os.lchown(scratch, 0, 5);
+        os.chmod(scratch, 02700);
+        fs = OverlayFs.open(StackConfig.builder().lower(l0).lower(l1).upper(up, work).build());
+
+        fs.chmod("/only1", 0640);
+
+        StatInfo st = os.lstat(up.resolve("only1"));
+        assertEquals(0, st.uid());
+        assertEquals(0, st.gid());
+        assertEquals(0100640, st.mode());
+    }
+
     private String read(String p) throws IOException {
         try (OpenFile f = fs.open(p, OpenFlags.O_RDONLY, ROOT)) {
             byte[] b = new byte[4096];

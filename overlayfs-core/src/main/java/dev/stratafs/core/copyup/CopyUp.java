@@ -94,6 +94,13 @@ public final class CopyUp {
     /** Whether the daemon may give copies their owner (it does not change while mounted). */
     private final boolean root;
     /**
+     * The owner a new object in the workdir gets: the daemon's uid, and its gid unless the
+     * scratch directory is set-group-ID (then the directory's group, as open(2) gives it). A
+     * copy of a file owned so needs no chown (most of a container image is root's).
+     */
+    private final int newUid;
+    private final int newGid;
+    /**
      * Devices of lower layers whose files the upper refused to reflink (ext4, or another
      * filesystem): their copy-ups skip the FICLONE that would fail again.
      */
@@ -119,6 +126,17 @@ public final class CopyUp {
         this.metacopy = metacopy;
         this.upperOrdersMetadata = metacopy && fsync && MetadataOrder.ordered(os, stack.upper().root());
         this.root = os.geteuid() == 0;
+        this.newUid = os.geteuid();
+        this.newGid = newObjectGid(os, work);
+    }
+
+    private static int newObjectGid(NativeOs os, WorkDir work) {
+        try {
+            StatInfo st = os.lstat(work.scratch());
+            return (st.mode() & 02000) != 0 ? st.gid() : os.getegid();
+        } catch (FsException e) {
+            return -1; // unknown: always chown
+        }
     }
 
     /** Increases with every completed copy-up; open lower handles compare it to notice they moved. */
@@ -466,7 +484,7 @@ public final class CopyUp {
 
     /** Owner, mode, user xattrs and times of {@code src} onto {@code dst} (times last). */
     private void copyMetadata(Path srcPath, StatInfo src, Target dst, AttrChange change) throws FsException {
-        if (root) dst.chown(src.uid(), src.gid());
+        if (root && (src.uid() != newUid || src.gid() != newGid)) dst.chown(src.uid(), src.gid());
         for (String name : os.listxattr(srcPath)) {
             if (PrivateXattrs.isPrivate(name)) continue;
             byte[] v = os.getxattr(srcPath, name);
