@@ -148,6 +148,10 @@ class MetacopyTest {
             assertArrayEquals(data, readAll(f));
         }
         assertEquals(0100600, fs.getattr("/data").mode());
+        fs.chmod("/data", 0640); // a new ctime: still marked
+        try (OpenFile f = fs.open("/data", OpenFlags.O_RDONLY, ROOT)) {
+            assertArrayEquals(data, readAll(f));
+        }
         try (OpenFile f = fs.open("/data", OpenFlags.O_WRONLY, ROOT)) {
             f.write(new byte[] {'X'}, 0, 1, 0);
         }

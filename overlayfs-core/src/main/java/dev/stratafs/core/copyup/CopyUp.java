@@ -70,7 +70,8 @@ public final class CopyUp {
     /**
      * Upper inode number -> whether it is a metadata-only copy, as of the ctime the answer was
      * read at: an inode number reused by a newer file, or a file changed since, has another
-     * ctime, so no removal needs to be told. Saves an lgetxattr on every open of an upper file.
+     * ctime, so no removal needs to be told. Saves an lgetxattr on every open and getattr of an
+     * upper file.
      */
     private final ConcurrentHashMap<Long, MetacopyState> metacopies = new ConcurrentHashMap<>();
 
@@ -357,7 +358,9 @@ public final class CopyUp {
 
     private MetacopyState metacopyState(Path host, StatInfo st) throws FsException {
         MetacopyState known = metacopies.get(st.ino());
-        if (known != null && known.describes(st)) return known;
+        // Without metacopy this stack marks nothing, so an inode number once seen unmarked stays
+        // so, whatever file has it later (writes and chmods of upper files change the ctime).
+        if (known != null && (known.describes(st) || (!metacopy && !known.metacopy()))) return known;
         boolean m = os.getxattr(host, metacopyXattr) != null;
         byte[] redirect = m ? os.getxattr(host, redirectXattr) : null;
         MetacopyState state = new MetacopyState(st.ctimeSec(), st.ctimeNsec(), m,

@@ -35,10 +35,6 @@ public final class ImageCommitter {
     }
 
     /**
-     * {@link #commit(String, Path, String, Options)}, reporting a "committing" phase (file
-     * content bytes written into the layer tar) and then the store's phases for the new layer.
-     */
-    /**
      * Where the data of the upper's metadata-only copies (stratafs or the kernel with
      * {@code metacopy=on}) is: the base image's merged layers, computed at the first such file.
      */
@@ -54,6 +50,10 @@ public final class ImageCommitter {
         };
     }
 
+    /**
+     * {@link #commit(String, Path, String, Options)}, reporting a "committing" phase (file
+     * content bytes written into the layer tar) and then the store's phases for the new layer.
+     */
     public StoredImage commit(String fromRef, Path upper, String newName, Options opt, Progress progress)
             throws IOException {
         if (!Files.isDirectory(upper)) {
