@@ -788,9 +788,16 @@ public final class OverlayFs implements Closeable {
             Resolved rs;
             ns.readLock().lock();
             try {
+                // In renameat2(2)'s order (fs/namei.c do_renameat2): both parent paths, then the
+                // source, then whether either name is an ancestor of the other, then the types.
+                resolver.resolve(src.parent()).requireDirectory();
+                resolver.resolve(dst.parent()).requireDirectory();
                 rs = resolver.resolve(src).requireExists();
                 if (rs.isDirectory() && !dst.equals(src) && dst.startsWith(src)) {
                     throw new FsException(ErrorKind.INVALID, "cannot move a directory into itself: " + src + " -> " + dst);
+                }
+                if (!dst.equals(src) && src.startsWith(dst)) {
+                    throw new FsException(ErrorKind.NOT_EMPTY, "cannot replace an ancestor of the source: " + src + " -> " + dst);
                 }
                 Resolved rd = resolver.resolve(dst);
                 checkRenameTarget(rs, rd, flags);

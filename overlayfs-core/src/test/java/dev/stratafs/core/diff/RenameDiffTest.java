@@ -160,4 +160,17 @@ class RenameDiffTest {
                         stat("/p/q"))
                 .build());
     }
+    /*
+     * renameat2(2) looks up both parents before the source, and checks whether one name is an
+     * ancestor of the other before the types (fs/namei.c do_renameat2): a rename onto the
+     * source's own directory fails ENOTEMPTY, not EISDIR; a target below a file fails ENOTDIR
+     * even when the source is missing. (Found by RandomScriptDiffTest seeds 117 and 118.)
+     */
+    @Test
+    void renameErrorsComeInTheKernelsOrder() {
+        DiffHarness.run(Scenario.on(fixture())
+                .then(rename("/a/one", "/a"), rename("/missing", "/a/one/x"), rename("/a/one", "/a/one/x"),
+                        rename("/missing", "/nodir/x"), stat("/a/one"))
+                .build());
+    }
 }
