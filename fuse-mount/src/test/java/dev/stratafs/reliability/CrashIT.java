@@ -180,6 +180,40 @@ class CrashIT {
         if (hitMidCopy == 0) System.err.println("CrashIT: no round killed the daemon mid-copy (seed " + SEED + ")");
     }
 
+    /**
+     * With metacopy=on, a chmod leaves big as a metadata-only copy; the write then copies its
+     * data. A kill at any point of that copy leaves the marked file (read from below, the chmod
+     * kept) or the whole new file: never a partial one. The remount is without the option, which
+     * still reads marked files.
+     */
+    @Test
+    void sigkillDuringTheDataCopyOfAMetadataOnlyCopyLeavesItMarkedOrWhole() throws Exception {
+        long[] extraDelayMs = {0, 80 + rnd.nextInt(400), rnd.nextInt(900)};
+        for (long delay : extraDelayMs) {
+            freshRound();
+            daemon = Daemon.mount(lower, upper, work, mnt, false, tmp.resolve("daemon.log"), ",metacopy=on");
+            Path big = mnt.resolve("big");
+            Sh2.run(30, "chmod", "600", big.toString()).requireOk();
+            assertEquals(BIG, Files.size(upper.resolve("big")), "metadata-only copy has the lower size; " + ctx());
+            Process writer = background("printf X | dd of=" + big + " bs=1 seek=" + PATCH_AT + " conv=notrunc status=none");
+            if (delay == extraDelayMs[2]) Thread.sleep(delay); else { awaitScratchOrEnd(writer, 10_000); Thread.sleep(delay); }
+            note("metacopy data copy", writer);
+            boolean writerDoneBeforeKill = !writer.isAlive() && writer.exitValue() == 0;
+            killAndRemount();
+            int writerExit = finish(writer);
+
+            String h = Trees.sha256(big);
+            assertTrue(h.equals(oldHash) || h.equals(newHash), "torn file after crash; " + ctx());
+            if (writerDoneBeforeKill || writerExit == 0) assertEquals(newHash, h, "acknowledged write lost; " + ctx());
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(big)), "the chmod survives; " + ctx());
+            assertEquals(BIG, Files.size(upper.resolve("big")), "partial upper file; " + ctx());
+            assertEquals(oldHash, Trees.sha256(lower.resolve("big")), "lower changed");
+            assertEquals(0, daemon.stop(), ctx());
+            assertEquals(List.of(), scratch(), "workdir leftovers after clean unmount");
+        }
+    }
+
     /** tree/ merged: lower files, two of them whited out, one upper file. */
     private Map<String, String> prepareTree() throws Exception {
         mountIt(false);
