@@ -155,20 +155,9 @@ class CrashIT {
             freshRound();
             mountIt(false);
             Path big = mnt.resolve("big");
-            Process writer = background("printf X | dd of=" + big + " bs=1 seek=" + PATCH_AT + " conv=notrunc status=none");
-            if (delay == extraDelayMs[2]) Thread.sleep(delay); else { awaitScratchOrEnd(writer, 10_000); Thread.sleep(delay); }
-            if (!scratch().isEmpty()) hitMidCopy++;
-            note("copy-up", writer);
-            boolean writerDoneBeforeKill = !writer.isAlive() && writer.exitValue() == 0;
-            killAndRemount();
-            int writerExit = finish(writer);
-
-            String h = Trees.sha256(big);
-            assertTrue(h.equals(oldHash) || h.equals(newHash), "torn file after crash; " + ctx());
-            if (writerDoneBeforeKill || writerExit == 0) assertEquals(newHash, h, "acknowledged write lost; " + ctx());
+            if (patchKillAndCheck("copy-up", delay, delay == extraDelayMs[2])) hitMidCopy++;
             Path up = upper.resolve("big");
             if (Files.exists(up)) assertEquals(BIG, Files.size(up), "partial upper file; " + ctx());
-            assertEquals(oldHash, Trees.sha256(lower.resolve("big")), "lower changed");
 
             Sh.Result r = Sh2.sh(120, "printf tail >> " + big);
             assertEquals(0, r.exit(), r.err() + ctx());
@@ -178,6 +167,29 @@ class CrashIT {
         }
         // Not an assertion (timing): say when no round caught a copy-up in flight.
         if (hitMidCopy == 0) System.err.println("CrashIT: no round killed the daemon mid-copy (seed " + SEED + ")");
+    }
+
+    /**
+     * Writes one byte of big through the mount (a copy-up), kills the daemon {@code delay} ms
+     * after the copy's temp appears (after the start with {@code fromStart}), remounts, and
+     * checks that big is the old file or the whole new one (the new one if the write was
+     * acknowledged) and the lower untouched. True when the kill caught the copy in flight.
+     */
+    private boolean patchKillAndCheck(String what, long delay, boolean fromStart) throws Exception {
+        Path big = mnt.resolve("big");
+        Process writer = background("printf X | dd of=" + big + " bs=1 seek=" + PATCH_AT + " conv=notrunc status=none");
+        if (fromStart) Thread.sleep(delay); else { awaitScratchOrEnd(writer, 10_000); Thread.sleep(delay); }
+        boolean midCopy = !scratch().isEmpty();
+        note(what, writer);
+        boolean writerDoneBeforeKill = !writer.isAlive() && writer.exitValue() == 0;
+        killAndRemount();
+        int writerExit = finish(writer);
+
+        String h = Trees.sha256(big);
+        assertTrue(h.equals(oldHash) || h.equals(newHash), "torn file after crash; " + ctx());
+        if (writerDoneBeforeKill || writerExit == 0) assertEquals(newHash, h, "acknowledged write lost; " + ctx());
+        assertEquals(oldHash, Trees.sha256(lower.resolve("big")), "lower changed");
+        return midCopy;
     }
 
     /**
@@ -195,20 +207,10 @@ class CrashIT {
             Path big = mnt.resolve("big");
             Sh2.run(30, "chmod", "600", big.toString()).requireOk();
             assertEquals(BIG, Files.size(upper.resolve("big")), "metadata-only copy has the lower size; " + ctx());
-            Process writer = background("printf X | dd of=" + big + " bs=1 seek=" + PATCH_AT + " conv=notrunc status=none");
-            if (delay == extraDelayMs[2]) Thread.sleep(delay); else { awaitScratchOrEnd(writer, 10_000); Thread.sleep(delay); }
-            note("metacopy data copy", writer);
-            boolean writerDoneBeforeKill = !writer.isAlive() && writer.exitValue() == 0;
-            killAndRemount();
-            int writerExit = finish(writer);
-
-            String h = Trees.sha256(big);
-            assertTrue(h.equals(oldHash) || h.equals(newHash), "torn file after crash; " + ctx());
-            if (writerDoneBeforeKill || writerExit == 0) assertEquals(newHash, h, "acknowledged write lost; " + ctx());
+            patchKillAndCheck("metacopy data copy", delay, delay == extraDelayMs[2]);
             assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
                     Files.getPosixFilePermissions(big)), "the chmod survives; " + ctx());
             assertEquals(BIG, Files.size(upper.resolve("big")), "partial upper file; " + ctx());
-            assertEquals(oldHash, Trees.sha256(lower.resolve("big")), "lower changed");
             assertEquals(0, daemon.stop(), ctx());
             assertEquals(List.of(), scratch(), "workdir leftovers after clean unmount");
         }

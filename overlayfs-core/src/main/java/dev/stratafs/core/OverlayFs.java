@@ -382,14 +382,8 @@ public final class OverlayFs implements Closeable {
     private StatInfo upperAttributes(FsPath p, long ino) throws FsException {
         ns.readLock().lock();
         try {
-            Resolved r;
-            try {
-                r = resolver.resolve(p);
-            } catch (FsException e) {
-                if (e.kind() == ErrorKind.NOT_FOUND || e.kind() == ErrorKind.NOT_DIRECTORY) return null;
-                throw e;
-            }
-            return r.exists() && r.inUpper() && ino(r.layer(), r.host(), r.stat()) == ino ? r.stat() : null;
+            Resolved r = upperCopyOf(p, ino);
+            return r == null ? null : r.stat();
         } finally {
             ns.readLock().unlock();
         }
@@ -398,22 +392,30 @@ public final class OverlayFs implements Closeable {
     private int reopenUpper(FsPath p, FileHandle h) throws FsException {
         ns.readLock().lock();
         try {
-            Resolved r;
-            try {
-                r = resolver.resolve(p);
-            } catch (FsException e) {
-                // Its directory went (rm -rf): the file was removed, not copied up. An open
-                // handle of a removed file keeps reading it (unlink(2)), here the lower copy.
-                if (e.kind() == ErrorKind.NOT_FOUND || e.kind() == ErrorKind.NOT_DIRECTORY) return -1;
-                throw e;
-            }
-            if (!r.exists() || !r.inUpper() || ino(r.layer(), r.host(), r.stat()) != h.ino()) return -1;
+            Resolved r = upperCopyOf(p, h.ino());
             // Only the attributes came up: the data is still where the handle reads it.
-            if (metacopy(r)) return -1;
+            if (r == null || metacopy(r)) return -1;
             return os.open(r.host(), O_RDONLY, 0);
         } finally {
             ns.readLock().unlock();
         }
+    }
+
+    /**
+     * The upper object at {@code p} if it is a copy of mount inode {@code ino}, else null: also
+     * when its directory went (rm -rf), for then the file was removed, not copied up, and an open
+     * handle of a removed file keeps reading it (unlink(2)), here the lower one. Under the
+     * namespace lock.
+     */
+    private Resolved upperCopyOf(FsPath p, long ino) throws FsException {
+        Resolved r;
+        try {
+            r = resolver.resolve(p);
+        } catch (FsException e) {
+            if (e.kind() == ErrorKind.NOT_FOUND || e.kind() == ErrorKind.NOT_DIRECTORY) return null;
+            throw e;
+        }
+        return r.exists() && r.inUpper() && ino(r.layer(), r.host(), r.stat()) == ino ? r : null;
     }
 
     /** Creates (or with no O_EXCL opens) a regular file; mode is permission bits, umask applied from caller. */
