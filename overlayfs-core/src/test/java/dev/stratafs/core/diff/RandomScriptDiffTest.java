@@ -20,7 +20,7 @@ class RandomScriptDiffTest {
     static LongStream seeds() {
         String one = System.getProperty("stratafs.diff.seeds");
         if (one != null) return LongStream.of(Long.parseLong(one));
-        return LongStream.rangeClosed(1, Long.getLong("stratafs.diff.seedCount", 40));
+        return LongStream.rangeClosed(1, Long.getLong("stratafs.diff.seedCount", 150));
     }
 
     @ParameterizedTest(name = "seed {0}")
