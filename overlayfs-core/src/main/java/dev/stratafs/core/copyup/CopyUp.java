@@ -20,6 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Copies lower objects into the upper, whole and atomically (overlayfs.rst "Non-directories"):
@@ -34,6 +36,8 @@ import java.util.concurrent.locks.ReadWriteLock;
  * data and the upper file's attributes into a temp, then a rename over the metadata-only file.
  */
 public final class CopyUp {
+    private static final Logger LOG = LoggerFactory.getLogger(CopyUp.class);
+
     /** What a copy-up must bring of a regular file's data. */
     public enum Data {
         /** All of it: the file is about to be written, resized, renamed or linked. */
@@ -126,6 +130,12 @@ public final class CopyUp {
         this.redirectXattr = overlayPrefix + "redirect";
         this.metacopy = metacopy;
         this.upperOrdersMetadata = metacopy && fsync && MetadataOrder.ordered(os, stack.upper().root());
+        if (metacopy && fsync) {
+            // Whether a chmod of a lower file waits for the disk: worth one line at mount.
+            LOG.info(upperOrdersMetadata
+                    ? "metacopy: metadata-only copies are not fsync'ed, the upper filesystem writes metadata in order"
+                    : "metacopy: metadata-only copies are fsync'ed, the upper filesystem is not known to write metadata in order");
+        }
         this.root = os.geteuid() == 0;
         this.newUid = os.geteuid();
         this.newGid = newObjectGid(os, work);
