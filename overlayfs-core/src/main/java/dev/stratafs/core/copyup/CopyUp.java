@@ -130,6 +130,11 @@ public final class CopyUp {
         this.redirectXattr = overlayPrefix + "redirect";
         this.metacopy = metacopy;
         this.upperOrdersMetadata = metacopy && fsync && MetadataOrder.ordered(os, stack.upper().root());
+        if (metacopy && overlayPrefix.startsWith("user.")) {
+            // overlayfs.rst: the kernel refuses metacopy=on together with userxattr.
+            LOG.warn("metacopy: without root the marks are user.overlay.metacopy xattrs, which only stratafs reads"
+                    + " (the kernel overlay refuses metacopy with userxattr, fuse-overlayfs reads such files as zeros)");
+        }
         if (metacopy && fsync) {
             // Whether a chmod of a lower file waits for the disk: worth one line at mount.
             LOG.info(upperOrdersMetadata
