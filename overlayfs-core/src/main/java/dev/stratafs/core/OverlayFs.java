@@ -790,18 +790,18 @@ public final class OverlayFs implements Closeable {
             Resolved rs;
             ns.readLock().lock();
             try {
-                // In renameat2(2)'s order (fs/namei.c do_renameat2): both parent paths, then the
-                // source, then whether either name is an ancestor of the other, then the types.
-                resolver.resolve(src.parent()).requireDirectory();
-                resolver.resolve(dst.parent()).requireDirectory();
-                rs = resolver.resolve(src).requireExists();
+                // In renameat2(2)'s order (fs/namei.c do_renameat2): both parent paths (a resolve
+                // fails on its parents), then the source, then whether either name is an ancestor
+                // of the other, then the types.
+                rs = resolver.resolve(src);
+                Resolved rd = resolver.resolve(dst);
+                rs.requireExists();
                 if (rs.isDirectory() && !dst.equals(src) && dst.startsWith(src)) {
                     throw new FsException(ErrorKind.INVALID, "cannot move a directory into itself: " + src + " -> " + dst);
                 }
                 if (!dst.equals(src) && src.startsWith(dst)) {
                     throw new FsException(ErrorKind.NOT_EMPTY, "cannot replace an ancestor of the source: " + src + " -> " + dst);
                 }
-                Resolved rd = resolver.resolve(dst);
                 checkRenameTarget(rs, rd, flags);
                 if (src.equals(dst) || sameFile(rs, rd)) return; // rename(2): two names of one file: nothing to do
                 requireWritable(src);
