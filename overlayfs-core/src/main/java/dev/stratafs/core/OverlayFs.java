@@ -1049,7 +1049,7 @@ public final class OverlayFs implements Closeable {
             if (c.changesTimes()) os.utimens(h, c.atime().sec(), c.atime().nsec(), c.mtime().sec(), c.mtime().nsec());
             if (answer) after[0] = attr(up, os.lstat(h));
         }, copied -> {
-            if (!config.metacopy()) copyUp.knownWhole(copied.stat());
+            copyUp.copiedHere(copied.stat());
             if (answer) after[0] = attr(copied);
         });
         return after[0];

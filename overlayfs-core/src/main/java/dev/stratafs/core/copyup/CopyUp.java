@@ -216,7 +216,7 @@ public final class CopyUp {
                 continue;
             }
             try {
-                Outcome done = r.inUpper() ? (fillMetacopy(r, data) ? Outcome.COPIED : Outcome.RETRY) : copyOne(r, data, change);
+                Outcome done = r.inUpper() ? fillMetacopy(r, data) : copyOne(r, data, change);
                 mine.complete(null);
                 // Renamed into place under the lock: no need to look again.
                 if (done != Outcome.RETRY) return done == Outcome.CHANGED;
@@ -320,19 +320,7 @@ public final class CopyUp {
             case StatInfo.S_IFREG -> {
                 int dfd = os.open(temp, NativeOs.OpenFlags.O_WRONLY | NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL, 0600);
                 try {
-                    if (withData && src.size() > 0) {
-                        int sfd = os.open(srcPath, NativeOs.OpenFlags.O_RDONLY | NativeOs.OpenFlags.O_NOATIME, 0);
-                        try {
-                            boolean tryClone = !noCloneFrom.contains(src.dev());
-                            // Blocks that cover the size leave no room for a hole.
-                            boolean dense = src.blocks() * 512 >= src.size();
-                            if (os.copyFile(sfd, dfd, src.size(), tryClone, dense) != NativeOs.CopyMethod.CLONE && tryClone) {
-                                noCloneFrom.add(src.dev());
-                            }
-                        } finally {
-                            os.close(sfd);
-                        }
-                    }
+                    if (withData) copyData(srcPath, src, dfd, src.size());
                     if (metaOnly) {
                         // The lower file's size, without blocks: stat and du of the upper tree
                         // tell the truth, as the kernel's copies do (ovl_copy_up_metadata).
@@ -356,6 +344,22 @@ public final class CopyUp {
             default -> os.mknod(temp, src.type() | 0600, src.rdev());
         }
         finishCopy(srcPath, src, new PathTarget(temp), originIno, change);
+    }
+
+    /** The first {@code size} bytes of the lower file {@code srcPath} ({@code src}) into {@code dfd}. */
+    private void copyData(Path srcPath, StatInfo src, int dfd, long size) throws FsException {
+        if (size <= 0) return;
+        int sfd = os.open(srcPath, NativeOs.OpenFlags.O_RDONLY | NativeOs.OpenFlags.O_NOATIME, 0);
+        try {
+            boolean tryClone = !noCloneFrom.contains(src.dev());
+            // Blocks that cover the size leave no room for a hole.
+            boolean dense = src.blocks() * 512 >= size;
+            if (os.copyFile(sfd, dfd, size, tryClone, dense) != NativeOs.CopyMethod.CLONE && tryClone) {
+                noCloneFrom.add(src.dev());
+            }
+        } finally {
+            os.close(sfd);
+        }
     }
 
     /**
@@ -386,12 +390,16 @@ public final class CopyUp {
     }
 
     /**
-     * The upper file {@code st} stats is known to hold its data: found, under the write lock, at
-     * the name of a copy a stack without metacopy just made. Only that copy or another file
-     * made through the mount can be there by then; such a stack marks none, and a marked file
-     * found on the upper gets its data before a rename moves it.
+     * {@code st} stats what is, under the write lock, at the name of a copy just made here. On a
+     * stack without metacopy that holds its data: only that copy or another file made through
+     * the mount can be there by then, such a stack marks none, and a marked file found on the
+     * upper gets its data before a rename moves it.
      */
-    public void knownWhole(StatInfo st) {
+    public void copiedHere(StatInfo st) {
+        if (!metacopy) rememberUnmarked(st);
+    }
+
+    private void rememberUnmarked(StatInfo st) {
         if (st.isRegular()) metacopies.put(st.ino(), new MetacopyState(st.ctimeSec(), st.ctimeNsec(), false, null));
     }
 
@@ -413,17 +421,16 @@ public final class CopyUp {
 
     /**
      * Gives the metadata-only copy {@code up} its data ({@link Data#ALL}) or empties it
-     * ({@link Data#NONE}). True when done; false when it changed meanwhile and the caller must
-     * look again.
+     * ({@link Data#NONE}); RETRY when it changed meanwhile.
      */
-    private boolean fillMetacopy(Resolved up, Data data) throws FsException {
+    private Outcome fillMetacopy(Resolved up, Data data) throws FsException {
         FsPath p = up.path();
         StatInfo st = up.stat();
         if (data == Data.NONE) {
             ns.writeLock().lock();
             try {
                 Resolved now = resolver.resolve(p);
-                if (!sameUpper(now, st)) return false;
+                if (!sameUpper(now, st)) return Outcome.RETRY;
                 int fd = os.open(now.host(), NativeOs.OpenFlags.O_WRONLY, 0);
                 try {
                     // Empty first: a crash before the mark goes leaves an empty metadata-only
@@ -434,7 +441,7 @@ public final class CopyUp {
                 }
                 os.removexattr(now.host(), metacopyXattr);
                 generation.incrementAndGet();
-                return true;
+                return Outcome.COPIED;
             } finally {
                 ns.writeLock().unlock();
             }
@@ -453,14 +460,7 @@ public final class CopyUp {
             int dfd = os.open(temp, NativeOs.OpenFlags.O_WRONLY | NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL, 0600);
             try {
                 long size = Math.min(st.size(), lower.stat().size());
-                if (size > 0) {
-                    int sfd = os.open(lower.host(), NativeOs.OpenFlags.O_RDONLY | NativeOs.OpenFlags.O_NOATIME, 0);
-                    try {
-                        os.copyFile(sfd, dfd, size, !noCloneFrom.contains(lower.stat().dev()), lower.stat().blocks() * 512 >= size);
-                    } finally {
-                        os.close(sfd);
-                    }
-                }
+                copyData(lower.host(), lower.stat(), dfd, size);
                 if (st.size() != size) os.ftruncate(dfd, st.size());
                 // The upper file's attributes: it may have been changed since it was copied up.
                 copyMetadata(up.host(), st, new FdTarget(dfd), null);
@@ -473,12 +473,12 @@ public final class CopyUp {
             try {
                 Resolved now = resolver.resolve(p);
                 // Any change of attributes meanwhile changed the ctime: copy them again.
-                if (!sameUpper(now, st)) return false;
+                if (!sameUpper(now, st)) return Outcome.RETRY;
                 os.rename(temp, now.host(), 0);
                 temp = null;
                 upperNameRemoved(st.ino());
                 generation.incrementAndGet();
-                return true;
+                return Outcome.COPIED;
             } finally {
                 ns.writeLock().unlock();
             }
@@ -619,7 +619,7 @@ public final class CopyUp {
     /** A new upper object made without an origin (a create), under the write lock. */
     public void madeInUpper(StatInfo st) {
         rememberOrigin(st.ino(), -1);
-        if (st.isRegular()) metacopies.put(st.ino(), new MetacopyState(st.ctimeSec(), st.ctimeNsec(), false, null));
+        rememberUnmarked(st);
     }
 
     private void rememberOrigin(long upperIno, long origin) {
