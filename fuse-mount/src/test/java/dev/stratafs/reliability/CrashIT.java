@@ -207,6 +207,9 @@ class CrashIT {
             Path big = mnt.resolve("big");
             Sh2.run(30, "chmod", "600", big.toString()).requireOk();
             assertEquals(BIG, Files.size(upper.resolve("big")), "metadata-only copy has the lower size; " + ctx());
+            // Marked, so the write below copies its data (a whole copy at the chmod would leave
+            // this test nothing to kill).
+            Sh2.run(30, "getfattr", "-n", "trusted.overlay.metacopy", upper.resolve("big").toString()).requireOk();
             patchKillAndCheck("metacopy data copy", delay, delay == extraDelayMs[2]);
             assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
                     Files.getPosixFilePermissions(big)), "the chmod survives; " + ctx());
