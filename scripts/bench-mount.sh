@@ -18,7 +18,7 @@
 #                                               BENCH_ALT (an A/B of two commits, interleaved)
 #   BENCH_DIR=/tmp/x BENCH_KEEP=1 ...           fixture dir; keep the generated layers for a rerun
 #   BENCH_CSV=out.csv                           raw results (default $BENCH_DIR/results.csv; with
-#                                               BENCH_FS=ext4, the image's name with -results.csv)
+#                                               BENCH_FS, the image's name with -results.csv)
 #   BENCH_STRATAFS_OPTS=timeout=86400           extra -o options for stratafs (e.g. its cache timeout)
 #   BENCH_FS=ext4                               fixtures and uppers on a fresh journaled ext4: an image
 #                                               file (BENCH_IMG, default /var/tmp/stratafs-bench.img,
@@ -28,6 +28,10 @@
 #                                               when it allocates (recently_deleted() in
 #                                               fs/ext4/ialloc.c), so create-heavy numbers follow
 #                                               whatever was deleted nearby before
+#   BENCH_FS=xfs | BENCH_FS=btrfs               the same on a fresh xfs (reflink=1) or btrfs image
+#                                               (default /var/tmp/stratafs-bench-FS.img): uppers that
+#                                               can clone a lower file's extents (FICLONE), so a
+#                                               copy-up shares the data instead of copying it
 #
 # stratafs takes part once scripts/stratafs exists (same command line as fuse-overlayfs).
 # Needs root (mount, chroot, drop_caches). Every mount made here is unmounted by the EXIT trap,
@@ -373,20 +377,27 @@ record() {  # record WORKLOAD SYSTEM VALUE UNIT
 
 # ------------------------------------------------------------------ main
 mkdir -p "$BD"
-if [[ "${BENCH_FS:-}" == ext4 ]]; then
-  IMG="${BENCH_IMG:-/var/tmp/stratafs-bench.img}"
+if [[ -n "${BENCH_FS:-}" ]]; then
+  case "$BENCH_FS" in
+    ext4) IMG="${BENCH_IMG:-/var/tmp/stratafs-bench.img}"; MKFS=(mkfs.ext4 -q -F) ;;
+    # reflink=1 is mkfs.xfs's default since xfsprogs 5.1; said here so that an older one agrees.
+    xfs) IMG="${BENCH_IMG:-/var/tmp/stratafs-bench-xfs.img}"; MKFS=(mkfs.xfs -q -f -m reflink=1) ;;
+    btrfs) IMG="${BENCH_IMG:-/var/tmp/stratafs-bench-btrfs.img}"; MKFS=(mkfs.btrfs -q -f) ;;
+    *) die "BENCH_FS: one of ext4, xfs, btrfs" ;;
+  esac
+  command -v "${MKFS[0]}" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y \
+    "$( [[ $BENCH_FS == xfs ]] && echo xfsprogs || { [[ $BENCH_FS == btrfs ]] && echo btrfs-progs || echo e2fsprogs; } )" >/dev/null \
+    || die "cannot install ${MKFS[0]}"
   is_mounted "$BD" && die "$BD is already a mount point"
   if [[ ! -f "$IMG" ]]; then
-    log "making a journaled ext4 in $IMG"
-    truncate -s 8G "$IMG" && mkfs.ext4 -q -F "$IMG" || { rm -f "$IMG"; die "mkfs.ext4 of $IMG failed"; }
+    log "making a fresh $BENCH_FS in $IMG"
+    truncate -s 8G "$IMG" && "${MKFS[@]}" "$IMG" || { rm -f "$IMG"; die "${MKFS[0]} of $IMG failed"; }
   fi
   mount -o loop "$IMG" "$BD" || die "cannot loop-mount $IMG on $BD"
   LOOPFS="$BD"
   # The raw numbers must outlive the unmount.
   [[ -n "${BENCH_CSV:-}" ]] || CSV="${IMG%.img}-results.csv"
   log "fixtures on $(findmnt -n -o SOURCE,FSTYPE,OPTIONS "$BD")"
-elif [[ -n "${BENCH_FS:-}" ]]; then
-  die "BENCH_FS: only 'ext4' is known"
 fi
 gen_fixtures
 # Read every layer file once, untimed: the VM's disk may be cached by the host, and the first

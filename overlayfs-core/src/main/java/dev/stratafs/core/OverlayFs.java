@@ -78,7 +78,11 @@ public final class OverlayFs implements Closeable {
 
     /** Validates the stack, cleans workdir leftovers of an earlier crash, and opens it. */
     public static OverlayFs open(StackConfig config) throws IOException {
-        NativeOs os = Natives.get();
+        return open(config, Natives.get());
+    }
+
+    /** {@link #open(StackConfig)} on the system calls of {@code os}: tests count them. */
+    static OverlayFs open(StackConfig config, NativeOs os) throws IOException {
         LayerStack stack = LayerStack.open(config, os);
         WorkDir work = null;
         boolean kernelFormat = false;

@@ -66,9 +66,9 @@ public final class CopyUp {
     private final String redirectXattr;
     private final boolean metacopy;
     /**
-     * Whether the upper filesystem commits metadata changes in order (a journal), so that a
-     * metadata-only copy needs no fsync before its rename: the rename cannot reach the disk
-     * without the xattr and size made before it. Found once at start ({@link MetadataOrder}).
+     * Whether the upper filesystem commits metadata changes in order (a journal), so that a copy
+     * that wrote no bytes needs no fsync before its rename: the rename cannot reach the disk
+     * without the reflink, size and xattrs made before it. Found once at start ({@link MetadataOrder}).
      */
     private final boolean upperOrdersMetadata;
     /**
@@ -129,17 +129,19 @@ public final class CopyUp {
         this.metacopyXattr = overlayPrefix + "metacopy";
         this.redirectXattr = overlayPrefix + "redirect";
         this.metacopy = metacopy;
-        this.upperOrdersMetadata = metacopy && fsync && MetadataOrder.ordered(os, stack.upper().root());
+        this.upperOrdersMetadata = fsync && MetadataOrder.ordered(os, stack.upper().root());
         if (metacopy && overlayPrefix.startsWith("user.")) {
             // overlayfs.rst: the kernel refuses metacopy=on together with userxattr.
             LOG.warn("metacopy: without root the marks are user.overlay.metacopy xattrs, which only stratafs reads"
                     + " (the kernel overlay refuses metacopy with userxattr, fuse-overlayfs reads such files as zeros)");
         }
-        if (metacopy && fsync) {
-            // Whether a chmod of a lower file waits for the disk: worth one line at mount.
+        if (fsync) {
+            // Whether a copy-up that writes no bytes (a reflink, an empty or metadata-only copy)
+            // waits for the disk: worth one line at mount.
             LOG.info(upperOrdersMetadata
-                    ? "metacopy: metadata-only copies are not fsync'ed, the upper filesystem writes metadata in order"
-                    : "metacopy: metadata-only copies are fsync'ed, the upper filesystem is not known to write metadata in order");
+                    ? "copy-ups that write no file data (reflinks, empty and metadata-only copies) are not fsync'ed:"
+                            + " the upper filesystem writes metadata in order"
+                    : "every copy-up is fsync'ed: the upper filesystem is not known to write metadata in order");
         }
         this.root = os.geteuid() == 0;
         this.newUid = os.geteuid();
@@ -320,7 +322,7 @@ public final class CopyUp {
             case StatInfo.S_IFREG -> {
                 int dfd = os.open(temp, NativeOs.OpenFlags.O_WRONLY | NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL, 0600);
                 try {
-                    if (withData) copyData(srcPath, src, dfd, src.size());
+                    boolean wrote = withData && copyData(srcPath, src, dfd, src.size());
                     if (metaOnly) {
                         // The lower file's size, without blocks: stat and du of the upper tree
                         // tell the truth, as the kernel's copies do (ovl_copy_up_metadata).
@@ -330,10 +332,8 @@ public final class CopyUp {
                     // Through the open file: no path walks into the workdir for each step.
                     finishCopy(srcPath, src, new FdTarget(dfd), originIno, change);
                     // Last: data and metadata (owner, mode, xattrs, times, origin) are on the disk
-                    // before the rename shows the copy. A filesystem without a journal keeps no
-                    // order of its own between them; one with a journal keeps metadata in order,
-                    // which is all a metadata-only copy has (the kernel does not fsync those either).
-                    if (fsync && !(metaOnly && upperOrdersMetadata)) os.fsync(dfd);
+                    // before the rename shows the copy.
+                    syncCopy(dfd, wrote);
                 } finally {
                     os.close(dfd);
                 }
@@ -346,20 +346,37 @@ public final class CopyUp {
         finishCopy(srcPath, src, new PathTarget(temp), originIno, change);
     }
 
-    /** The first {@code size} bytes of the lower file {@code srcPath} ({@code src}) into {@code dfd}. */
-    private void copyData(Path srcPath, StatInfo src, int dfd, long size) throws FsException {
-        if (size <= 0) return;
+    /**
+     * The first {@code size} bytes of the lower file {@code srcPath} ({@code src}) into
+     * {@code dfd}; true when bytes were written, false when there were none or a reflink shares
+     * the lower file's blocks instead.
+     */
+    private boolean copyData(Path srcPath, StatInfo src, int dfd, long size) throws FsException {
+        if (size <= 0) return false;
         int sfd = os.open(srcPath, NativeOs.OpenFlags.O_RDONLY | NativeOs.OpenFlags.O_NOATIME, 0);
         try {
             boolean tryClone = !noCloneFrom.contains(src.dev());
             // Blocks that cover the size leave no room for a hole.
             boolean dense = src.blocks() * 512 >= size;
-            if (os.copyFile(sfd, dfd, size, tryClone, dense) != NativeOs.CopyMethod.CLONE && tryClone) {
-                noCloneFrom.add(src.dev());
-            }
+            boolean cloned = os.copyFile(sfd, dfd, size, tryClone, dense) == NativeOs.CopyMethod.CLONE;
+            if (!cloned && tryClone) noCloneFrom.add(src.dev());
+            return !cloned;
         } finally {
             os.close(sfd);
         }
+    }
+
+    /**
+     * Makes a finished copy in the workdir durable before its rename, so that a crash never
+     * leaves a torn file in the upper. Written bytes need the fsync: delayed allocation may
+     * put them on the disk after the rename (ext4.rst, "auto_da_alloc"). A copy that wrote none
+     * (empty, metadata-only, or a reflink, whose blocks are the lower file's, already written)
+     * holds only metadata, which an upper that writes metadata in order puts on the disk before
+     * the rename; the kernel overlay does not fsync such copies either (fs/overlayfs/copy_up.c,
+     * ovl_copy_up_file: a whole clone skips its vfs_fsync). Elsewhere every copy is fsync'ed.
+     */
+    private void syncCopy(int dfd, boolean wroteData) throws FsException {
+        if (fsync && (wroteData || !upperOrdersMetadata)) os.fsync(dfd);
     }
 
     /**
@@ -460,12 +477,12 @@ public final class CopyUp {
             int dfd = os.open(temp, NativeOs.OpenFlags.O_WRONLY | NativeOs.OpenFlags.O_CREAT | NativeOs.OpenFlags.O_EXCL, 0600);
             try {
                 long size = Math.min(st.size(), lower.stat().size());
-                copyData(lower.host(), lower.stat(), dfd, size);
+                boolean wrote = copyData(lower.host(), lower.stat(), dfd, size);
                 if (st.size() != size) os.ftruncate(dfd, st.size());
                 // The upper file's attributes: it may have been changed since it was copied up.
                 copyMetadata(up.host(), st, new FdTarget(dfd), null);
                 if (originIno >= 0) os.fsetxattr(dfd, originXattr, Long.toString(originIno).getBytes(StandardCharsets.US_ASCII), 0);
-                if (fsync) os.fsync(dfd);
+                syncCopy(dfd, wrote);
             } finally {
                 os.close(dfd);
             }
