@@ -166,7 +166,7 @@ public final class OverlayFs implements Closeable {
      */
     private long dataBlocks(Resolved r, StatInfo st) {
         try {
-            return resolver.lowerData(copyUp.dataPath(r)).stat().blocks();
+            return copyUp.lowerData(r).stat().blocks();
         } catch (FsException e) {
             return st.blocks();
         }
@@ -242,7 +242,7 @@ public final class OverlayFs implements Closeable {
                 Resolved r = resolver.resolveToOpen(p).requireExists();
                 Path copied = copiedLink(r, ino(r.layer(), r.host(), r.stat()));
                 // A metadata-only copy is read from the lower file that holds its data.
-                Resolved data = metacopy(r) ? resolver.lowerData(copyUp.dataPath(r)) : null;
+                Resolved data = metacopy(r) ? copyUp.lowerData(r) : null;
                 // A lower layer is only read: not even its access times change (ovl_path_open).
                 boolean lower = copied == null && (!r.inUpper() || data != null);
                 Path target = copied != null ? copied : data != null ? data.host() : r.host();
@@ -966,7 +966,7 @@ public final class OverlayFs implements Closeable {
     /** A metadata-only copy replaced by a rename stays readable through its data (best effort). */
     private void keepMetacopyGhost(Resolved rd) {
         try {
-            ghosts.keepLower(ino(rd.layer(), rd.host(), rd.stat()), resolver.lowerData(copyUp.dataPath(rd)).host());
+            ghosts.keepLower(ino(rd.layer(), rd.host(), rd.stat()), copyUp.lowerData(rd).host());
         } catch (FsException e) {
             // No data to keep: a late request finds nothing, as for any removed file.
         }

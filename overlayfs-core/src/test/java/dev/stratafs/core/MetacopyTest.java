@@ -185,6 +185,43 @@ class MetacopyTest {
         assertArrayEquals(data, Files.readAllBytes(far));
     }
 
+    /*
+     * lower/a/b/f (64 KiB), then through the kernel's metacopy=on: chmod a/b/f; mv a/b/f f;
+     * rm -rf a; mkdir a. The kernel leaves upper/f marked with the redirect "/a/b/f" and upper/a
+     * opaque: the data's directory is gone from the merged view, not from the lower layer.
+     */
+    @Test
+    void anAbsoluteRedirectIsFollowedInTheLowerLayersWhateverTheUpperDidSince() throws Exception {
+        Path deep = Files.createDirectories(lower.resolve("a/b"));
+        Files.write(deep.resolve("f"), data);
+        Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+        assertEquals(0, sh("mount", "-t", "overlay", "-o", "lowerdir=" + lower + ",upperdir=" + up + ",workdir=" + work
+                + ",metacopy=on", "overlay", mnt.toString()));
+        try {
+            assertEquals(0, sh("sh", "-c", "cd " + mnt + " && chmod 600 a/b/f && mv a/b/f f && rm -rf a && mkdir a"));
+        } finally {
+            assertEquals(0, sh("umount", mnt.toString()));
+        }
+        String redirect = (os.geteuid() == 0 ? "trusted" : "user") + ".overlay.redirect";
+        assertArrayEquals("/a/b/f".getBytes(), os.getxattr(up.resolve("f"), redirect), "the kernel's own redirect");
+        open(false);
+
+        assertEquals(os.lstat(deep.resolve("f")).blocks(), fs.getattr("/f").blocks());
+        try (OpenFile f = fs.open("/f", OpenFlags.O_RDONLY, ROOT)) {
+            assertArrayEquals(data, readAll(f));
+        }
+        try (OpenFile f = fs.open("/f", OpenFlags.O_RDWR, ROOT)) {
+            assertArrayEquals(data, readAll(f), "after its data came up");
+        }
+        assertArrayEquals(data, Files.readAllBytes(up.resolve("f")));
+        assertEquals(0100600, fs.getattr("/f").mode());
+    }
+
+    private static int sh(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
+        return p.waitFor();
+    }
+
     /** A file as the kernel's metacopy=on leaves it: the lower file's size, no data, the mark. */
     private Path marked(Path u) throws IOException {
         Files.createFile(u);

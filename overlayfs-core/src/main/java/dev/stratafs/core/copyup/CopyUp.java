@@ -421,19 +421,21 @@ public final class CopyUp {
     }
 
     /**
-     * The merged-view path whose lower file holds the data of the metadata-only copy {@code up}:
-     * its own, or where the kernel's redirect xattr points if the kernel renamed it (an absolute
-     * path, or a name in the same directory: overlayfs.rst "Redirect dir"). Resolved in the
-     * lower layers like any path, without following symlinks.
+     * The lower file that holds the data of the metadata-only copy {@code up}: at its own path,
+     * or where the kernel's redirect xattr points if the kernel renamed it (an absolute path,
+     * looked up from the lower layers' roots, or a name in the same directory: overlayfs.rst
+     * "Redirect dir"). Found without following symlinks; IO when there is none.
      */
-    public FsPath dataPath(Resolved up) throws FsException {
+    public Resolved lowerData(Resolved up) throws FsException {
         String r = metacopyState(up.host(), up.stat()).redirect();
-        if (r == null) return up.path();
+        if (r == null) return resolver.lowerData(up.path(), false);
+        FsPath p;
         try {
-            return r.startsWith("/") ? FsPath.parse(r) : up.path().parent().resolve(Name.of(r));
+            p = r.startsWith("/") ? FsPath.parse(r) : up.path().parent().resolve(Name.of(r));
         } catch (FsException e) {
             throw new FsException(ErrorKind.IO, "bad redirect '" + r + "' on the metadata-only copy " + up.path());
         }
+        return resolver.lowerData(p, r.startsWith("/"));
     }
 
     /**
@@ -467,7 +469,7 @@ public final class CopyUp {
         long originIno;
         ns.readLock().lock();
         try {
-            lower = resolver.lowerData(dataPath(up));
+            lower = lowerData(up);
             originIno = origin(up.host(), st.ino());
         } finally {
             ns.readLock().unlock();

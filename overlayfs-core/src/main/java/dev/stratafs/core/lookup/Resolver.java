@@ -133,19 +133,23 @@ public final class Resolver {
     /**
      * The lower regular file whose data a metadata-only upper copy stands for, found at
      * {@code path} (its own, or its redirect's) below the upper (overlayfs.rst "Metadata only
-     * copy up": the data is looked up by path in the lower layers). IO when there is none, as the
+     * copy up": the data is looked up by path in the lower layers). {@code fromLowerRoot} for an
+     * absolute redirect, which the kernel follows from the lower layers' roots whatever the
+     * upper did since (ovl_lookup restarts at the root's lower stack): its directories may have
+     * been removed or made opaque above. Otherwise the path's directory is the merged one, as
+     * the kernel looks a name up in its parent's lower stack. IO when there is none, as the
      * kernel answers.
      */
-    public Resolved lowerData(FsPath path) throws FsException {
+    public Resolved lowerData(FsPath path, boolean fromLowerRoot) throws FsException {
         if (path.isRoot()) throw new FsException(ErrorKind.IO, "the root holds no file data");
         DirInfo parent;
         try {
-            parent = dirInfo(path.parent());
+            parent = fromLowerRoot ? lowerDir(path.parent()) : dirInfo(path.parent());
         } catch (FsException e) {
             if (e.kind() != ErrorKind.NOT_FOUND && e.kind() != ErrorKind.NOT_DIRECTORY) throw e;
             throw new FsException(ErrorKind.IO, "no lower file holds the data of the metadata-only copy " + path);
         }
-        LowerIndex li = parent.lowers.length > 0 ? lowerIndex(parent) : null;
+        LowerIndex li = parent.lowers.length == 0 ? null : fromLowerRoot ? peekIndex(parent) : lowerIndex(parent);
         int[] occ = li == null ? null : li.names.get(path.fileName().value());
         // Lower layers do not change while mounted: the index's stat will do (an open fstats).
         StatInfo st = occ == null ? null : topLowerStat(parent, li, path, occ, true);
@@ -232,14 +236,7 @@ public final class Resolver {
         if (path.isRoot()) {
             boolean up = stack.hasUpper();
             WhiteoutCodec.Opacity uo = up ? codec.opacity(stack.upper().root()) : WhiteoutCodec.Opacity.NONE;
-            if (uo != WhiteoutCodec.Opacity.OPAQUE) {
-                for (Layer l : stack.lowers()) {
-                    WhiteoutCodec.Opacity o = codec.opacity(l.root());
-                    lows.add(l.index());
-                    lowX.add(o == WhiteoutCodec.Opacity.XWHITEOUTS);
-                    if (o == WhiteoutCodec.Opacity.OPAQUE) break;
-                }
-            }
+            if (uo != WhiteoutCodec.Opacity.OPAQUE) rootLowers(lows, lowX);
             return dirInfo(path, up, uo, lows, lowX);
         }
         DirInfo parent = dirInfo(path.parent());
@@ -249,23 +246,58 @@ public final class Resolver {
         if (uo == WhiteoutCodec.Opacity.OPAQUE) {
             return dirInfo(path, true, uo, lows, lowX);
         }
-        int[] occ = parent.lowers.length > 0 ? lowerIndex(parent).names.get(path.fileName().value()) : null;
-        if (occ != null) {
-            for (int i = 0; i < occ.length; i++) {
-                int pos = occ[i];
-                if (pos < 0) break;
-                Layer l = stack.lower(parent.lowers[pos]);
-                Path hp = l.host(path);
-                StatInfo st = os.lstatOrNull(hp);
-                if (st == null) continue;
-                if (!st.isDirectory()) break; // a whiteout or a non-directory ends the merge
-                WhiteoutCodec.Opacity o = codec.opacity(hp);
-                lows.add(l.index());
-                lowX.add(o == WhiteoutCodec.Opacity.XWHITEOUTS);
-                if (o == WhiteoutCodec.Opacity.OPAQUE) break;
-            }
-        }
+        if (parent.lowers.length > 0) childLowers(parent, path, lowerIndex(parent), lows, lowX);
         return dirInfo(path, up, uo, lows, lowX);
+    }
+
+    /**
+     * The directory {@code path} of the lower layers alone, as if there were no upper; not
+     * cached (only an absolute redirect needs it). NOT_FOUND when the lower layers have no
+     * directory there.
+     */
+    private DirInfo lowerDir(FsPath path) throws FsException {
+        List<Integer> lows = new ArrayList<>();
+        List<Boolean> lowX = new ArrayList<>();
+        if (path.isRoot()) {
+            rootLowers(lows, lowX);
+        } else {
+            DirInfo parent = lowerDir(path.parent());
+            if (parent.lowers.length > 0) childLowers(parent, path, peekIndex(parent), lows, lowX);
+            if (lows.isEmpty()) throw new FsException(ErrorKind.NOT_FOUND, "no lower directory " + path);
+        }
+        return dirInfo(path, false, WhiteoutCodec.Opacity.NONE, lows, lowX);
+    }
+
+    /** The lower layers whose roots merge, top down to the first opaque one. */
+    private void rootLowers(List<Integer> lows, List<Boolean> lowX) throws FsException {
+        for (Layer l : stack.lowers()) {
+            WhiteoutCodec.Opacity o = codec.opacity(l.root());
+            lows.add(l.index());
+            lowX.add(o == WhiteoutCodec.Opacity.XWHITEOUTS);
+            if (o == WhiteoutCodec.Opacity.OPAQUE) break;
+        }
+    }
+
+    /**
+     * The lower layers whose directory {@code path} merges, below {@code parent} (whose lower
+     * index is {@code li}): top down, to the first whiteout, non-directory or opaque directory.
+     */
+    private void childLowers(DirInfo parent, FsPath path, LowerIndex li, List<Integer> lows, List<Boolean> lowX)
+            throws FsException {
+        int[] occ = li.names.get(path.fileName().value());
+        if (occ == null) return;
+        for (int pos : occ) {
+            if (pos < 0) break;
+            Layer l = stack.lower(parent.lowers[pos]);
+            Path hp = l.host(path);
+            StatInfo st = os.lstatOrNull(hp);
+            if (st == null) continue;
+            if (!st.isDirectory()) break; // a whiteout or a non-directory ends the merge
+            WhiteoutCodec.Opacity o = codec.opacity(hp);
+            lows.add(l.index());
+            lowX.add(o == WhiteoutCodec.Opacity.XWHITEOUTS);
+            if (o == WhiteoutCodec.Opacity.OPAQUE) break;
+        }
     }
 
     private static DirInfo dirInfo(FsPath path, boolean up, WhiteoutCodec.Opacity uo, List<Integer> lows, List<Boolean> lowX) {
@@ -288,6 +320,15 @@ public final class Resolver {
         }
         indexes.put(d.path, li);
         return li;
+    }
+
+    /**
+     * The cached index of {@code d} when it has the same lower layers, else one built for this
+     * call alone: a lower-only directory must not push out the merged view's index.
+     */
+    private LowerIndex peekIndex(DirInfo d) throws FsException {
+        LowerIndex li = indexes.get(d.path);
+        return li != null && Arrays.equals(li.lowers, d.lowers) ? li : buildIndex(d);
     }
 
     private LowerIndex buildIndex(DirInfo d) throws FsException {
