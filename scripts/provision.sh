@@ -32,7 +32,7 @@ first_available() {
     echo "$1"
 }
 
-want=(maven fuse3 attr fuse-overlayfs umoci skopeo runc busybox-static podman uidmap ruby psmisc xfsprogs
+want=(maven fuse3 attr fuse-overlayfs umoci skopeo runc busybox-static podman uidmap ruby psmisc xfsprogs btrfs-progs
       util-linux procps ca-certificates)
 
 # A JDK 17 or newer: keep one that is there, else install OpenJDK 17.

@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Which copy-ups wait for the disk (fsync) before their rename. Written bytes always do; a copy
@@ -27,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * writes metadata in order, as the kernel overlay's do not (fs/overlayfs/copy_up.c). Counted
  * through the core's system calls, on real filesystems in loop-mounted images. Fixture:
  * <pre>
- *   tmp/fs/            xfs (reflink=1) or ext2 (no journal: metadata in no order), loop-mounted
+ *   tmp/fs/            xfs (reflink=1), btrfs (its files on a device number of their own) or
+ *                      ext2 (no journal: metadata in no order), loop-mounted
  *     lower/data       64 KiB of random bytes
  *     lower/empty      0 bytes
  *     upper/  work/
@@ -49,9 +52,10 @@ class CopyUpDurabilityTest {
         }
     }
 
-    @Test
-    void aReflinkedCopyIsNotFsyncedOnXfs() throws Exception {
-        Path root = filesystem("xfs");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"xfs", "btrfs"})
+    void aReflinkedCopyIsNotFsynced(String type) throws Exception {
+        Path root = filesystem(type);
         open(root.resolve("lower"), root, false).chmod("/data", 0600);
 
         assertEquals(0, fsyncs.get());
@@ -60,18 +64,20 @@ class CopyUpDurabilityTest {
                 "the copy shares the lower file's blocks");
     }
 
-    @Test
-    void anEmptyCopyIsNotFsyncedOnXfs() throws Exception {
-        Path root = filesystem("xfs");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"xfs", "btrfs"})
+    void anEmptyCopyIsNotFsynced(String type) throws Exception {
+        Path root = filesystem(type);
         open(root.resolve("lower"), root, false).chmod("/empty", 0600);
 
         assertEquals(0, fsyncs.get());
         assertEquals(0, Files.size(root.resolve("upper/empty")));
     }
 
-    @Test
-    void aMetadataOnlyCopyIsNotFsyncedOnXfs() throws Exception {
-        Path root = filesystem("xfs");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"xfs", "btrfs"})
+    void aMetadataOnlyCopyIsNotFsynced(String type) throws Exception {
+        Path root = filesystem(type);
         open(root.resolve("lower"), root, true).chmod("/data", 0600);
 
         assertEquals(0, fsyncs.get());
@@ -121,9 +127,11 @@ class CopyUpDurabilityTest {
         try (var f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
             f.setLength(512L << 20); // mkfs.xfs wants at least 300 MiB; sparse
         }
-        List<String> mkfs = type.equals("xfs")
-                ? List.of("mkfs.xfs", "-q", "-f", "-m", "reflink=1", img.toString())
-                : List.of("mkfs.ext2", "-q", "-F", img.toString());
+        List<String> mkfs = switch (type) {
+            case "xfs" -> List.of("mkfs.xfs", "-q", "-f", "-m", "reflink=1", img.toString());
+            case "btrfs" -> List.of("mkfs.btrfs", "-q", "-f", img.toString());
+            default -> List.of("mkfs.ext2", "-q", "-F", img.toString());
+        };
         assertEquals(0, run(mkfs.toArray(String[]::new)), "mkfs " + type + " (scripts/provision.sh installs it)");
         assertEquals(0, run("mount", "-o", "loop", img.toString(), mnt.toString()), "loop-mount the " + type + " image");
         mounted.add(mnt);

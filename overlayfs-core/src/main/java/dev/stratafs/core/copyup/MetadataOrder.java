@@ -5,7 +5,6 @@ import dev.stratafs.core.nat.StatInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -14,22 +13,29 @@ import java.util.stream.Stream;
  * after a crash a rename is never there without the size and xattrs set on the file before it.
  * A journal (ext3/ext4 with one, xfs) or copy-on-write transactions (btrfs, zfs) do; ext2, an
  * ext4 made without a journal, and anything not known here may not, and get the fsync.
+ *
+ * <p>The type comes from statfs(2), not from the mount table: a btrfs subvolume's files report a
+ * device number of their own, which /proc/self/mountinfo does not list.
  */
 final class MetadataOrder {
-    /** Filesystems whose every instance commits metadata in order (or keeps nothing over a crash). */
-    private static final Set<String> ALWAYS = Set.of("xfs", "btrfs", "zfs", "tmpfs");
-    /** Filesystems that do when the instance has a journal. */
-    private static final Set<String> WITH_JOURNAL = Set.of("ext3", "ext4");
+    /** statfs f_type of filesystems whose every instance commits metadata in order (or keeps nothing over a crash). */
+    static final long XFS = 0x58465342L;
+    static final long BTRFS = 0x9123683EL;
+    static final long ZFS = 0x2FC12FC1L;
+    static final long TMPFS = 0x01021994L;
+    private static final Set<Long> ALWAYS = Set.of(XFS, BTRFS, ZFS, TMPFS);
+    /** ext2, ext3 and ext4 share one magic number: only a journal orders their metadata. */
+    static final long EXT = 0xEF53L;
 
     private MetadataOrder() {}
 
     /** For the filesystem holding {@code dir}; false when it cannot be told. */
     static boolean ordered(NativeOs os, Path dir) {
         try {
+            long type = os.fsType(dir);
             StatInfo st = os.lstat(dir);
             String majMin = StatInfo.major(st.dev()) + ":" + StatInfo.minor(st.dev());
-            Optional<String> type = fsType(Files.readString(Path.of("/proc/self/mountinfo")), majMin);
-            return type.isPresent() && ordered(type.get(), () -> hasJbd2Journal(majMin));
+            return ordered(type, () -> hasJbd2Journal(majMin));
         } catch (IOException | RuntimeException e) {
             return false;
         }
@@ -39,25 +45,9 @@ final class MetadataOrder {
         boolean hasJournal() throws IOException;
     }
 
-    static boolean ordered(String fsType, JournalProbe journal) throws IOException {
+    static boolean ordered(long fsType, JournalProbe journal) throws IOException {
         if (ALWAYS.contains(fsType)) return true;
-        return WITH_JOURNAL.contains(fsType) && journal.hasJournal();
-    }
-
-    /**
-     * The filesystem type of the mount of device {@code majMin} ("8:1") in a mountinfo listing
-     * (proc(5): field 3 is major:minor, the type follows the " - " separator).
-     */
-    static Optional<String> fsType(String mountinfo, String majMin) {
-        for (String line : mountinfo.split("\n")) {
-            String[] f = line.split(" ");
-            if (f.length < 3 || !f[2].equals(majMin)) continue;
-            int sep = line.indexOf(" - ");
-            if (sep < 0) continue;
-            String[] tail = line.substring(sep + 3).split(" ");
-            if (tail.length > 0 && !tail[0].isEmpty()) return Optional.of(tail[0]);
-        }
-        return Optional.empty();
+        return fsType == EXT && journal.hasJournal();
     }
 
     /** jbd2 lists each journal it runs as /proc/fs/jbd2/DEVICE-INODE (DEVICE as in /sys/block). */

@@ -427,6 +427,14 @@ final class JnrNativeOs implements NativeOs {
                 b.getLong(40), b.getLong(48), b.getLong(56), b.getLong(64), b.getLong(72), b.getLong(80));
     }
 
+    @Override
+    public long fsType(Path p) throws FsException {
+        // struct statfs on 64-bit Linux: f_type first (a long), 120 bytes in all.
+        Pointer b = Memory.allocateDirect(runtime, 128);
+        check(libc.statfs(cpath(p), b), "statfs", p);
+        return b.getLong(0) & 0xffffffffL;
+    }
+
     // ---- file descriptors ----
 
     @Override

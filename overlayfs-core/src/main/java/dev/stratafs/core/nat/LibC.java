@@ -70,6 +70,8 @@ public interface LibC {
 
     int statvfs(@In byte[] path, Pointer buf);
 
+    int statfs(@In byte[] path, Pointer buf);
+
     int openat(int dirfd, @In byte[] path, int flags, int mode);
 
     int close(int fd);

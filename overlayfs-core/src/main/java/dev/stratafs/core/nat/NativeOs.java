@@ -77,6 +77,9 @@ public interface NativeOs {
     /** statvfs(3). */
     FsStats statvfs(Path p) throws FsException;
 
+    /** The filesystem type of {@code p}'s filesystem: statfs(2)'s f_type, a magic number of linux/magic.h. */
+    long fsType(Path p) throws FsException;
+
     /** open(2) with O_NOFOLLOW|O_CLOEXEC added; returns the fd. */
     int open(Path p, int flags, int mode) throws FsException;
 
