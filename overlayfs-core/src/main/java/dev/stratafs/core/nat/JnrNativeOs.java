@@ -466,6 +466,18 @@ final class JnrNativeOs implements NativeOs {
         check(libc.fsync(fd), "fsync", "fd " + fd);
     }
 
+    /** sync_file_range(2) flags (linux/fs.h). */
+    private static final int SYNC_FILE_RANGE_WAIT_BEFORE = 1;
+    private static final int SYNC_FILE_RANGE_WRITE = 2;
+    private static final int SYNC_FILE_RANGE_WAIT_AFTER = 4;
+
+    @Override
+    public void writeOutAndWait(int fd) throws FsException {
+        // nbytes 0: from offset to the end of the file.
+        check(libc.sync_file_range(fd, 0, 0,
+                SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER), "sync_file_range", "fd " + fd);
+    }
+
     @Override
     public void fallocate(int fd, int mode, long offset, long length) throws FsException {
         check(libc.fallocate(fd, mode, offset, length), "fallocate", "fd " + fd);

@@ -78,6 +78,8 @@ public interface LibC {
 
     int fsync(int fd);
 
+    int sync_file_range(int fd, @off_t long offset, @off_t long nbytes, int flags);
+
     int fallocate(int fd, int mode, @off_t long offset, @off_t long len);
 
     int ftruncate(int fd, @off_t long length);

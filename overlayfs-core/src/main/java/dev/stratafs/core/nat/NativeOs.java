@@ -87,6 +87,13 @@ public interface NativeOs {
 
     void fsync(int fd) throws FsException;
 
+    /**
+     * Writes the file's dirty pages out and waits until they are written: sync_file_range(2)
+     * with WAIT_BEFORE|WRITE|WAIT_AFTER over the whole file. No metadata is committed and no
+     * device cache is flushed; see CopyUp for when that is enough.
+     */
+    void writeOutAndWait(int fd) throws FsException;
+
     void fallocate(int fd, int mode, long offset, long length) throws FsException;
 
     void ftruncate(int fd, long length) throws FsException;
