@@ -71,7 +71,11 @@ final class MetadataOrder {
         return fsType == EXT && journal.hasJournal() ? Level.METADATA_AFTER_DATA : Level.NONE;
     }
 
-    /** jbd2 lists each journal it runs as /proc/fs/jbd2/DEVICE-INODE (DEVICE as in /sys/block). */
+    /**
+     * jbd2 lists each journal it runs as /proc/fs/jbd2/DEVICE-INODE (DEVICE as in /sys/block).
+     * An external journal is listed under its own device, so such an ext4 counts as NONE: its
+     * commit record flushes the journal's device, not necessarily the data's.
+     */
     private static boolean hasJbd2Journal(String majMin) throws IOException {
         Path dev = Path.of("/sys/dev/block", majMin);
         if (!Files.exists(dev)) return false;
