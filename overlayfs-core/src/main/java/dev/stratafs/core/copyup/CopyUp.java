@@ -448,13 +448,14 @@ public final class CopyUp {
     public Resolved lowerData(Resolved up) throws FsException {
         String r = metacopyState(up.host(), up.stat()).redirect();
         if (r == null) return resolver.lowerData(up.path(), false);
+        boolean absolute = r.startsWith("/");
         FsPath p;
         try {
-            p = r.startsWith("/") ? FsPath.parse(r) : up.path().parent().resolve(Name.of(r));
+            p = absolute ? FsPath.parse(r) : up.path().parent().resolve(Name.of(r));
         } catch (FsException e) {
             throw new FsException(ErrorKind.IO, "bad redirect '" + r + "' on the metadata-only copy " + up.path());
         }
-        return resolver.lowerData(p, r.startsWith("/"));
+        return resolver.lowerData(p, absolute);
     }
 
     /**

@@ -47,6 +47,13 @@ public final class Resolver {
     private final ConcurrentHashMap<FsPath, DirInfo> dirs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<FsPath, LowerIndex> indexes = new ConcurrentHashMap<>();
     private final AtomicLong indexWeight = new AtomicLong();
+    /**
+     * Lower files found from the lower layers' roots (absolute redirects), by path. Only the lower
+     * layers decide them, and those do not change while mounted, so no change through the mount
+     * invalidates them; each getattr and open of such a file would otherwise walk every layer
+     * along the path again.
+     */
+    private final ConcurrentHashMap<FsPath, Resolved> lowerRootData = new ConcurrentHashMap<>();
 
     public Resolver(LayerStack stack, NativeOs os, WhiteoutCodec codec) {
         this.stack = stack;
@@ -141,6 +148,16 @@ public final class Resolver {
      * kernel answers.
      */
     public Resolved lowerData(FsPath path, boolean fromLowerRoot) throws FsException {
+        if (!fromLowerRoot) return findLowerData(path, false);
+        Resolved known = lowerRootData.get(path);
+        if (known != null) return known;
+        Resolved found = findLowerData(path, true);
+        if (lowerRootData.size() >= DIR_BUDGET) lowerRootData.clear();
+        lowerRootData.put(path, found);
+        return found;
+    }
+
+    private Resolved findLowerData(FsPath path, boolean fromLowerRoot) throws FsException {
         if (path.isRoot()) throw new FsException(ErrorKind.IO, "the root holds no file data");
         DirInfo parent;
         try {
@@ -252,8 +269,8 @@ public final class Resolver {
 
     /**
      * The directory {@code path} of the lower layers alone, as if there were no upper; not
-     * cached (only an absolute redirect needs it). NOT_FOUND when the lower layers have no
-     * directory there.
+     * cached itself (only an absolute redirect needs it, and its result is). NOT_FOUND when the
+     * lower layers have no directory there.
      */
     private DirInfo lowerDir(FsPath path) throws FsException {
         List<Integer> lows = new ArrayList<>();
