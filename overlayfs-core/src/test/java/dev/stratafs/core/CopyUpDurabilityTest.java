@@ -74,24 +74,16 @@ class CopyUpDurabilityTest {
                 "the copy shares the lower file's blocks");
     }
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"xfs", "btrfs", "ext4"})
-    void anEmptyCopyWaitsForNothing(String type) throws Exception {
+    /* Copies without bytes: an empty file, and a metadata-only copy (its data stays below). */
+    @ParameterizedTest(name = "{0}: {1}, metacopy {2}")
+    @CsvSource({"xfs,/empty,false", "btrfs,/empty,false", "ext4,/empty,false",
+                "xfs,/data,true", "btrfs,/data,true", "ext4,/data,true"})
+    void aCopyWithoutBytesWaitsForNothing(String type, String path, boolean metacopy) throws Exception {
         Path root = filesystem(type);
-        open(root.resolve("lower"), root, false).chmod("/empty", 0600);
+        open(root.resolve("lower"), root, metacopy).chmod(path, 0600);
 
         assertWaits(0, 0);
-        assertEquals(0, Files.size(root.resolve("upper/empty")));
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"xfs", "btrfs", "ext4"})
-    void aMetadataOnlyCopyWaitsForNothing(String type) throws Exception {
-        Path root = filesystem(type);
-        open(root.resolve("lower"), root, true).chmod("/data", 0600);
-
-        assertWaits(0, 0);
-        assertEquals(data.length, Files.size(root.resolve("upper/data")));
+        assertEquals(Files.size(root.resolve("lower" + path)), Files.size(root.resolve("upper" + path)));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -168,6 +160,8 @@ class CopyUpDurabilityTest {
         StatInfo dev = Natives.get().lstat(root);
         try (SlowWrites slow = SlowWrites.to(StatInfo.major(dev.dev()) + ":" + StatInfo.minor(dev.dev()), 2 << 20)) {
             for (int i = 0; i < content.length; i++) fs.chmod("/s" + i, 0600);
+            // The copies' bytes went through the slowed group: else this test would prove nothing.
+            assertTrue(slow.bytesWritten() >= (long) content.length << 20, "written through the throttle: " + slow.bytesWritten());
         }
         assertWaits(0, content.length);
         crash(root, type);
@@ -295,10 +289,27 @@ class CopyUpDurabilityTest {
     static final class SlowWrites implements AutoCloseable {
         private final Path group;
         private final Path home;
+        private final String majMin;
 
-        private SlowWrites(Path group, Path home) {
+        private SlowWrites(Path group, Path home, String majMin) {
             this.group = group;
             this.home = home;
+            this.majMin = majMin;
+        }
+
+        /**
+         * Bytes written to the device by this group so far: v1 blkio.throttle.io_service_bytes
+         * ("MAJ:MIN Write N"), v2 io.stat ("MAJ:MIN rbytes=.. wbytes=N ..").
+         */
+        long bytesWritten() throws IOException {
+            Path v1 = group.resolve("blkio.throttle.io_service_bytes");
+            for (String line : Files.readAllLines(Files.exists(v1) ? v1 : group.resolve("io.stat"))) {
+                String[] f = line.split(" ");
+                if (f.length < 2 || !f[0].equals(majMin)) continue;
+                if (f.length == 3 && f[1].equals("Write")) return Long.parseLong(f[2]);
+                for (String kv : f) if (kv.startsWith("wbytes=")) return Long.parseLong(kv.substring(7));
+            }
+            return 0;
         }
 
         static SlowWrites to(String majMin, long bytesPerSecond) throws IOException {
@@ -322,7 +333,7 @@ class CopyUpDurabilityTest {
                 throw new AssertionError();
             }
             Files.writeString(group.resolve("cgroup.procs"), pid);
-            return new SlowWrites(group, home);
+            return new SlowWrites(group, home, majMin);
         }
 
         /** This process's cgroup path in hierarchy {@code controller} ("" for v2), from /proc/self/cgroup. */
